@@ -1,0 +1,11 @@
+"""Command line: `chatwootai validate | schema | route | chat | serve | worker`."""
+
+from __future__ import annotations
+
+from chatwootai.cli import chat, route, serve, validate  # noqa: F401  (commands register themselves)
+from chatwootai.cli.app import app
+
+
+def main() -> None:
+    """Entry point of the `chatwootai` console script."""
+    app()

@@ -1,0 +1,5 @@
+"""The `route` command(s)."""
+
+from __future__ import annotations
+
+from chatwootai.cli.app import app  # noqa: F401

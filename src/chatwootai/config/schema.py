@@ -1,0 +1,347 @@
+"""Pydantic models of a domain's YAML (`domains/<name>/domain.yaml`) and of `domains/tenants.yaml`.
+
+These models describe the *effective* configuration, after inheritance has been resolved by the
+loader. Unknown keys are rejected everywhere. Data files named by tools are parsed into the typed
+models of :mod:`chatwootai.config.data` and carried in :attr:`DomainConfig.data`, so a validated
+config serialises to JSON whole (this is what the registry caches in Redis).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chatwootai.config.data import DomainData
+
+IDENTIFIER = r"^[a-z0-9][a-z0-9_\-]*$"
+"""Ids of domains, agents, crews, tools and workflow steps: lowercase letters, digits, `_` and `-`."""
+
+Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=64)]
+
+
+class StrictModel(BaseModel):
+    """Base of every config model: unknown keys are errors and instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(StrictModel):
+    """How customers reach the business."""
+
+    phone: str | None = None
+    whatsapp: str | None = None
+    email: str | None = None
+    website: str | None = None
+
+
+class Business(StrictModel):
+    """Facts about the business that agents may state to customers."""
+
+    company_name: str = ""
+    opening_hours: dict[str, str] = Field(
+        default_factory=dict,
+        description="Day (or day range) to hours, e.g. {'seg-sex': '09:00-18:00', 'dom': 'fechado'}.",
+    )
+    address: str = ""
+    contact: Contact = Field(default_factory=Contact)
+    facts: dict[str, str] = Field(
+        default_factory=dict, description="Other facts agents may quote, e.g. delivery areas."
+    )
+
+
+class LLMSettings(StrictModel):
+    """Which model answers and how it is called. Keys come from the environment, never from YAML."""
+
+    model: str | None = Field(
+        default=None,
+        description="A pydantic-ai model string such as 'openai:gpt-4o-mini', "
+        "'anthropic:claude-3-5-haiku-latest', 'google-gla:gemini-2.0-flash', 'ollama:llama3.1', "
+        "or 'offline'. None inherits; unset everywhere means offline.",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible server (Ollama, vLLM, OpenRouter, LM Studio).",
+    )
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Name of the environment variable holding the key for this model.",
+    )
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, gt=0)
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    retries: int = Field(default=2, ge=0, le=10)
+
+
+class RunLimits(StrictModel):
+    """Per-turn limits; hitting one ends the turn with the fallback text and a handoff."""
+
+    max_requests: int = Field(default=6, ge=1, le=100, description="LLM requests per turn.")
+    max_total_tokens: int = Field(default=20_000, ge=100, description="Tokens per turn.")
+    timeout_s: float = Field(default=45.0, gt=0, le=600, description="Wall-clock per turn.")
+    history_messages: int = Field(
+        default=12, ge=0, le=200, description="Messages of history sent to the LLM; older are trimmed."
+    )
+    max_state_messages: int = Field(
+        default=40, ge=0, le=1000, description="Messages of history kept per agent and conversation."
+    )
+
+
+class TTLs(StrictModel):
+    """Lifetimes, in seconds, of what is kept in the store for this domain."""
+
+    config: int = Field(default=3600, gt=0)
+    conversation: int = Field(default=86400, gt=0)
+    agent_state: int = Field(default=86400, gt=0)
+
+
+class AgentConfig(StrictModel):
+    """One agent: who it is (CrewAI vocabulary), what it may use, and its type-specific settings."""
+
+    type: str = Field(
+        description="Built-in short name (SalesAgent, SupportAgent, SchedulingAgent, "
+        "ManagerAgent) or a dotted path inside an allowed package."
+    )
+    role: str
+    goal: str
+    backstory: str = ""
+    instructions: str = ""
+    tools: list[Identifier] = Field(default_factory=list)
+    llm: LLMSettings | None = None
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="Type-specific settings, validated by the agent class."
+    )
+
+
+class WorkflowStep(StrictModel):
+    """One step of a crew's workflow (a CrewAI task)."""
+
+    step: Identifier
+    agent: Identifier
+    description: str
+    expected_output: str = ""
+    tools: list[Identifier] | None = Field(
+        default=None, description="Tools usable in this step; default: all the agent's tools."
+    )
+
+
+class CrewConfig(StrictModel):
+    """A team of agents answering one kind of request."""
+
+    name: str
+    description: str = ""
+    agents: list[Identifier] = Field(min_length=1)
+    process: Literal["sequential", "hierarchical"] = "sequential"
+    manager: Identifier | None = Field(
+        default=None, description="The manager agent of a hierarchical crew."
+    )
+    workflow: list[WorkflowStep] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _manager_for_hierarchical(self) -> CrewConfig:
+        if self.process == "hierarchical" and not self.manager:
+            raise ValueError("a hierarchical crew needs a 'manager' agent")
+        return self
+
+
+class KnowledgeSettings(StrictModel):
+    """FAQ / documents searched lexically."""
+
+    files: list[str] = Field(min_length=1, description="FAQ YAML or Markdown files.")
+    max_results: int = Field(default=3, ge=1, le=20)
+
+
+class CatalogSettings(StrictModel):
+    """Product catalog (CSV with sku, name, category, price, stock, description)."""
+
+    file: str
+    currency: str = "BRL"
+    max_results: int = Field(default=5, ge=1, le=50)
+
+
+class CalendarSettings(StrictModel):
+    """Weekly calendar of services; bookings persist in the store."""
+
+    file: str
+    slot_minutes: int = Field(default=30, ge=5, le=480)
+    horizon_days: int = Field(default=14, ge=1, le=365)
+
+
+class OrdersSettings(StrictModel):
+    """Order status lookup from domain data."""
+
+    file: str
+
+
+class HttpSettings(StrictModel):
+    """A declarative call to the business's own API."""
+
+    url: str = Field(description="URL template; {name} placeholders are filled from parameters.")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    allowed_hosts: list[str] = Field(min_length=1)
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
+    description: str = ""
+    parameters: dict[str, str] = Field(
+        default_factory=dict, description="Parameter name to a description shown to the LLM."
+    )
+    headers_env: dict[str, str] = Field(
+        default_factory=dict, description="Header name to the environment variable holding its value."
+    )
+
+
+class HandoffSettings(StrictModel):
+    """Asking for a human."""
+
+    reason_required: bool = True
+
+
+class ToolConfig(StrictModel):
+    """A tool of the domain and the agents granted it."""
+
+    kind: Literal["knowledge", "catalog", "calendar", "orders", "http", "handoff"]
+    description: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    grants: list[Identifier] = Field(
+        default_factory=list, description="Agents allowed to call this tool."
+    )
+
+    def typed_settings(
+        self,
+    ) -> (
+        KnowledgeSettings
+        | CatalogSettings
+        | CalendarSettings
+        | OrdersSettings
+        | HttpSettings
+        | HandoffSettings
+    ):
+        """The settings parsed as the model of this tool's kind."""
+        return SETTINGS_BY_KIND[self.kind].model_validate(self.settings)
+
+
+SETTINGS_BY_KIND: dict[str, type[StrictModel]] = {
+    "knowledge": KnowledgeSettings,
+    "catalog": CatalogSettings,
+    "calendar": CalendarSettings,
+    "orders": OrdersSettings,
+    "http": HttpSettings,
+    "handoff": HandoffSettings,
+}
+
+
+class CrewRoute(StrictModel):
+    """How messages are recognised as belonging to one crew."""
+
+    description: str = ""
+    examples: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list, description="Regular expressions.")
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return patterns
+
+
+class Routing(StrictModel):
+    """How the hub picks a crew for a message."""
+
+    default_crew: Identifier
+    crews: dict[Identifier, CrewRoute] = Field(default_factory=dict)
+    handoff_phrases: list[str] = Field(
+        default_factory=list, description="Phrases that ask for a human."
+    )
+    confidence: float = Field(
+        default=0.35, ge=0, le=1, description="Classifier score under which it is unsure."
+    )
+    sticky: bool = Field(default=True, description="Keep a conversation mid-flow with its crew.")
+
+
+class Texts(StrictModel):
+    """Customer-facing texts."""
+
+    handoff: str = "Vou transferir você para um atendente humano. Aguarde um momento, por favor."
+    fallback: str = (
+        "Desculpe, não consegui ajudar com isso agora. Vou chamar um atendente humano para você."
+    )
+    non_text: str = "Recebi sua mensagem, mas só consigo ler texto. Pode escrever, por favor?"
+    greeting: str = ""
+
+
+class ChatwootOptions(StrictModel):
+    """How the domain behaves in Chatwoot."""
+
+    handoff_team_id: int | None = Field(default=None, description="Chatwoot team id for handoff.")
+    handoff_labels: list[str] = Field(default_factory=lambda: ["handoff"])
+    crew_labels: dict[Identifier, str] = Field(
+        default_factory=dict, description="Label added when a crew answers."
+    )
+    non_text: Literal["reply", "handoff"] = Field(
+        default="reply", description="Answer non-text messages with texts.non_text, or hand off."
+    )
+    texts: Texts = Field(default_factory=Texts)
+
+
+class DomainConfig(StrictModel):
+    """The effective, validated configuration of one domain."""
+
+    name: Identifier
+    extends: list[Identifier] = Field(default_factory=list)
+    abstract: bool = Field(
+        default=False, description="A base meant only to be extended; it is never served."
+    )
+    description: str = ""
+    language: str = "pt-BR"
+    timezone: str = "America/Sao_Paulo"
+    business: Business = Field(default_factory=Business)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    limits: RunLimits = Field(default_factory=RunLimits)
+    ttl: TTLs = Field(default_factory=TTLs)
+    agents: dict[Identifier, AgentConfig] = Field(default_factory=dict)
+    crews: dict[Identifier, CrewConfig] = Field(default_factory=dict)
+    tools: dict[Identifier, ToolConfig] = Field(default_factory=dict)
+    routing: Routing | None = None
+    chatwoot: ChatwootOptions = Field(default_factory=ChatwootOptions)
+    data: DomainData = Field(
+        default_factory=DomainData,
+        description="Filled by the loader from the tools' data files; not written in YAML.",
+    )
+
+
+class TenantEntry(StrictModel):
+    """A Chatwoot account or inbox: its domain and the environment variables of its secrets."""
+
+    domain: Identifier
+    webhook_secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    api_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    base_url: str | None = None
+
+
+class Tenants(StrictModel):
+    """`domains/tenants.yaml`: Chatwoot accounts and inboxes mapped to domains (inbox wins)."""
+
+    accounts: dict[str, TenantEntry] = Field(default_factory=dict)
+    inboxes: dict[str, TenantEntry] = Field(default_factory=dict)
+
+    @field_validator("accounts", "inboxes", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """Accept `"3": cosmetics` as shorthand for `"3": {domain: cosmetics}`."""
+        if isinstance(value, dict):
+            return {
+                str(k): ({"domain": v} if isinstance(v, str) else v) for k, v in value.items()
+            }
+        return value
+
+    def entry_for(self, account_id: int | str, inbox_id: int | str | None) -> TenantEntry | None:
+        """The inbox's entry if mapped, else the account's, else None."""
+        if inbox_id is not None and str(inbox_id) in self.inboxes:
+            return self.inboxes[str(inbox_id)]
+        return self.accounts.get(str(account_id))

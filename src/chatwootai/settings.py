@@ -1,0 +1,59 @@
+"""Deployment settings, read from the environment once at the edge and passed on as typed objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a deployment configures. Secrets live only here, from the environment."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    # Domains
+    domains_dir: Path = Field(default=Path("domains"), alias="CHATWOOTAI_DOMAINS_DIR")
+    agent_packages: list[str] = Field(
+        default_factory=list,
+        alias="CHATWOOTAI_AGENT_PACKAGES",
+        description="Packages, besides chatwootai.agents, where agent classes may be imported from.",
+    )
+    model_override: str | None = Field(default=None, alias="CHATWOOTAI_MODEL")
+    default_domain: str | None = Field(default=None, alias="CHATWOOT_DOMAIN")
+    watch: bool = Field(default=False, alias="CHATWOOTAI_WATCH")
+
+    # Store
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    redis_host: str | None = Field(default=None, alias="REDIS_HOST")
+    redis_port: int = Field(default=6379, alias="REDIS_PORT")
+    redis_db: int = Field(default=0, alias="REDIS_DB")
+    redis_password: SecretStr | None = Field(default=None, alias="REDIS_PASSWORD")
+    redis_prefix: str = Field(default="chatwootai:", alias="CHATWOOTAI_REDIS_PREFIX")
+    redis_timeout_s: float = Field(default=2.0, alias="REDIS_TIMEOUT")
+    data_dir: Path = Field(default=Path(".chatwootai"), alias="CHATWOOTAI_DATA_DIR")
+
+    # TTLs (deployment defaults; a domain's `ttl` overrides)
+    ttl_config: int = Field(default=3600, alias="CHATWOOTAI_TTL_CONFIG")
+    ttl_conversation: int = Field(default=86400, alias="CHATWOOTAI_TTL_CONVERSATION")
+    ttl_agent_state: int = Field(default=86400, alias="CHATWOOTAI_TTL_AGENT_STATE")
+
+    # Chatwoot
+    chatwoot_base_url: str | None = Field(default=None, alias="CHATWOOT_BASE_URL")
+    chatwoot_api_token: SecretStr | None = Field(default=None, alias="CHATWOOT_API_TOKEN")
+    chatwoot_webhook_secret: SecretStr | None = Field(default=None, alias="CHATWOOT_WEBHOOK_SECRET")
+    admin_token: SecretStr | None = Field(default=None, alias="ADMIN_TOKEN")
+
+    # Service
+    host: str = Field(default="127.0.0.1", alias="CHATWOOTAI_HOST")
+    port: int = Field(default=8000, alias="CHATWOOTAI_PORT")
+    burst_window_s: float = Field(default=2.0, ge=0, alias="CHATWOOTAI_BURST_WINDOW")
+    max_body_bytes: int = Field(default=256 * 1024, alias="CHATWOOTAI_MAX_BODY_BYTES")
+    log_json: bool = Field(default=False, alias="CHATWOOTAI_LOG_JSON")
+    log_level: str = Field(default="INFO", alias="CHATWOOTAI_LOG_LEVEL")
+
+    @property
+    def redis_configured(self) -> bool:
+        """True when a Redis server is configured; otherwise the embedded store is used."""
+        return bool(self.redis_url or self.redis_host)

@@ -1,0 +1,80 @@
+"""The store interface: the few key-value operations the service needs, on Redis or embedded.
+
+Keys passed to a store are *logical* names built by :mod:`chatwootai.store.keys` (e.g.
+``domain:config:cosmetics``); the store adds its namespace prefix (default ``chatwootai:``).
+Values are strings (JSON where structured). Every method is a coroutine.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+
+
+class StoreError(Exception):
+    """The store could not complete an operation."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store is unreachable (Redis down, timeout); the operation may be retried later."""
+
+
+class Store(ABC):
+    """Async key-value store with TTLs, atomic set-if-absent, counters and pub/sub."""
+
+    prefix: str
+    """Namespace prefix added to every key (e.g. ``chatwootai:``)."""
+
+    @abstractmethod
+    async def get(self, key: str) -> str | None:
+        """The value of `key`, or None when absent or expired."""
+
+    @abstractmethod
+    async def mget(self, keys: Sequence[str]) -> list[str | None]:
+        """The values of `keys`, in order, in one round trip."""
+
+    @abstractmethod
+    async def set(
+        self, key: str, value: str, ttl: int | None = None, *, nx: bool = False
+    ) -> bool:
+        """Set `key` (with a TTL in seconds if given); with `nx`, only if absent. True if set."""
+
+    @abstractmethod
+    async def delete(self, *keys: str) -> int:
+        """Delete keys; the number deleted."""
+
+    @abstractmethod
+    async def ttl(self, key: str) -> int | None:
+        """Seconds `key` has left; None when absent or without expiry."""
+
+    @abstractmethod
+    async def expire(self, key: str, ttl: int) -> bool:
+        """Give `key` a new TTL; False when absent."""
+
+    @abstractmethod
+    async def incr(self, key: str, ttl: int | None = None) -> int:
+        """Increment an integer counter (setting the TTL when the key is created)."""
+
+    @abstractmethod
+    async def compare_and_delete(self, key: str, value: str) -> bool:
+        """Delete `key` only if it holds `value` (safe lock release). True if deleted."""
+
+    @abstractmethod
+    async def scan(self, pattern: str) -> list[str]:
+        """Logical keys matching a glob `pattern` (without the prefix)."""
+
+    @abstractmethod
+    async def publish(self, channel: str, message: str) -> None:
+        """Publish `message` to every subscriber of `channel`, in every process."""
+
+    @abstractmethod
+    def subscribe(self, channel: str) -> AsyncIterator[str]:
+        """Messages published on `channel` from now on, until the iterator is closed."""
+
+    @abstractmethod
+    async def ping(self) -> bool:
+        """True when the store is reachable."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections and files."""

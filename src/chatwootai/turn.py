@@ -1,0 +1,49 @@
+"""One turn of a conversation: the customer's message in, the team's answer out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chatwootai.tools.base import HandoffRequest, ToolCallRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """Who wrote, as Chatwoot describes the contact (all optional)."""
+
+    id: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A customer message the bot must answer (several burst messages are joined into one)."""
+
+    text: str
+    message_ids: tuple[str, ...] = ()
+    customer: Customer = field(default_factory=Customer)
+    account_id: str | None = None
+    inbox_id: str | None = None
+    channel: str = "api"
+    content_kind: str = "text"
+    """`text`, or the attachment kind (audio, image, location...) when there is no text."""
+
+
+@dataclass(slots=True)
+class TurnOutcome:
+    """What one turn produced: the reply, the crew that gave it, and any handoff."""
+
+    reply: str
+    domain: str
+    crew: str
+    route_method: str
+    route_score: float
+    handoff: HandoffRequest | None = None
+    fallback: bool = False
+    offline: bool = False
+    tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    llm_requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0

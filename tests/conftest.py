@@ -1,0 +1,52 @@
+"""Suite-wide fixtures: a real Redis (never skipped) with a key prefix per test, cleaned up after."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+HOW_TO_START = (
+    "Redis is not reachable at {url}: the test suite needs a real Redis. Start one with\n"
+    "  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no\n"
+    "or point REDIS_URL at a running server."
+)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail the whole run, with instructions, when Redis is unreachable."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        raise pytest.UsageError(HOW_TO_START.format(url=REDIS_URL) + f"\n({exc})") from None
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """URL of the test Redis."""
+    return REDIS_URL
+
+
+@pytest.fixture
+def key_prefix() -> Iterator[str]:
+    """A key prefix unique to this test; every key under it is deleted afterwards."""
+    prefix = f"test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+async def redis_client(key_prefix: str) -> AsyncIterator[aioredis.Redis]:
+    """An asyncio Redis client on the test server (keys must start with `key_prefix`)."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
