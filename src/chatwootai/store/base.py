@@ -34,9 +34,7 @@ class Store(ABC):
         """The values of `keys`, in order, in one round trip."""
 
     @abstractmethod
-    async def set(
-        self, key: str, value: str, ttl: int | None = None, *, nx: bool = False
-    ) -> bool:
+    async def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
         """Set `key` (with a TTL in seconds if given); with `nx`, only if absent. True if set."""
 
     @abstractmethod

@@ -1,0 +1,140 @@
+"""The store on Redis (redis.asyncio), under a namespace prefix so it can share Chatwoot's Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from chatwootai.store.base import Store, StoreError, StoreUnavailableError
+
+T = TypeVar("T")
+
+_COMPARE_AND_DELETE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisStore(Store):
+    """A :class:`Store` on a Redis server."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str = "chatwootai:") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._cad = client.register_script(_COMPARE_AND_DELETE)
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str = "chatwootai:", timeout: float = 2.0) -> RedisStore:
+        """A store on the Redis at `url`, with socket timeouts."""
+        client = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=30,
+        )
+        return cls(client, prefix)
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await op()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailableError(f"Redis is unreachable: {exc}") from exc
+        except RedisError as exc:
+            raise StoreError(f"Redis error: {exc}") from exc
+
+    async def get(self, key: str) -> str | None:
+        """The value of `key`, or None."""
+        value: Any = await self._call(lambda: self.client.get(self._k(key)))
+        return value if value is None else str(value)
+
+    async def mget(self, keys: Sequence[str]) -> list[str | None]:
+        """The values of `keys` in one round trip."""
+        if not keys:
+            return []
+        values: list[Any] = await self._call(lambda: self.client.mget([self._k(k) for k in keys]))
+        return [v if v is None else str(v) for v in values]
+
+    async def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
+        """Set `key`, optionally with a TTL and only-if-absent."""
+        result = await self._call(lambda: self.client.set(self._k(key), value, ex=ttl, nx=nx))
+        return bool(result)
+
+    async def delete(self, *keys: str) -> int:
+        """Delete keys."""
+        if not keys:
+            return 0
+        return int(await self._call(lambda: self.client.delete(*(self._k(k) for k in keys))))
+
+    async def ttl(self, key: str) -> int | None:
+        """Seconds left, or None."""
+        value = int(await self._call(lambda: self.client.ttl(self._k(key))))
+        return value if value >= 0 else None
+
+    async def expire(self, key: str, ttl: int) -> bool:
+        """Give `key` a new TTL."""
+        return bool(await self._call(lambda: self.client.expire(self._k(key), ttl)))
+
+    async def incr(self, key: str, ttl: int | None = None) -> int:
+        """Increment a counter, setting the TTL on creation."""
+        full = self._k(key)
+
+        async def op() -> int:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.incr(full)
+                if ttl is not None:
+                    pipe.expire(full, ttl, nx=True)
+                results = await pipe.execute()
+            return int(results[0])
+
+        return await self._call(op)
+
+    async def compare_and_delete(self, key: str, value: str) -> bool:
+        """Delete `key` only if it holds `value`."""
+        return bool(await self._call(lambda: self._cad(keys=[self._k(key)], args=[value])))
+
+    async def scan(self, pattern: str) -> list[str]:
+        """Logical keys matching `pattern`."""
+
+        async def op() -> list[str]:
+            n = len(self.prefix)
+            return [str(k)[n:] async for k in self.client.scan_iter(self._k(pattern), count=500)]
+
+        return await self._call(op)
+
+    async def publish(self, channel: str, message: str) -> None:
+        """Publish on `channel`."""
+        await self._call(lambda: self.client.publish(self._k(channel), message))
+
+    async def subscribe(self, channel: str) -> AsyncIterator[str]:
+        """Messages published on `channel` from now on."""
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        await self._call(lambda: pubsub.subscribe(self._k(channel)))
+        try:
+            while True:
+                message = await self._call(
+                    lambda: pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                )
+                if message is not None and message.get("type") == "message":
+                    yield str(message["data"])
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def ping(self) -> bool:
+        """True when Redis answers."""
+        try:
+            return bool(await self.client.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self.client.aclose()
