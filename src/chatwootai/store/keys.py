@@ -50,3 +50,33 @@ def conversation_bookings(domain: str, tool_id: str, conversation_key: str) -> s
 
 INVALIDATION_CHANNEL = "events:domain-config"
 """Pub/sub channel on which a process announces that a domain's config changed."""
+
+
+def dedupe_message(message_id: int | str) -> str:
+    """Marks a Chatwoot message id as received (SET NX with a TTL)."""
+    return f"dedupe:message:{message_id}"
+
+
+def dedupe_delivery(delivery_id: str) -> str:
+    """Marks an ``X-Chatwoot-Delivery`` id as received (SET NX with a TTL)."""
+    return f"dedupe:delivery:{delivery_id}"
+
+
+def pending_messages(conversation_key: str) -> str:
+    """The conversation's customer messages not answered yet, oldest first (a list)."""
+    return f"turn:pending:{conversation_key}"
+
+
+def turn_lock(conversation_key: str) -> str:
+    """The lock a worker holds while it takes a conversation's turn (a token, with a TTL)."""
+    return f"turn:lock:{conversation_key}"
+
+
+def turn_outcome(conversation_key: str, turn_id: str) -> str:
+    """The outcome of a turn, kept so a re-run after a crash does not think twice (JSON)."""
+    return f"turn:outcome:{conversation_key}:{turn_id}"
+
+
+def turn_sent(conversation_key: str, turn_id: str) -> str:
+    """The reply steps of a turn already sent to Chatwoot (JSON list), so a re-run skips them."""
+    return f"turn:sent:{conversation_key}:{turn_id}"
