@@ -8,7 +8,7 @@ Values are strings (JSON where structured). Every method is a coroutine.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 
 class StoreError(Exception):
@@ -36,6 +36,11 @@ class Store(ABC):
     @abstractmethod
     async def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
         """Set `key` (with a TTL in seconds if given); with `nx`, only if absent. True if set."""
+
+    async def mset(self, items: Mapping[str, str], ttl: int | None = None) -> None:
+        """Set several keys (each with `ttl` seconds if given) in one round trip."""
+        for key, value in items.items():
+            await self.set(key, value, ttl)
 
     @abstractmethod
     async def delete(self, *keys: str) -> int:

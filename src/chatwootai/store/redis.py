@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -67,6 +67,19 @@ class RedisStore(Store):
         """Set `key`, optionally with a TTL and only-if-absent."""
         result = await self._call(lambda: self.client.set(self._k(key), value, ex=ttl, nx=nx))
         return bool(result)
+
+    async def mset(self, items: Mapping[str, str], ttl: int | None = None) -> None:
+        """Set several keys, each with `ttl`, in one round trip (a pipeline)."""
+        if not items:
+            return
+
+        async def op() -> None:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, value in items.items():
+                    pipe.set(self._k(key), value, ex=ttl)
+                await pipe.execute()
+
+        await self._call(op)
 
     async def delete(self, *keys: str) -> int:
         """Delete keys."""

@@ -1,0 +1,247 @@
+"""The store in the process itself, kept in a local SQLite file: the default when no Redis is set.
+
+Every operation runs under one lock, so set-if-absent, counters and compare-and-delete are atomic
+within the process. The file is in WAL mode and each write is committed, so a restart loses
+nothing. Expired keys are invisible at once and purged from the file as they are met and by a
+periodic sweep. Pub/sub reaches the subscribers of this process only (asyncio queues).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+
+from chatwootai.store.base import Store, StoreError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires_at REAL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires_at) WHERE expires_at IS NOT NULL;
+"""
+
+_SWEEP_EVERY = 500
+"""Writes between two sweeps of expired keys."""
+
+
+class EmbeddedStore(Store):
+    """A :class:`Store` in a local SQLite file, for one process."""
+
+    def __init__(self, path: Path | str, prefix: str = "chatwootai:") -> None:
+        self.path = Path(path)
+        self.prefix = prefix
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(
+                str(path), check_same_thread=False, isolation_level=None, timeout=5.0
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the embedded store at {self.path}: {exc}") from exc
+        self._lock = threading.Lock()
+        self._writes = 0
+        self._subscribers: dict[str, set[asyncio.Queue[str]]] = {}
+        self._closed = False
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    @staticmethod
+    def _expiry(ttl: int | None) -> float | None:
+        return None if ttl is None else time.time() + ttl
+
+    def _live(self, full: str, now: float) -> tuple[str, float | None] | None:
+        row = self._db.execute("SELECT value, expires_at FROM kv WHERE key = ?", (full,)).fetchone()
+        if row is None:
+            return None
+        value, expires_at = row
+        if expires_at is not None and expires_at <= now:
+            self._db.execute("DELETE FROM kv WHERE key = ?", (full,))
+            return None
+        return str(value), expires_at
+
+    def _wrote(self) -> None:
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY == 0:
+            self._db.execute(
+                "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (time.time(),)
+            )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the embedded store is closed")
+
+    # -- Store -------------------------------------------------------------------------------
+
+    async def get(self, key: str) -> str | None:
+        """The value of `key`, or None."""
+        with self._lock:
+            self._check_open()
+            found = self._live(self._k(key), time.time())
+        return None if found is None else found[0]
+
+    async def mget(self, keys: Sequence[str]) -> list[str | None]:
+        """The values of `keys`, in order."""
+        with self._lock:
+            self._check_open()
+            now = time.time()
+            values: list[str | None] = []
+            for key in keys:
+                found = self._live(self._k(key), now)
+                values.append(None if found is None else found[0])
+        return values
+
+    async def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
+        """Set `key`, optionally with a TTL and only-if-absent."""
+        full = self._k(key)
+        with self._lock:
+            self._check_open()
+            if nx and self._live(full, time.time()) is not None:
+                return False
+            self._db.execute(
+                "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)",
+                (full, value, self._expiry(ttl)),
+            )
+            self._wrote()
+        return True
+
+    async def mset(self, items: Mapping[str, str], ttl: int | None = None) -> None:
+        """Set several keys, each with the same TTL, in one transaction."""
+        if not items:
+            return
+        expires_at = self._expiry(ttl)
+        rows = [(self._k(k), v, expires_at) for k, v in items.items()]
+        with self._lock:
+            self._check_open()
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)", rows
+                )
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            self._wrote()
+
+    async def delete(self, *keys: str) -> int:
+        """Delete keys; the number of live keys deleted."""
+        deleted = 0
+        with self._lock:
+            self._check_open()
+            now = time.time()
+            for key in keys:
+                full = self._k(key)
+                if self._live(full, now) is not None:
+                    self._db.execute("DELETE FROM kv WHERE key = ?", (full,))
+                    deleted += 1
+        return deleted
+
+    async def ttl(self, key: str) -> int | None:
+        """Seconds left, or None."""
+        with self._lock:
+            self._check_open()
+            now = time.time()
+            found = self._live(self._k(key), now)
+        if found is None or found[1] is None:
+            return None
+        return max(0, math.ceil(found[1] - now - 0.5))
+
+    async def expire(self, key: str, ttl: int) -> bool:
+        """Give `key` a new TTL."""
+        full = self._k(key)
+        with self._lock:
+            self._check_open()
+            if self._live(full, time.time()) is None:
+                return False
+            self._db.execute(
+                "UPDATE kv SET expires_at = ? WHERE key = ?", (self._expiry(ttl), full)
+            )
+        return True
+
+    async def incr(self, key: str, ttl: int | None = None) -> int:
+        """Increment a counter, setting the TTL on creation."""
+        full = self._k(key)
+        with self._lock:
+            self._check_open()
+            found = self._live(full, time.time())
+            if found is None:
+                value, expires_at = 1, self._expiry(ttl)
+            else:
+                try:
+                    value = int(found[0]) + 1
+                except ValueError:
+                    raise StoreError(f"key {key!r} does not hold an integer") from None
+                expires_at = found[1]
+            self._db.execute(
+                "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)",
+                (full, str(value), expires_at),
+            )
+            self._wrote()
+        return value
+
+    async def compare_and_delete(self, key: str, value: str) -> bool:
+        """Delete `key` only if it holds `value`."""
+        full = self._k(key)
+        with self._lock:
+            self._check_open()
+            found = self._live(full, time.time())
+            if found is None or found[0] != value:
+                return False
+            self._db.execute("DELETE FROM kv WHERE key = ?", (full,))
+        return True
+
+    async def scan(self, pattern: str) -> list[str]:
+        """Logical keys matching the glob `pattern`."""
+        with self._lock:
+            self._check_open()
+            rows = self._db.execute(
+                "SELECT key FROM kv WHERE key GLOB ? AND (expires_at IS NULL OR expires_at > ?)",
+                (self._k(pattern), time.time()),
+            ).fetchall()
+        n = len(self.prefix)
+        return [str(row[0])[n:] for row in rows if fnmatch.fnmatchcase(row[0], self._k(pattern))]
+
+    async def publish(self, channel: str, message: str) -> None:
+        """Deliver `message` to this process's subscribers of `channel`."""
+        self._check_open()
+        for queue in list(self._subscribers.get(channel, ())):
+            queue.put_nowait(message)
+
+    async def subscribe(self, channel: str) -> AsyncIterator[str]:
+        """Messages published on `channel` from the first iteration on."""
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self._subscribers.setdefault(channel, set()).add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            subscribers = self._subscribers.get(channel)
+            if subscribers is not None:
+                subscribers.discard(queue)
+                if not subscribers:
+                    del self._subscribers[channel]
+
+    async def ping(self) -> bool:
+        """True while the store is open."""
+        return not self._closed
+
+    async def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._db.close()
