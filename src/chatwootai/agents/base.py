@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict
+from pydantic_ai import Tool as AITool
 
+from chatwootai.agents.deps import TurnDeps
 from chatwootai.config.schema import AgentConfig, DomainConfig
+from chatwootai.tools.base import ToolCallRecord
 
 
 class AgentTypeConfig(BaseModel):
@@ -55,6 +59,14 @@ class BaseAgent:
     def type_instructions(self) -> str:
         """The behaviour this agent type adds to its prompt (subclasses extend it)."""
         return self.behaviour
+
+    def extra_tools(self) -> list[AITool[TurnDeps]]:
+        """Tools of the agent type itself (not domain tools), e.g. remembering booking slots."""
+        return []
+
+    def in_flow(self, slots: Mapping[str, Any], records: Sequence[ToolCallRecord]) -> bool:
+        """True while the agent is mid-task and the conversation should stay with its crew."""
+        return False
 
     def system_prompt(self, today: datetime | None = None) -> str:
         """The full system prompt: identity, instructions, type behaviour, business facts, date."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
+from pydantic_ai import RunContext
+from pydantic_ai import Tool as AITool
 
 from chatwootai.agents.base import AgentTypeConfig, BaseAgent
+from chatwootai.agents.deps import TurnDeps
+from chatwootai.tools.base import ToolCallRecord
 
 SCHEDULING_SLOTS = ("service", "date", "time")
 """The slots a booking needs, in the order they are asked for."""
@@ -38,3 +43,46 @@ class SchedulingAgent(BaseAgent):
         if settings.confirm_before_booking:
             text += " Antes de reservar, repita serviço, data e horário e peça confirmação."
         return text
+
+    def extra_tools(self) -> list[AITool[TurnDeps]]:
+        """`save_booking_details` (remember slots) and `end_booking` (abandon the flow)."""
+        return [AITool(save_booking_details, takes_ctx=True), AITool(end_booking, takes_ctx=True)]
+
+    def in_flow(self, slots: Mapping[str, Any], records: Sequence[ToolCallRecord]) -> bool:
+        """In flow while booking details are collected and no booking has been made."""
+        return bool(slots) and not any(is_booking(r) for r in records)
+
+
+_BOOKING_WORDS = ("book", "reserv", "agend", "confirm")
+
+
+def is_booking(record: ToolCallRecord) -> bool:
+    """True when `record` is a successful booking on a calendar tool."""
+    if not record.ok or record.extra.get("kind") != "calendar":
+        return False
+    if record.result is not None and not record.result.found:
+        return False
+    words = [record.tool_id, *record.args.keys(), *(str(v) for v in record.args.values())]
+    return any(w in str(word).lower() for word in words for w in _BOOKING_WORDS)
+
+
+async def save_booking_details(
+    ctx: RunContext[TurnDeps],
+    service: str | None = None,
+    date: str | None = None,
+    time: str | None = None,
+) -> str:
+    """Remember the booking details given so far (service, date YYYY-MM-DD, time HH:MM)."""
+    for name, value in (("service", service), ("date", date), ("time", time)):
+        if value:
+            ctx.deps.slots[name] = value
+    missing = [n for n in SCHEDULING_SLOTS if n not in ctx.deps.slots]
+    if missing:
+        return "Anotado. Ainda falta: " + ", ".join(missing)
+    return "Anotado. Todos os dados coletados: confirme com o cliente antes de reservar."
+
+
+async def end_booking(ctx: RunContext[TurnDeps], reason: str = "") -> str:
+    """Forget the booking in progress when the customer gives up or the booking is done."""
+    ctx.deps.slots.clear()
+    return "Agendamento encerrado."

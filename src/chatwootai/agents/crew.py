@@ -1,0 +1,188 @@
+"""A crew: agents run in sequence (workflow steps) or under a manager, for one message.
+
+A Crew is built once per (domain, crew) and serves every conversation concurrently: it holds
+no per-conversation state. History and slots come in with `run` and go out in the result.
+
+Processes:
+
+* ``sequential``: the workflow steps run in order; each step's output is given to the next as
+  context, and the last step's output is the reply. A crew with no workflow runs only its first
+  agent (one step), so a simple crew costs exactly one LLM request when no tool is needed.
+* ``hierarchical``: the manager runs with one ``delegate_to_<agent>`` tool per member; a
+  delegate runs the member with the same deps and usage (members keep no history of their own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pydantic_ai import Agent
+from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
+from pydantic_ai.usage import RunUsage, UsageLimits
+
+from chatwootai.agents.base import BaseAgent
+from chatwootai.agents.deps import ToolProxy, TurnDeps
+from chatwootai.agents.history import bound_state, dump_messages, load_messages
+from chatwootai.agents.limits import usage_limits
+from chatwootai.agents.state import AgentState
+from chatwootai.config.schema import CrewConfig, DomainConfig
+from chatwootai.offline import NO_ANSWER
+from chatwootai.tools.base import HandoffRequest, ToolCallRecord, ToolContext
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CrewResult:
+    """What a crew produced for one message."""
+
+    reply: str
+    states: dict[str, AgentState]
+    handoff: HandoffRequest | None = None
+    fallback: bool = False
+    in_flow: bool = False
+    tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    offline: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a crew: an agent type instance and the pydantic-ai agent that runs it."""
+
+    step_id: str
+    agent_id: str
+    agent: BaseAgent
+    runner: Agent[TurnDeps, str]
+    offline: bool
+    kinds: tuple[str, ...] = ()
+    """Kinds of the domain tools this step may call."""
+
+
+class Crew:
+    """A team of agents answering one kind of request; reusable across conversations."""
+
+    def __init__(
+        self,
+        crew_id: str,
+        config: CrewConfig,
+        domain: DomainConfig,
+        proxy: ToolProxy,
+        steps: list[Step],
+        members: list[Step] | None = None,
+    ) -> None:
+        self.id = crew_id
+        self.config = config
+        self.domain = domain
+        self.proxy = proxy
+        self.steps = steps
+        self.members = members or []
+        self.offline = all(s.offline for s in [*steps, *self.members])
+        self.limits: UsageLimits = usage_limits(domain.limits)
+
+    async def run(
+        self, message: str, states: Mapping[str, AgentState], context: ToolContext
+    ) -> CrewResult:
+        """Answer `message` given each agent's state; never raises for LLM or limit failures."""
+        deps = TurnDeps(proxy=self.proxy, context=context)
+        usage = RunUsage()
+        try:
+            async with asyncio.timeout(self.domain.limits.timeout_s):
+                reply, new_states = await self._run_steps(message, states, deps, usage)
+        except UsageLimitExceeded as exc:
+            return self._fallback(states, deps, usage, f"limite do turno atingido: {exc}")
+        except TimeoutError:
+            return self._fallback(states, deps, usage, "tempo limite do turno esgotado")
+        except AgentRunError as exc:
+            logger.warning("crew %s/%s: model failed: %s", self.domain.name, self.id, exc)
+            return self._fallback(states, deps, usage, f"falha do modelo: {type(exc).__name__}")
+        except Exception as exc:  # a turn never ends in a traceback for the customer
+            logger.exception("crew %s/%s: unexpected error", self.domain.name, self.id)
+            return self._fallback(states, deps, usage, f"erro inesperado: {type(exc).__name__}")
+        if self.offline and (NO_ANSWER in reply or not _found_anything(deps.records)):
+            logger.info("crew %s/%s: offline model found no answer", self.domain.name, self.id)
+            return self._fallback(states, deps, usage, "modelo offline sem resposta")
+        in_flow = any(
+            s.agent.in_flow(new_states[s.agent_id].slots, deps.records)
+            for s in self.steps
+            if s.agent_id in new_states
+        )
+        return CrewResult(
+            reply=reply,
+            states=new_states,
+            handoff=deps.handoff,
+            fallback=False,
+            in_flow=in_flow,
+            tool_calls=deps.records,
+            requests=usage.requests,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            offline=self.offline,
+        )
+
+    async def _run_steps(
+        self,
+        message: str,
+        states: Mapping[str, AgentState],
+        deps: TurnDeps,
+        usage: RunUsage,
+    ) -> tuple[str, dict[str, AgentState]]:
+        out: dict[str, AgentState] = dict(states)
+        output = ""
+        previous: Step | None = None
+        max_state = self.domain.limits.max_state_messages
+        for step in self.steps:
+            state = out.get(step.agent_id) or AgentState()
+            history = load_messages(state.messages)
+            prompt = message
+            if previous is not None:
+                prompt = f"{message}\n\nResultado da etapa anterior ({previous.step_id}):\n{output}"
+            deps.slots = dict(state.slots)
+            result = await step.runner.run(
+                prompt,
+                message_history=history,
+                deps=deps,
+                usage=usage,
+                usage_limits=self.limits,
+            )
+            output = result.output
+            kept = bound_state([*history, *result.new_messages()], max_state)
+            slots = {k: v for k, v in deps.slots.items() if v not in (None, "")}
+            out[step.agent_id] = AgentState(
+                messages=dump_messages(kept), slots=slots, updated_at=time.time()
+            )
+            previous = step
+        return output, out
+
+    def _fallback(
+        self,
+        states: Mapping[str, AgentState],
+        deps: TurnDeps,
+        usage: RunUsage,
+        reason: str,
+    ) -> CrewResult:
+        handoff = deps.handoff or HandoffRequest(
+            reason=reason, requested_by="runtime", summary=f"crew {self.id}"
+        )
+        return CrewResult(
+            reply=self.domain.chatwoot.texts.fallback,
+            states=dict(states),
+            handoff=handoff,
+            fallback=True,
+            in_flow=False,
+            tool_calls=deps.records,
+            requests=usage.requests,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            offline=self.offline,
+        )
+
+
+def _found_anything(records: list[ToolCallRecord]) -> bool:
+    return any(r.ok and r.result is not None and r.result.found for r in records)

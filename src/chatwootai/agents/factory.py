@@ -1,0 +1,169 @@
+"""Building crews from a validated domain config: agent types, models, tools, processes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from pydantic_ai import Agent, RunContext
+from pydantic_ai import Tool as AITool
+
+from chatwootai.agents.base import BaseAgent, local_today
+from chatwootai.agents.crew import Crew, Step
+from chatwootai.agents.deps import ToolProxy, TurnDeps
+from chatwootai.agents.limits import history_bound, usage_limits
+from chatwootai.agents.toolkit import domain_tool
+from chatwootai.agents.types import agent_class
+from chatwootai.config.schema import DomainConfig, WorkflowStep
+from chatwootai.llm import ModelResolver
+from chatwootai.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class CrewBuildError(Exception):
+    """A crew cannot be built from the domain config (unknown crew, agent or step tool)."""
+
+
+class CrewFactory:
+    """Builds the crews of one domain; each crew once, then reused by every conversation."""
+
+    def __init__(self, config: DomainConfig, proxy: ToolProxy, models: ModelResolver) -> None:
+        self.config = config
+        self.proxy = proxy
+        self.models = models
+
+    def build(self, crew_id: str) -> Crew:
+        """The crew `crew_id` of the domain, with its agents, tools and models."""
+        config = self.config
+        crew = config.crews.get(crew_id)
+        if crew is None:
+            known = ", ".join(sorted(config.crews)) or "none"
+            raise CrewBuildError(f"domain {config.name!r} has no crew {crew_id!r} (crews: {known})")
+        for agent_id in [*crew.agents, *([crew.manager] if crew.manager else [])]:
+            if agent_id not in config.agents:
+                raise CrewBuildError(f"crew {crew_id!r} names unknown agent {agent_id!r}")
+        if crew.process == "hierarchical":
+            assert crew.manager is not None
+            members = [self._step(a, a, None, None) for a in crew.agents if a != crew.manager]
+            manager = self._step(crew.manager, crew.manager, None, members)
+            built = Crew(crew_id, crew, config, self.proxy, [manager], members)
+        else:
+            workflow = list(crew.workflow) or [
+                WorkflowStep(step=crew.agents[0], agent=crew.agents[0], description="")
+            ]
+            steps = [self._step(s.step, s.agent, s, None) for s in workflow]
+            built = Crew(crew_id, crew, config, self.proxy, steps)
+        if built.offline:
+            logger.info(
+                "crew %s/%s uses the offline model (no LLM configured)", config.name, crew_id
+            )
+        return built
+
+    def _step(
+        self,
+        step_id: str,
+        agent_id: str,
+        workflow: WorkflowStep | None,
+        members: Sequence[Step] | None,
+    ) -> Step:
+        config = self.config
+        agent_config = config.agents.get(agent_id)
+        if agent_config is None:
+            raise CrewBuildError(f"step {step_id!r} names unknown agent {agent_id!r}")
+        cls = agent_class(agent_config.type, self.models.settings.agent_packages)
+        agent = cls(agent_id, agent_config, config)
+        granted = self.proxy.tools_for(agent_id)
+        if workflow is not None and workflow.tools is not None:
+            unknown = set(workflow.tools) - {t.id for t in granted}
+            if unknown:
+                raise CrewBuildError(
+                    f"step {step_id!r}: tools {sorted(unknown)} are not granted to {agent_id!r}"
+                )
+            granted = [t for t in granted if t.id in workflow.tools]
+        tools: list[AITool[TurnDeps]] = [domain_tool(t, agent_id) for t in granted]
+        tools.extend(agent.extra_tools())
+        if members:
+            tools.extend(delegate_tool(m, config) for m in members)
+        model = self.models.resolve(config.llm, agent_config.llm)
+        runner: Agent[TurnDeps, str] = Agent(
+            model,
+            deps_type=TurnDeps,
+            output_type=str,
+            instructions=_instructions(agent, workflow),
+            tools=tools,
+            model_settings=self.models.model_settings(config.llm, agent_config.llm),
+            name=f"{config.name}.{agent_id}",
+            capabilities=[history_bound(config.limits)],
+        )
+        kinds = tuple(sorted({t.kind for t in granted}))
+        return Step(step_id, agent_id, agent, runner, self.models.is_offline(model), kinds)
+
+
+def _instructions(
+    agent: BaseAgent, workflow: WorkflowStep | None
+) -> list[str | Callable[[], Awaitable[str]]]:
+    prompt = agent.system_prompt()
+    static = prompt.rsplit("\n", 1)[0]  # the last line carries today's date: rebuilt per run
+    if workflow is not None and workflow.description:
+        static += f"\nTarefa desta etapa: {workflow.description}"
+        if workflow.expected_output:
+            static += f"\nResultado esperado: {workflow.expected_output}"
+    domain = agent.domain
+
+    async def today() -> str:
+        return (
+            f"Responda sempre no idioma {domain.language}, de forma breve e cordial. "
+            f"Hoje é {local_today(domain.timezone)} (fuso {domain.timezone})."
+        )
+
+    return [static, today]
+
+
+def delegate_tool(member: Step, domain: DomainConfig) -> AITool[TurnDeps]:
+    """A manager's tool that hands a task to `member` with the same deps and usage."""
+    limits = usage_limits(domain.limits)
+    runner = member.runner
+
+    async def delegate(ctx: RunContext[TurnDeps], task: str) -> str:
+        result = await runner.run(task, deps=ctx.deps, usage=ctx.usage, usage_limits=limits)
+        return result.output
+
+    tool: AITool[TurnDeps] = AITool(
+        delegate,
+        takes_ctx=True,
+        name=f"delegate_to_{member.agent_id}",
+        description=f"Pede a {member.agent.agent.role} ({member.agent_id}) que faça a tarefa "
+        f"descrita em `task` e devolve a resposta. Objetivo: {member.agent.agent.goal}",
+    )
+    kinds = sorted(
+        {
+            k
+            for t in member.runner._function_toolset.tools.values()
+            for k in (t.metadata or {}).get("kinds", [])
+        }
+    )
+    tool.metadata = {"kinds": kinds, "delegate": member.agent_id}
+    return tool
+
+
+def dry_run(
+    config: DomainConfig, proxy: ToolProxy | None = None, models: ModelResolver | None = None
+) -> list[str]:
+    """Build every agent, crew and tool of `config` without serving or calling an LLM."""
+    if proxy is None:
+        from chatwootai.store.embedded import EmbeddedStore
+        from chatwootai.tools.proxy import DataProxy
+
+        proxy = DataProxy.for_domain(config, EmbeddedStore(":memory:"))
+    factory = CrewFactory(config, proxy, models or ModelResolver(Settings()))
+    lines: list[str] = []
+    for agent_id, agent in config.agents.items():
+        tools = ", ".join(t.id for t in proxy.tools_for(agent_id)) or "no tools"
+        lines.append(f"agent {agent_id}: {agent.type} ({tools})")
+    for crew_id in config.crews:
+        crew = factory.build(crew_id)
+        steps = " → ".join(f"{s.step_id}[{s.agent_id}]" for s in crew.steps)
+        model = "offline" if crew.offline else "LLM"
+        lines.append(f"crew {crew_id}: {crew.config.process}, {steps}, model {model}")
+    return lines

@@ -1,0 +1,62 @@
+"""Bounding message histories without cutting a tool call from its result.
+
+A history is cut only at the start of a customer turn (a request carrying the user's prompt), so
+what remains is whole request/response exchanges: never a tool return without its call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelRequest,
+    UserPromptPart,
+)
+
+
+def _turn_starts(messages: Sequence[ModelMessage]) -> list[int]:
+    return [
+        i
+        for i, message in enumerate(messages)
+        if isinstance(message, ModelRequest)
+        and any(isinstance(part, UserPromptPart) for part in message.parts)
+    ]
+
+
+def trim_history(messages: Sequence[ModelMessage], limit: int) -> list[ModelMessage]:
+    """The newest whole turns of `messages` within `limit` messages (the last turn always kept)."""
+    if len(messages) <= limit:
+        return list(messages)
+    starts = _turn_starts(messages)
+    for start in starts:
+        if len(messages) - start <= limit:
+            return list(messages[start:])
+    return list(messages[starts[-1] :]) if starts else []
+
+
+def bound_state(messages: Sequence[ModelMessage], limit: int) -> list[ModelMessage]:
+    """`messages` reduced to at most `limit` (oldest whole turns dropped; may be empty)."""
+    if len(messages) <= limit:
+        return list(messages)
+    for start in _turn_starts(messages):
+        if len(messages) - start <= limit:
+            return list(messages[start:])
+    return []
+
+
+def load_messages(dumped: Sequence[dict[str, Any]]) -> list[ModelMessage]:
+    """Messages from their JSON form (as kept in an AgentState)."""
+    if not dumped:
+        return []
+    return list(ModelMessagesTypeAdapter.validate_python(list(dumped)))
+
+
+def dump_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
+    """Messages in their JSON form (as kept in an AgentState)."""
+    if not messages:
+        return []
+    dumped: list[dict[str, Any]] = ModelMessagesTypeAdapter.dump_python(list(messages), mode="json")
+    return dumped

@@ -1,0 +1,62 @@
+"""Domain tools as pydantic-ai tools: the LLM picks arguments, the DataProxy runs the call.
+
+Each tool's parameters schema is its `args_model`'s JSON schema; its body calls
+``deps.proxy.call`` with the tenant context of the turn and the calling agent's id. A refused or
+failed call becomes a message to the model (never an exception), and every call, ok or not, is
+recorded in ``deps.records``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from pydantic_ai import RunContext
+from pydantic_ai import Tool as AITool
+
+from chatwootai.agents.deps import TurnDeps
+from chatwootai.tools.base import Tool, ToolCallRecord, ToolError
+
+logger = logging.getLogger(__name__)
+
+
+def tool_error_text(tool_id: str, error: ToolError) -> str:
+    """What the model is told when a tool call is refused or fails."""
+    return f"Erro na ferramenta {tool_id}: {error}. Não invente a resposta; tente outra forma."
+
+
+def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
+    """A pydantic-ai tool that calls `tool` through the proxy on behalf of `agent_id`."""
+    tool_id, kind = tool.id, tool.kind
+
+    async def call(ctx: RunContext[TurnDeps], **args: Any) -> str:
+        deps = ctx.deps
+        context = dataclasses.replace(deps.context, agent_id=agent_id)
+        try:
+            result = await deps.proxy.call(context, tool_id, args)
+        except ToolError as exc:
+            deps.records.append(
+                ToolCallRecord(
+                    agent_id, tool_id, dict(args), ok=False, error=str(exc), extra={"kind": kind}
+                )
+            )
+            return tool_error_text(tool_id, exc)
+        deps.records.append(
+            ToolCallRecord(
+                agent_id, tool_id, dict(args), ok=True, result=result, extra={"kind": kind}
+            )
+        )
+        if result.handoff is not None and deps.handoff is None:
+            deps.handoff = result.handoff
+        return result.text
+
+    ai_tool: AITool[TurnDeps] = AITool.from_schema(
+        call,
+        name=tool_id,
+        description=tool.description or f"{kind} tool {tool_id}",
+        json_schema=tool.args_model.model_json_schema(),
+        takes_ctx=True,
+    )
+    ai_tool.metadata = {"kinds": [kind], "tool_id": tool_id}
+    return ai_tool
