@@ -1,0 +1,162 @@
+"""The orders tool: an order's status, revealed only to the contact who placed it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chatwootai.config.data import Order
+from chatwootai.config.schema import OrdersSettings
+from chatwootai.store.base import Store
+from chatwootai.tools.base import Tool, ToolContext, ToolResult
+from chatwootai.tools.money import format_money
+
+MIN_PHONE_DIGITS = 8
+"""Phones are compared on their last digits, at least this many."""
+
+Ownership = Literal["owner", "other", "unknown"]
+
+_NON_DIGIT = re.compile(r"\D")
+
+
+class OrdersArgs(BaseModel):
+    """Arguments of an order lookup."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: str = Field(
+        default="",
+        max_length=40,
+        description="Número do pedido informado pelo cliente (ex.: 1234 ou #1234). "
+        "Vazio lista os pedidos do contato desta conversa.",
+    )
+
+
+def phones_match(a: str, b: str) -> bool | None:
+    """True/False when both phones have 8+ digits and their common tail matches; else None."""
+    da, db = _NON_DIGIT.sub("", a), _NON_DIGIT.sub("", b)
+    n = min(len(da), len(db))
+    if n < MIN_PHONE_DIGITS:
+        return None
+    return da[-n:] == db[-n:]
+
+
+def ownership(order: Order, ctx: ToolContext) -> Ownership:
+    """Whether the contact of `ctx` placed `order`, did not, or cannot be told apart."""
+    checks: list[bool] = []
+    if order.customer_phone and ctx.contact_phone:
+        same = phones_match(order.customer_phone, ctx.contact_phone)
+        if same is not None:
+            checks.append(same)
+    if order.customer_email and ctx.contact_email:
+        same_email = order.customer_email.strip().casefold() == ctx.contact_email.strip().casefold()
+        checks.append(same_email)
+    if any(checks):
+        return "owner"
+    if checks:
+        return "other"
+    return "unknown"
+
+
+def _normalise_id(value: str) -> str:
+    return value.strip().lstrip("#").strip().casefold()
+
+
+class OrdersTool(Tool):
+    """Looks an order up by number (or the conversation contact's orders) and reports its status."""
+
+    kind: ClassVar[str] = "orders"
+    args_model: ClassVar[type[BaseModel]] = OrdersArgs
+
+    def __init__(
+        self,
+        tool_id: str,
+        description: str,
+        store: Store,
+        settings: OrdersSettings,
+        orders: Sequence[Order],
+    ) -> None:
+        super().__init__(tool_id, description, store)
+        self.settings = settings
+        self.orders = {_normalise_id(o.id): o for o in orders}
+
+    async def run(self, ctx: ToolContext, args: BaseModel) -> ToolResult:
+        """The status of the order, or a refusal when it belongs to another contact."""
+        order_id = _normalise_id(OrdersArgs.model_validate(args).order_id)
+        if not order_id:
+            return self._contact_orders(ctx)
+        order = self.orders.get(order_id)
+        if order is None:
+            return ToolResult(
+                text=f"Pedido {order_id} não encontrado. Confirme o número com o cliente.",
+                data={"order_id": order_id},
+                found=False,
+            )
+        owner = ownership(order, ctx)
+        if owner == "other":
+            return ToolResult(
+                text=(
+                    f"Não é possível confirmar o pedido {order.id} para este contato: ele foi "
+                    "feito com outro telefone/e-mail. Não revele dados do pedido; sugira "
+                    "falar com um atendente humano."
+                ),
+                data={"order_id": order.id, "verified": False},
+                found=False,
+            )
+        full = owner == "owner" or not (order.customer_phone or order.customer_email)
+        return ToolResult(text=self.describe(order, full), data=self.details(order, full))
+
+    def _contact_orders(self, ctx: ToolContext) -> ToolResult:
+        mine = [o for o in self.orders.values() if ownership(o, ctx) == "owner"]
+        if not mine:
+            return ToolResult(
+                text="Nenhum pedido encontrado para este contato. Peça o número do pedido.",
+                data=[],
+                found=False,
+            )
+        mine.sort(key=lambda o: o.created, reverse=True)
+        return ToolResult(
+            text="\n\n".join(self.describe(o, True) for o in mine[:5]),
+            data=[self.details(o, True) for o in mine[:5]],
+        )
+
+    def describe(self, order: Order, full: bool) -> str:
+        """A short Portuguese summary of `order`; without items and tracking unless `full`."""
+        lines = [f"Pedido {order.id}: {order.status}"]
+        if order.status_detail:
+            lines.append(order.status_detail)
+        lines.append(f"Feito em {order.created:%d/%m/%Y}.")
+        if order.eta:
+            lines.append(f"Previsão de entrega: {order.eta:%d/%m/%Y}.")
+        if not full:
+            lines.append(
+                "Itens e código de rastreio só podem ser informados após confirmar o contato "
+                "(telefone ou e-mail do pedido)."
+            )
+            return "\n".join(lines)
+        if order.tracking_code:
+            lines.append(f"Código de rastreio: {order.tracking_code}.")
+        for item in order.items:
+            lines.append(f"- {item.quantity}x {item.name} ({format_money(item.price)})")
+        return "\n".join(lines)
+
+    def details(self, order: Order, full: bool) -> dict[str, Any]:
+        """Structured data about `order` (never the customer's phone or e-mail)."""
+        data: dict[str, Any] = {
+            "order_id": order.id,
+            "status": order.status,
+            "status_detail": order.status_detail,
+            "created": order.created.isoformat(),
+            "eta": order.eta.isoformat() if order.eta else None,
+            "verified": full,
+        }
+        if full:
+            data["tracking_code"] = order.tracking_code
+            data["items"] = [
+                {"sku": i.sku, "name": i.name, "quantity": i.quantity, "price": str(i.price)}
+                for i in order.items
+            ]
+        return data

@@ -1,0 +1,161 @@
+"""Lexical retrieval shared by the knowledge and catalog tools: BM25 over stems, typo-tolerant.
+
+Documents are lists of weighted text fields. Text is folded and stemmed with
+:mod:`chatwootai.text`, so accents, case and plurals do not matter; Portuguese stop-words are
+dropped. A query term missing from the vocabulary is matched to close vocabulary terms: a shared
+prefix of at least five letters ("agendar" / "agendamento") or an edit distance of one (two for
+long words) for words of five letters or more ("hidratnte" / "hidratante"), with a lower weight.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from chatwootai.text import stem, words
+
+_STOP_WORDS_TEXT = """
+    a ao aos as ate com como da das de dela dele deles do dos e ela elas ele eles em entre era
+    essa essas esse esses esta estas este estes eu foi for ha isso isto ja la lhe mais mas me
+    meu minha muito na nas nem no nos nossa nosso o os ou para pela pelas pelo pelos por qual
+    quais quando que quem se sem ser seu sua so sobre tambem te tem tenho ter teu tua um uma
+    umas uns voce voces vc vcs pra pro the and of to is in for ola oi obrigado obrigada
+    gostaria queria quero saber pode poderia favor porfavor ai aqui tudo bem bom boa dia
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+"""Folded words ignored in documents and queries."""
+
+FUZZY_MIN_LENGTH = 5
+"""Shortest query term matched approximately (shorter terms must match exactly)."""
+
+PREFIX_WEIGHT = 0.8
+FUZZY_WEIGHT = 0.7
+
+
+def terms(text: str) -> list[str]:
+    """The stems of the words of `text` that are not stop-words."""
+    return [stem(w) for w in words(text) if w not in STOP_WORDS]
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, or `limit + 1` when above it."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked document: its position in the index, BM25 score and share of the query matched."""
+
+    index: int
+    score: float
+    coverage: float
+
+
+class LexicalIndex:
+    """An in-memory BM25 index over weighted text fields of documents."""
+
+    def __init__(
+        self, documents: Sequence[Sequence[tuple[str, int]]], k1: float = 1.5, b: float = 0.75
+    ) -> None:
+        """Index `documents`, each a list of (text, weight); a field counts `weight` times."""
+        self.k1 = k1
+        self.b = b
+        self._tf: list[Counter[str]] = []
+        for fields in documents:
+            counts: Counter[str] = Counter()
+            for text, weight in fields:
+                for term in terms(text):
+                    counts[term] += weight
+            self._tf.append(counts)
+        self._length = [sum(c.values()) for c in self._tf]
+        self._avg = (sum(self._length) / len(self._length)) if self._length else 0.0
+        df: Counter[str] = Counter()
+        for counts in self._tf:
+            df.update(counts.keys())
+        n = len(self._tf)
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._unknown_idf = (sum(self._idf.values()) / len(self._idf)) if self._idf else 1.0
+        self._by_length: dict[int, list[str]] = {}
+        for term in self._idf:
+            self._by_length.setdefault(len(term), []).append(term)
+        self._expansions: dict[str, list[tuple[str, float]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._tf)
+
+    def expand(self, term: str) -> list[tuple[str, float]]:
+        """Vocabulary terms standing for a query term, with weights (itself, or close terms)."""
+        if term in self._idf:
+            return [(term, 1.0)]
+        cached = self._expansions.get(term)
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+        if len(term) >= FUZZY_MIN_LENGTH and not term.isdigit():
+            limit = 1 if len(term) < 8 else 2
+            for length in range(len(term) - limit, len(term) + limit + 1):
+                for candidate in self._by_length.get(length, ()):
+                    if edit_distance(term, candidate, limit) <= limit:
+                        found[candidate] = FUZZY_WEIGHT
+            for candidate in self._idf:
+                if len(candidate) >= FUZZY_MIN_LENGTH and (
+                    candidate.startswith(term) or term.startswith(candidate)
+                ):
+                    found[candidate] = max(found.get(candidate, 0.0), PREFIX_WEIGHT)
+        expansion = sorted(found.items())
+        if len(self._expansions) < 10_000:
+            self._expansions[term] = expansion
+        return expansion
+
+    def search(
+        self, query: str, limit: int = 5, candidates: Iterable[int] | None = None
+    ) -> list[Hit]:
+        """Documents matching `query`, best first (only those sharing at least one term)."""
+        query_terms = list(dict.fromkeys(terms(query)))
+        if not query_terms or not self._tf:
+            return []
+        pool = range(len(self._tf)) if candidates is None else candidates
+        expanded = [(t, self.expand(t)) for t in query_terms]
+        total_weight = sum(
+            max((self._idf[v] for v, _ in exp), default=self._unknown_idf) for _, exp in expanded
+        )
+        hits: list[Hit] = []
+        for index in pool:
+            counts = self._tf[index]
+            norm = self.k1 * (1 - self.b + self.b * self._length[index] / (self._avg or 1.0))
+            score = 0.0
+            matched = 0.0
+            for _, expansion in expanded:
+                best = 0.0
+                best_idf = 0.0
+                for vocab, weight in expansion:
+                    tf = counts.get(vocab, 0)
+                    if tf:
+                        idf = self._idf[vocab]
+                        value = weight * idf * tf * (self.k1 + 1) / (tf + norm)
+                        if value > best:
+                            best, best_idf = value, idf
+                if best:
+                    score += best
+                    matched += best_idf
+            if score > 0:
+                hits.append(Hit(index, score, min(1.0, matched / total_weight)))
+        hits.sort(key=lambda h: (-h.score, h.index))
+        return hits[:limit]
