@@ -27,14 +27,15 @@ def _turn_starts(messages: Sequence[ModelMessage]) -> list[int]:
 
 
 def trim_history(messages: Sequence[ModelMessage], limit: int) -> list[ModelMessage]:
-    """The newest whole turns of `messages` within `limit` messages (the last turn always kept)."""
-    if len(messages) <= limit:
-        return list(messages)
+    """The current turn of `messages` plus at most `limit` messages of whole earlier turns."""
     starts = _turn_starts(messages)
+    if not starts:
+        return list(messages)
+    current = starts[-1]
     for start in starts:
-        if len(messages) - start <= limit:
+        if current - start <= limit:
             return list(messages[start:])
-    return list(messages[starts[-1] :]) if starts else []
+    return list(messages[current:])
 
 
 def bound_state(messages: Sequence[ModelMessage], limit: int) -> list[ModelMessage]:
