@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pytest
-
 from pydantic import BaseModel
 
 from chatwootai.config.schema import DomainConfig
-from chatwootai.store.base import Store
 from chatwootai.tools.base import (
     HandoffRequest,
     Tool,

@@ -24,7 +24,6 @@ from chatwootai.agents.state import AgentState
 from chatwootai.config.schema import DomainConfig, LLMSettings
 from chatwootai.llm import ModelResolver
 from chatwootai.settings import Settings
-from chatwootai.tools.base import ToolContext
 
 
 class FixedResolver(ModelResolver):
