@@ -27,7 +27,7 @@ class FaqEntry(DataModel):
 
 
 class Product(DataModel):
-    """One catalog row. CSV columns: sku, name, category, price, stock, description[, brand, tags]."""
+    """One catalog row. CSV columns: sku, name, category, price, stock, description, brand, tags."""
 
     sku: str = Field(min_length=1)
     name: str = Field(min_length=1)

@@ -16,9 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from chatwootai.config.data import DomainData
 
 IDENTIFIER = r"^[a-z0-9][a-z0-9_\-]*$"
-"""Ids of domains, agents, crews, tools and workflow steps: lowercase letters, digits, `_` and `-`."""
+"""Ids of agents, crews, tools and workflow steps: lowercase letters, digits, `_` and `-`."""
 
 Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=64)]
+
+DOMAIN_NAME = r"^_?[a-z0-9][a-z0-9_\-]*$"
+"""Domain names: an identifier, optionally starting with `_` (an abstract base such as `_base`)."""
+
+DomainName = Annotated[str, Field(pattern=DOMAIN_NAME, max_length=64)]
 
 
 class StrictModel(BaseModel):
@@ -42,7 +47,8 @@ class Business(StrictModel):
     company_name: str = ""
     opening_hours: dict[str, str] = Field(
         default_factory=dict,
-        description="Day (or day range) to hours, e.g. {'seg-sex': '09:00-18:00', 'dom': 'fechado'}.",
+        description="Day (or day range) to hours, e.g. "
+        "{'seg-sex': '09:00-18:00', 'dom': 'fechado'}.",
     )
     address: str = ""
     contact: Contact = Field(default_factory=Contact)
@@ -62,7 +68,8 @@ class LLMSettings(StrictModel):
     )
     base_url: str | None = Field(
         default=None,
-        description="Base URL of an OpenAI-compatible server (Ollama, vLLM, OpenRouter, LM Studio).",
+        description="Base URL of an OpenAI-compatible server "
+        "(Ollama, vLLM, OpenRouter, LM Studio).",
     )
     api_key_env: str | None = Field(
         default=None,
@@ -82,10 +89,16 @@ class RunLimits(StrictModel):
     max_total_tokens: int = Field(default=20_000, ge=100, description="Tokens per turn.")
     timeout_s: float = Field(default=45.0, gt=0, le=600, description="Wall-clock per turn.")
     history_messages: int = Field(
-        default=12, ge=0, le=200, description="Messages of history sent to the LLM; older are trimmed."
+        default=12,
+        ge=0,
+        le=200,
+        description="Messages of history sent to the LLM; older are trimmed.",
     )
     max_state_messages: int = Field(
-        default=40, ge=0, le=1000, description="Messages of history kept per agent and conversation."
+        default=40,
+        ge=0,
+        le=1000,
+        description="Messages of history kept per agent and conversation.",
     )
 
 
@@ -187,7 +200,8 @@ class HttpSettings(StrictModel):
         default_factory=dict, description="Parameter name to a description shown to the LLM."
     )
     headers_env: dict[str, str] = Field(
-        default_factory=dict, description="Header name to the environment variable holding its value."
+        default_factory=dict,
+        description="Header name to the environment variable holding its value.",
     )
 
 
@@ -218,7 +232,8 @@ class ToolConfig(StrictModel):
         | HandoffSettings
     ):
         """The settings parsed as the model of this tool's kind."""
-        return SETTINGS_BY_KIND[self.kind].model_validate(self.settings)
+        settings: Any = SETTINGS_BY_KIND[self.kind].model_validate(self.settings)
+        return settings  # type: ignore[no-any-return]
 
 
 SETTINGS_BY_KIND: dict[str, type[StrictModel]] = {
@@ -292,8 +307,10 @@ class ChatwootOptions(StrictModel):
 class DomainConfig(StrictModel):
     """The effective, validated configuration of one domain."""
 
-    name: Identifier
-    extends: list[Identifier] = Field(default_factory=list)
+    name: DomainName = Field(description="The domain's directory name (not inherited).")
+    extends: list[DomainName] = Field(
+        default_factory=list, description="Parent domains, left-most first (not inherited)."
+    )
     abstract: bool = Field(
         default=False, description="A base meant only to be extended; it is never served."
     )
@@ -318,7 +335,7 @@ class DomainConfig(StrictModel):
 class TenantEntry(StrictModel):
     """A Chatwoot account or inbox: its domain and the environment variables of its secrets."""
 
-    domain: Identifier
+    domain: DomainName
     webhook_secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
     api_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
     base_url: str | None = None
@@ -335,9 +352,7 @@ class Tenants(StrictModel):
     def _shorthand(cls, value: Any) -> Any:
         """Accept `"3": cosmetics` as shorthand for `"3": {domain: cosmetics}`."""
         if isinstance(value, dict):
-            return {
-                str(k): ({"domain": v} if isinstance(v, str) else v) for k, v in value.items()
-            }
+            return {str(k): ({"domain": v} if isinstance(v, str) else v) for k, v in value.items()}
         return value
 
     def entry_for(self, account_id: int | str, inbox_id: int | str | None) -> TenantEntry | None:

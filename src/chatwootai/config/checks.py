@@ -1,0 +1,137 @@
+"""Cross-reference rules of a domain: every name used points at something that exists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from chatwootai.config.errors import did_you_mean
+from chatwootai.config.schema import DomainConfig
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A rule broken at a YAML path of the effective configuration."""
+
+    path: Path_
+    message: str
+    suggestion: str | None = None
+
+
+def cross_references(config: DomainConfig) -> list[Problem]:
+    """Every broken reference between agents, crews, workflow steps, tools, routing and labels."""
+    problems: list[Problem] = []
+    problems += _agents_and_tools(config)
+    problems += _crews(config)
+    problems += _routing(config)
+    if not config.abstract:
+        if config.routing is None:
+            problems.append(Problem((), "a domain that is served needs a 'routing' section"))
+        if not config.crews:
+            problems.append(Problem((), "a domain that is served needs at least one crew"))
+    return problems
+
+
+def _missing(path: Path_, what: str, name: str, known: Iterable[str], where: str = "") -> Problem:
+    names = sorted(known)
+    listed = ", ".join(names) if names else "none"
+    return Problem(
+        path,
+        f"unknown {what} {name!r}{where}; defined: {listed}",
+        did_you_mean(name, names),
+    )
+
+
+def _agents_and_tools(config: DomainConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    for agent_id, agent in config.agents.items():
+        for index, tool_id in enumerate(agent.tools):
+            path: Path_ = ("agents", agent_id, "tools", index)
+            tool = config.tools.get(tool_id)
+            if tool is None:
+                problems.append(_missing(path, "tool", tool_id, config.tools))
+            elif agent_id not in tool.grants:
+                problems.append(
+                    Problem(
+                        path,
+                        f"tool {tool_id!r} does not grant agent {agent_id!r}; add it to "
+                        f"tools.{tool_id}.grants (grants: {', '.join(tool.grants) or 'none'})",
+                    )
+                )
+    for tool_id, tool in config.tools.items():
+        for index, agent_id in enumerate(tool.grants):
+            if agent_id not in config.agents:
+                problems.append(
+                    _missing(("tools", tool_id, "grants", index), "agent", agent_id, config.agents)
+                )
+    return problems
+
+
+def _crews(config: DomainConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    for crew_id, crew in config.crews.items():
+        base: Path_ = ("crews", crew_id)
+        for index, agent_id in enumerate(crew.agents):
+            if agent_id not in config.agents:
+                problems.append(
+                    _missing((*base, "agents", index), "agent", agent_id, config.agents)
+                )
+        if crew.manager is not None and crew.manager not in config.agents:
+            problems.append(
+                _missing((*base, "manager"), "manager agent", crew.manager, config.agents)
+            )
+        members = set(crew.agents) | ({crew.manager} if crew.manager else set())
+        seen: set[str] = set()
+        for index, step in enumerate(crew.workflow):
+            path: Path_ = (*base, "workflow", index)
+            if step.step in seen:
+                problems.append(Problem((*path, "step"), f"duplicate step id {step.step!r}"))
+            seen.add(step.step)
+            agent = config.agents.get(step.agent)
+            if agent is None:
+                problems.append(_missing((*path, "agent"), "agent", step.agent, config.agents))
+            elif step.agent not in members:
+                problems.append(
+                    _missing(
+                        (*path, "agent"),
+                        "crew member",
+                        step.agent,
+                        members,
+                        f" (not an agent of crew {crew_id!r})",
+                    )
+                )
+            for tool_index, tool_id in enumerate(step.tools or ()):
+                tool_path: Path_ = (*path, "tools", tool_index)
+                if tool_id not in config.tools:
+                    problems.append(_missing(tool_path, "tool", tool_id, config.tools))
+                elif agent is not None and tool_id not in agent.tools:
+                    problems.append(
+                        _missing(
+                            tool_path,
+                            "tool",
+                            tool_id,
+                            agent.tools,
+                            f" for agent {step.agent!r} (a step may use only its agent's tools)",
+                        )
+                    )
+    return problems
+
+
+def _routing(config: DomainConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    crews: Sequence[str] = list(config.crews)
+    routing = config.routing
+    if routing is not None:
+        if routing.default_crew not in config.crews:
+            problems.append(
+                _missing(("routing", "default_crew"), "crew", routing.default_crew, crews)
+            )
+        for crew_id in routing.crews:
+            if crew_id not in config.crews:
+                problems.append(_missing(("routing", "crews", crew_id), "crew", crew_id, crews))
+    for crew_id in config.chatwoot.crew_labels:
+        if crew_id not in config.crews:
+            problems.append(_missing(("chatwoot", "crew_labels", crew_id), "crew", crew_id, crews))
+    return problems

@@ -1,0 +1,333 @@
+"""DomainLoader: domain YAML read, inherited, validated and checked, every error in one pass."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from chatwootai.config import datafiles
+from chatwootai.config.agent_types import AgentTypeNotFound, resolve_agent_type
+from chatwootai.config.cache import FileCache
+from chatwootai.config.checks import cross_references
+from chatwootai.config.data import Calendar, DomainData, FaqEntry, Order, Product
+from chatwootai.config.errors import ConfigError, ConfigIssue, did_you_mean
+from chatwootai.config.explain import Explanation, origins_of
+from chatwootai.config.inheritance import Resolution, resolve
+from chatwootai.config.model_errors import issues_from_validation
+from chatwootai.config.schema import (
+    CalendarSettings,
+    CatalogSettings,
+    DomainConfig,
+    KnowledgeSettings,
+    OrdersSettings,
+    Tenants,
+)
+from chatwootai.config.source import Located, issue_at, parse_yaml_bytes
+
+logger = logging.getLogger("chatwootai.config")
+
+DOMAIN_FILE = "domain.yaml"
+TENANTS_FILE = "tenants.yaml"
+DATA_PATH_KEYS = ("file", "files")
+"""Keys of tool settings holding data file paths, relative to the YAML file that wrote them."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A validated domain with the warnings found while loading it."""
+
+    config: DomainConfig
+    warnings: list[ConfigIssue] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+
+
+class DomainLoader:
+    """Loads domains from `domains_dir/<name>/domain.yaml`, reusing files parsed before."""
+
+    def __init__(self, domains_dir: Path, *, agent_packages: Sequence[str] = ()) -> None:
+        self.domains_dir = Path(domains_dir)
+        self.agent_packages = tuple(agent_packages)
+        self.files = FileCache()
+
+    def domain_file(self, name: str) -> Path:
+        """Path of a domain's domain.yaml."""
+        return self.domains_dir / name / DOMAIN_FILE
+
+    def names(self) -> list[str]:
+        """Every domain directory holding a domain.yaml, sorted."""
+        try:
+            entries = list(os.scandir(self.domains_dir))
+        except OSError:
+            return []
+        return sorted(
+            e.name for e in entries if e.is_dir() and os.path.isfile(Path(e.path) / DOMAIN_FILE)
+        )
+
+    def load(self, name: str) -> DomainConfig:
+        """The resolved, validated config of `name`, data included; raises ConfigError."""
+        return self.load_checked(name).config
+
+    def load_checked(self, name: str) -> Loaded:
+        """Like :meth:`load`, also returning the warnings (e.g. parents in conflict)."""
+        loaded, _ = self._load(name)
+        return loaded
+
+    def explain(self, name: str) -> Explanation:
+        """The effective config of `name` with the file:line of every leaf; raises ConfigError."""
+        loaded, tree = self._load(name)
+        effective = loaded.config.model_dump(mode="json", exclude={"data"})
+        files = [self.domain_file(domain) for domain in loaded.order]
+        return Explanation(name, loaded.order, files, effective, origins_of(tree), loaded.warnings)
+
+    def resolve(self, name: str) -> Resolution:
+        """`extends` resolved for `name` (order and merged tree); raises ConfigError."""
+        if self._read(name) is None:
+            known = self.names()
+            raise ConfigError(
+                [
+                    ConfigIssue(
+                        self.domain_file(name),
+                        None,
+                        None,
+                        "",
+                        f"no domain {name!r} in {self.domains_dir} "
+                        f"(domains: {', '.join(known) or 'none'})",
+                        did_you_mean(name, known),
+                    )
+                ]
+            )
+        return resolve(name, self._read, self.names())
+
+    def is_abstract(self, name: str) -> bool:
+        """Whether a domain is abstract (`abstract: true`, or a name starting with `_`)."""
+        root = self._read(name)
+        own = (
+            root.value.get("abstract")
+            if root is not None and isinstance(root.value, dict)
+            else None
+        )
+        if own is not None and isinstance(own.value, bool):
+            return own.value
+        return name.startswith("_")
+
+    def load_tenants(self) -> Tenants:
+        """`tenants.yaml` validated, its domains existing and served; empty when absent."""
+        file = self.domains_dir / TENANTS_FILE
+        if not file.is_file():
+            return Tenants()
+        root = self.files.get(file, "yaml", parse_yaml_bytes)
+        try:
+            tenants = Tenants.model_validate(root.plain() or {})
+        except ValidationError as exc:
+            raise ConfigError(issues_from_validation(exc, root, Tenants)) from None
+        known = self.names()
+        issues = []
+        for section, entries in (("accounts", tenants.accounts), ("inboxes", tenants.inboxes)):
+            for key, entry in entries.items():
+                path = [section, key, "domain"]
+                if entry.domain not in known:
+                    issues.append(
+                        issue_at(
+                            root,
+                            path,
+                            f"unknown domain {entry.domain!r}; domains: {', '.join(known)}",
+                            suggestion=did_you_mean(entry.domain, known),
+                        )
+                    )
+                elif self.is_abstract(entry.domain):
+                    issues.append(
+                        issue_at(root, path, f"domain {entry.domain!r} is abstract: never served")
+                    )
+        if issues:
+            raise ConfigError(issues)
+        return tenants
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _read(self, name: str) -> Located | None:
+        file = self.domain_file(name)
+        if not file.is_file():
+            return None
+        root: Located = self.files.get(file, "yaml", parse_yaml_bytes)
+        return root
+
+    def _load(self, name: str) -> tuple[Loaded, Located]:
+        resolution = self.resolve(name)
+        issues = list(resolution.issues)
+        warnings = list(resolution.warnings)
+        tree = _with_own_keys(resolution, issues)
+        tree = _with_data_paths(tree)
+        document = tree.plain()
+        if "data" in document:
+            issues.append(
+                issue_at(tree, ["data"], "'data' is filled from the tools' data files; remove it")
+            )
+            del document["data"]
+        try:
+            config = DomainConfig.model_validate(document)
+        except ValidationError as exc:
+            issues += issues_from_validation(exc, tree, DomainConfig)
+            raise ConfigError(issues, warnings) from None
+        for problem in cross_references(config):
+            issues.append(
+                issue_at(tree, problem.path, problem.message, suggestion=problem.suggestion)
+            )
+        data = self._data(config, tree, issues)
+        config = config.model_copy(update={"data": data})
+        self._agent_types(config, tree, issues)
+        if issues:
+            raise ConfigError(issues, warnings)
+        for warning in warnings:
+            logger.warning("%s", warning)
+        return Loaded(config, warnings, resolution.order), tree
+
+    def _data(self, config: DomainConfig, tree: Located, issues: list[ConfigIssue]) -> DomainData:
+        knowledge: dict[str, list[FaqEntry]] = {}
+        catalogs: dict[str, list[Product]] = {}
+        calendars: dict[str, Calendar] = {}
+        orders: dict[str, list[Order]] = {}
+        for tool_id, tool in config.tools.items():
+            base = ["tools", tool_id, "settings"]
+            try:
+                settings = tool.typed_settings()
+            except ValidationError as exc:
+                found = issues_from_validation(exc, tree, type(None), base)
+                if config.abstract:  # a base may leave settings (data files) to its children
+                    found = [i for i in found if not i.message.startswith("missing required")]
+                issues += found
+                continue
+            if isinstance(settings, KnowledgeSettings):
+                entries: list[FaqEntry] = []
+                for index, name in enumerate(settings.files):
+                    found = self._data_file(
+                        name, [*base, "files", index], tree, datafiles.parse_faq, issues
+                    )
+                    entries += found or []
+                knowledge[tool_id] = entries
+            elif isinstance(settings, CatalogSettings):
+                products = self._data_file(
+                    settings.file, [*base, "file"], tree, datafiles.parse_catalog, issues
+                )
+                if products is not None:
+                    catalogs[tool_id] = products
+            elif isinstance(settings, CalendarSettings):
+                calendar = self._data_file(
+                    settings.file, [*base, "file"], tree, datafiles.parse_calendar, issues
+                )
+                if calendar is not None:
+                    calendars[tool_id] = calendar
+            elif isinstance(settings, OrdersSettings):
+                found_orders = self._data_file(
+                    settings.file, [*base, "file"], tree, datafiles.parse_orders, issues
+                )
+                if found_orders is not None:
+                    orders[tool_id] = found_orders
+        return DomainData(
+            knowledge=knowledge, catalogs=catalogs, calendars=calendars, orders=orders
+        )
+
+    def _data_file(
+        self,
+        name: str,
+        path: list[str | int],
+        tree: Located,
+        parse: Callable[[bytes, Path], Any],
+        issues: list[ConfigIssue],
+    ) -> Any:
+        file = Path(name)
+        if not file.is_file():
+            issues.append(issue_at(tree, path, f"data file not found: {file}", at_key=False))
+            return None
+        try:
+            return self.files.get(file, parse.__name__, parse)
+        except ConfigError as exc:
+            issues += exc.issues
+            return None
+
+    def _agent_types(self, config: DomainConfig, tree: Located, issues: list[ConfigIssue]) -> None:
+        for agent_id, agent in config.agents.items():
+            path = ["agents", agent_id, "type"]
+            try:
+                agent_type = resolve_agent_type(agent.type, self.agent_packages)
+            except AgentTypeNotFound as exc:
+                issues.append(issue_at(tree, path, exc.message, suggestion=exc.suggestion))
+                continue
+            try:
+                agent_type.config_model.model_validate(agent.config)
+            except ValidationError as exc:
+                model: type[BaseModel] = agent_type.config_model
+                prefixed = issues_from_validation(exc, tree, model, ["agents", agent_id, "config"])
+                issues += prefixed
+                continue
+            for problem in agent_type.check_config(agent_id, agent, config):
+                issues.append(issue_at(tree, ["agents", agent_id], problem))
+
+
+def _with_own_keys(resolution: Resolution, issues: list[ConfigIssue]) -> Located:
+    """The merged tree plus the domain's own `name`, `extends` and `abstract`."""
+    own, tree, name = resolution.own, resolution.tree, resolution.name
+    own_keys = own.value if isinstance(own.value, dict) else {}
+    body = dict(tree.value) if isinstance(tree.value, dict) else {}
+    written = own_keys.get("name")
+    if written is not None and written.value != name:
+        issues.append(
+            issue_at(
+                own,
+                ["name"],
+                f"name {written.value!r} differs from the directory name {name!r}",
+                suggestion=name,
+            )
+        )
+    body["name"] = Located(name, own.file, *(written.anchor if written else (1, 1)))
+    for key in ("extends", "abstract"):
+        if key in own_keys:
+            body[key] = own_keys[key]
+    if "abstract" not in body and name.startswith("_"):
+        body["abstract"] = Located(True, own.file, 1, 1)
+    return Located(body, tree.file, tree.line, tree.column)
+
+
+def _with_data_paths(tree: Located) -> Located:
+    """Data file paths in tool settings made relative to the file that wrote them, not the child."""
+    tools = tree.value.get("tools") if isinstance(tree.value, dict) else None
+    if tools is None or not isinstance(tools.value, dict):
+        return tree
+    new_tools = {}
+    for tool_id, tool in tools.value.items():
+        settings = tool.value.get("settings") if isinstance(tool.value, dict) else None
+        if settings is None or not isinstance(settings.value, dict):
+            new_tools[tool_id] = tool
+            continue
+        new_settings = dict(settings.value)
+        for key in DATA_PATH_KEYS:
+            node = new_settings.get(key)
+            if node is None:
+                continue
+            if isinstance(node.value, str):
+                new_settings[key] = _relocated(node)
+            elif isinstance(node.value, list):
+                items = [_relocated(i) if isinstance(i.value, str) else i for i in node.value]
+                new_settings[key] = _replace(node, items)
+        new_tool = dict(tool.value)
+        new_tool["settings"] = _replace(settings, new_settings)
+        new_tools[tool_id] = _replace(tool, new_tool)
+    body = dict(tree.value)
+    body["tools"] = _replace(tools, new_tools)
+    return _replace(tree, body)
+
+
+def _relocated(node: Located) -> Located:
+    path = Path(node.value)
+    if not path.is_absolute():
+        path = Path(os.path.normpath(node.file.parent / path))
+    return _replace(node, str(path))
+
+
+def _replace(node: Located, value: Any) -> Located:
+    return Located(value, node.file, node.line, node.column, node.key_line, node.key_column)

@@ -1,0 +1,214 @@
+"""YAML read with the position of every key and value, into a tree of :class:`Located` nodes."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chatwootai.config.errors import ConfigError, ConfigIssue, format_path
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+Scalar = str | int | float | bool | None | datetime.date | datetime.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A YAML value with where it was written: `value` is a dict or list of nodes, or a scalar."""
+
+    value: Any
+    file: Path
+    line: int
+    column: int
+    key_line: int | None = None
+    key_column: int | None = None
+
+    def plain(self) -> Any:
+        """The value as plain Python data (dicts, lists, scalars)."""
+        return to_plain(self)
+
+    @property
+    def anchor(self) -> tuple[int, int]:
+        """Line and column of the key naming this value, else of the value itself."""
+        if self.key_line is not None and self.key_column is not None:
+            return self.key_line, self.key_column
+        return self.line, self.column
+
+
+def to_plain(node: Located) -> Any:
+    """Plain Python data of a node tree."""
+    value = node.value
+    if isinstance(value, dict):
+        return {key: to_plain(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [to_plain(child) for child in value]
+    return value
+
+
+def locate(root: Located, path: Sequence[str | int]) -> tuple[Located, int]:
+    """The deepest node along `path` and how many parts of the path it matched."""
+    node, depth = root, 0
+    for part in path:
+        value = node.value
+        child: Located | None = None
+        if isinstance(value, dict) and isinstance(part, str):
+            child = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            child = value[part]
+        if child is None:
+            break
+        node, depth = child, depth + 1
+    return node, depth
+
+
+def issue_at(
+    root: Located,
+    path: Sequence[str | int],
+    message: str,
+    *,
+    suggestion: str | None = None,
+    shown_path: str | None = None,
+    at_key: bool = True,
+) -> ConfigIssue:
+    """An issue located at the deepest node of `root` along `path`."""
+    node, _ = locate(root, path)
+    line, column = node.anchor if at_key else (node.line, node.column)
+    return ConfigIssue(
+        file=node.file,
+        line=line,
+        column=column,
+        path=format_path(path) if shown_path is None else shown_path,
+        message=message,
+        suggestion=suggestion,
+    )
+
+
+class _Builder:
+    """Turns composed YAML nodes into :class:`Located` trees, rejecting duplicate keys."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.issues: list[ConfigIssue] = []
+
+    def build(self, node: yaml.Node, key: yaml.Node | None = None, path: str = "") -> Located:
+        mark = node.start_mark
+        key_line = key.start_mark.line + 1 if key is not None else None
+        key_column = key.start_mark.column + 1 if key is not None else None
+        value: Any
+        if isinstance(node, yaml.MappingNode):
+            value = self._mapping(node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            value = [
+                self.build(item, None, f"{path}[{index}]") for index, item in enumerate(node.value)
+            ]
+        elif node.tag == _STR_TAG:
+            value = node.value
+        else:
+            try:
+                value = self.constructor.construct_object(node, deep=True)
+            except yaml.YAMLError as exc:
+                self.issues.append(self._issue(mark, path, f"invalid value: {exc}"))
+                value = node.value
+        return Located(value, self.file, mark.line + 1, mark.column + 1, key_line, key_column)
+
+    def _mapping(self, node: yaml.MappingNode, path: str) -> dict[str, Located]:
+        result: dict[str, Located] = {}
+        merged: dict[str, Located] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                for source in self._merge_sources(value_node, path):
+                    for name, child in source.items():
+                        merged.setdefault(name, child)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.issues.append(
+                    self._issue(key_node.start_mark, path, "mapping keys must be plain text")
+                )
+                continue
+            name = str(key_node.value)
+            child_path = f"{path}.{name}" if path else name
+            if name in result:
+                first = result[name].anchor[0]
+                self.issues.append(
+                    self._issue(
+                        key_node.start_mark,
+                        child_path,
+                        f"duplicate key {name!r} (first written on line {first})",
+                    )
+                )
+                continue
+            result[name] = self.build(value_node, key_node, child_path)
+        for name, child in merged.items():
+            result.setdefault(name, child)
+        return result
+
+    def _merge_sources(self, node: yaml.Node, path: str) -> list[dict[str, Located]]:
+        nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        sources = []
+        for item in nodes:
+            if isinstance(item, yaml.MappingNode):
+                sources.append(self._mapping(item, path))
+            else:
+                self.issues.append(self._issue(item.start_mark, path, "'<<' needs a mapping"))
+        return sources
+
+    def _issue(self, mark: yaml.Mark, path: str, message: str) -> ConfigIssue:
+        return ConfigIssue(self.file, mark.line + 1, mark.column + 1, path, message)
+
+
+def parse_yaml(text: str, file: Path) -> Located:
+    """Parse YAML text into a :class:`Located` tree; raises ConfigError on any syntax problem."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        if exc.context:
+            problem = f"{exc.context}, {problem}"
+        issue = ConfigIssue(
+            file,
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+            "",
+            f"YAML syntax error: {problem}",
+        )
+        raise ConfigError([issue]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigIssue(file, None, None, "", f"YAML error: {exc}")]) from None
+    if node is None:
+        return Located({}, file, 1, 1)
+    builder = _Builder(file)
+    root = builder.build(node)
+    if builder.issues:
+        raise ConfigError(builder.issues)
+    return root
+
+
+def read_yaml(file: Path) -> Located:
+    """Read and parse a YAML file; raises ConfigError when it cannot be read or parsed."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigIssue(file, None, None, "", f"cannot read file: {exc}")]) from None
+    return parse_yaml(text, file)
+
+
+def parse_yaml_bytes(content: bytes, file: Path) -> Located:
+    """Parse UTF-8 YAML bytes (the :class:`~chatwootai.config.cache.FileCache` parse signature)."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigIssue(file, None, None, "", f"not UTF-8 text: {exc}")]) from None
+    return parse_yaml(text, file)
