@@ -1,0 +1,26 @@
+"""Typo-tolerant word matching: about one edit apart (symmetric deletes), or the same stem."""
+
+from __future__ import annotations
+
+from chatwootai.text import stem
+
+MIN_FUZZY_LENGTH = 5
+"""Words shorter than this must match exactly (after stemming): short words collide too easily."""
+
+
+def deletes(word: str) -> set[str]:
+    """The word and every string made by deleting one of its characters."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def keys(word: str) -> set[str]:
+    """Lookup keys of a folded word: its stem, plus its one-deletion variants when long enough."""
+    found = {"=" + stem(word)}
+    if len(word) >= MIN_FUZZY_LENGTH:
+        found |= {"~" + d for d in deletes(word)}
+    return found
+
+
+def similar(a: str, b: str) -> bool:
+    """True when two folded words share a stem or are about one edit apart."""
+    return not keys(a).isdisjoint(keys(b))

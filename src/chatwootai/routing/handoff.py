@@ -1,0 +1,90 @@
+"""Recognising requests for a human from `routing.handoff_phrases`, despite typos and word order."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chatwootai.routing.fuzzy import keys
+from chatwootai.text import words
+
+_FILLER_TEXT = """
+    a o as os um uma uns umas de do da dos das com por para pra pro em no na nos nas e ou que
+    me eu voce vc se ao aos favor pf pfv quero queria gostaria preciso posso pode poderia
+    the to an with of for please i my want would like need can could some
+"""
+FILLER = frozenset(_FILLER_TEXT.split())
+"""Words a phrase may omit or a customer may vary ("quero"/"preciso"): not required to match."""
+
+NEGATIONS = frozenset({"nao", "nem", "nunca", "not", "dont", "never", "no"})
+"""A negation just before the phrase cancels it ("não quero falar com atendente")."""
+
+SLACK = 3
+"""Extra words allowed between the matched words of one phrase."""
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffMatch:
+    """Which configured phrase matched and how closely (1.0: every word exact)."""
+
+    phrase: str
+    score: float
+
+
+class HandoffMatcher:
+    """Finds, in a message, any configured phrase asking for a human."""
+
+    def __init__(self, phrases: Sequence[str]) -> None:
+        self._phrases: list[tuple[str, tuple[str, ...]]] = []
+        self._index: dict[str, set[tuple[int, int]]] = defaultdict(set)
+        for phrase in phrases:
+            tokens = words(phrase)
+            content = tuple(t for t in tokens if t not in FILLER) or tuple(tokens)
+            if not content:
+                continue
+            number = len(self._phrases)
+            self._phrases.append((phrase, content))
+            for position, token in enumerate(content):
+                for key in keys(token):
+                    self._index[key].add((number, position))
+
+    def __bool__(self) -> bool:
+        return bool(self._phrases)
+
+    def match(self, message: str) -> HandoffMatch | None:
+        """The best phrase found in `message`, or None."""
+        tokens = words(message)
+        # phrase number -> list of (message position, phrase token position, exact?)
+        hits: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
+        for at, token in enumerate(tokens):
+            for key in keys(token):
+                for number, position in self._index.get(key, ()):
+                    hits[number].append((at, position, key.startswith("=")))
+        best: HandoffMatch | None = None
+        for number, found in hits.items():
+            phrase, content = self._phrases[number]
+            window = _smallest_window(found, len(content))
+            if window is None:
+                continue
+            start, exact = window
+            if start > 0 and any(t in NEGATIONS for t in tokens[max(0, start - 2) : start]):
+                continue
+            score = 1.0 if exact else 0.9
+            if best is None or score > best.score:
+                best = HandoffMatch(phrase, score)
+        return best
+
+
+def _smallest_window(found: list[tuple[int, int, bool]], size: int) -> tuple[int, bool] | None:
+    """Start of a span covering every phrase token within `size + SLACK` words, and exactness."""
+    found.sort()
+    for i, (start, _, _) in enumerate(found):
+        best_exact: dict[int, bool] = {}
+        for at, position, exact in found[i:]:
+            if at - start >= size + SLACK:
+                break
+            best_exact[position] = best_exact.get(position, False) or exact
+            if len(best_exact) == size:
+                return start, all(best_exact.values())
+    return None

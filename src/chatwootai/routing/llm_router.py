@@ -1,0 +1,71 @@
+"""The last-resort router: one structured-output LLM call choosing among the crew ids."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field, create_model
+from pydantic_ai import Agent
+from pydantic_ai.exceptions import AgentRunError, UserError
+from pydantic_ai.models import Model
+
+log = logging.getLogger(__name__)
+
+INSTRUCTIONS = (
+    "You route a customer's message to the team best able to answer it. "
+    "Choose exactly one team id from the list, or null when none fits. "
+    "The message may be in Portuguese or another language and may contain typos."
+)
+
+
+class LLMRouter(Protocol):
+    """Picks a crew for a message the classifier is unsure about; None when none fits."""
+
+    async def __call__(self, message: str, crews: Mapping[str, str]) -> str | None:
+        """The chosen crew id (a key of `crews`, which maps ids to descriptions) or None."""
+        ...
+
+
+def _choice_model(crew_ids: tuple[str, ...]) -> type[BaseModel]:
+    """A pydantic model whose only field accepts one of `crew_ids` or null."""
+    choice: Any = Literal[crew_ids]  # type: ignore[valid-type]
+    return create_model(
+        "CrewChoice",
+        crew=(choice | None, Field(description="The id of the chosen team, or null.")),
+    )
+
+
+def _prompt(message: str, crews: Mapping[str, str]) -> str:
+    """The user prompt listing the teams and the message."""
+    teams = "\n".join(f"- {crew}: {description or crew}" for crew, description in crews.items())
+    return f"Teams:\n{teams}\n\nCustomer message:\n{message}"
+
+
+def pydantic_ai_router(model: Model | str) -> LLMRouter:
+    """An :class:`LLMRouter` making one pydantic-ai call, its output restricted to crew ids."""
+    agents: dict[tuple[str, ...], Agent[None, Any]] = {}
+
+    async def route(message: str, crews: Mapping[str, str]) -> str | None:
+        crew_ids = tuple(sorted(crews))
+        if not crew_ids:
+            return None
+        agent = agents.get(crew_ids)
+        if agent is None:
+            agent = Agent(
+                model,
+                output_type=_choice_model(crew_ids),
+                instructions=INSTRUCTIONS,
+                retries=1,
+            )
+            agents[crew_ids] = agent
+        try:
+            result = await agent.run(_prompt(message, crews))
+        except (AgentRunError, UserError) as exc:
+            log.warning("LLM router failed, falling back: %s", type(exc).__name__)
+            return None
+        crew = getattr(result.output, "crew", None)
+        return crew if isinstance(crew, str) and crew in crews else None
+
+    return route
