@@ -2,7 +2,8 @@
 
 One tool with an ``action`` field, so the LLM sees one schema for one calendar:
 
-- ``availability``: free start times of a service from ``from_date`` (default today), ``days`` days;
+- ``availability``: without ``service``, the services offered; with it, its free start
+  times from ``from_date`` (default today) for ``days`` days;
 - ``book``: book a service at ``start``;
 - ``reschedule``: move a booking (``booking_id``) of this conversation to ``start``;
 - ``cancel``: cancel a booking of this conversation;
@@ -35,6 +36,7 @@ from chatwootai.store import keys
 from chatwootai.store.base import Store
 from chatwootai.text import fold
 from chatwootai.tools.base import Tool, ToolContext, ToolError, ToolResult
+from chatwootai.tools.money import format_money
 
 logger = logging.getLogger("chatwootai.tools")
 
@@ -61,7 +63,8 @@ class CalendarArgs(BaseModel):
     service: str | None = Field(
         default=None,
         max_length=100,
-        description="Serviço (id ou nome). Obrigatório em availability e book.",
+        description="Serviço (id ou nome). Obrigatório em book; em availability, "
+        "sem serviço lista os serviços oferecidos.",
     )
     from_date: date | None = Field(
         default=None,
@@ -82,7 +85,7 @@ class CalendarArgs(BaseModel):
     @model_validator(mode="after")
     def _required_for_action(self) -> CalendarArgs:
         needed = {
-            "availability": ("service",),
+            "availability": (),
             "book": ("service", "start"),
             "reschedule": ("booking_id", "start"),
             "cancel": ("booking_id",),
@@ -355,7 +358,8 @@ class CalendarTool(Tool):
         if parsed.action == "reschedule":
             assert parsed.booking_id is not None and parsed.start is not None
             return await self._reschedule(ctx, parsed.booking_id, self._local(ctx, parsed.start))
-        assert parsed.service is not None
+        if parsed.service is None:
+            return self._services()
         service = self.service(parsed.service)
         if service is None:
             names = ", ".join(f"{s.name} ({s.id})" for s in self.calendar.services)
@@ -369,6 +373,16 @@ class CalendarTool(Tool):
             return await self._availability(ctx, service, first, parsed.days)
         assert parsed.start is not None
         return await self._book(ctx, service, self._local(ctx, parsed.start))
+
+    def _services(self) -> ToolResult:
+        lines = []
+        for s in self.calendar.services:
+            price = f" — {format_money(s.price)}" if s.price is not None else ""
+            lines.append(f"- {s.name} (id {s.id}): {s.duration_minutes} min{price}")
+        return ToolResult(
+            text="Serviços agendáveis:\n" + "\n".join(lines),
+            data={"services": [s.id for s in self.calendar.services]},
+        )
 
     def _local(self, ctx: ToolContext, moment: datetime) -> datetime:
         if moment.tzinfo is not None:

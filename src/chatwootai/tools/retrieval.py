@@ -32,6 +32,7 @@ FUZZY_MIN_LENGTH = 5
 
 PREFIX_WEIGHT = 0.8
 FUZZY_WEIGHT = 0.7
+UNKNOWN_TERM_WEIGHT = 0.5
 
 
 def terms(text: str) -> list[str]:
@@ -91,7 +92,10 @@ class LexicalIndex:
             df.update(counts.keys())
         n = len(self._tf)
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        self._unknown_idf = (sum(self._idf.values()) / len(self._idf)) if self._idf else 1.0
+        # A query word found nowhere in the documents says little about which one is relevant:
+        # it weighs half an average term when measuring how much of the query a document covers.
+        mean_idf = (sum(self._idf.values()) / len(self._idf)) if self._idf else 1.0
+        self._unknown_idf = UNKNOWN_TERM_WEIGHT * mean_idf
         self._by_length: dict[int, list[str]] = {}
         for term in self._idf:
             self._by_length.setdefault(len(term), []).append(term)
