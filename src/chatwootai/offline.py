@@ -90,8 +90,9 @@ def tool_arguments(message: str, tool: ToolDefinition) -> dict[str, Any]:
             pick = next((v for v in values if any(w in v.lower() for w in _ACTION_WORDS)), None)
             if pick is not None or name in required:
                 args[name] = pick or values[0]
-        elif kind == "string" and order and any(f in name.lower() for f in _ID_FIELDS):
-            args[name] = order.group(1).lstrip("#")
+        elif any(f in name.lower() for f in _ID_FIELDS):
+            if kind == "string" and order:
+                args[name] = order.group(1).lstrip("#")
         elif kind == "string" and not text_given and (name in required or not required):
             args[name] = message
             text_given = True

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib.util
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -185,3 +188,22 @@ def fake_proxy() -> FakeProxy:
 def ctx() -> ToolContext:
     """A tenant context (agent id filled by the runtime)."""
     return ToolContext(domain="shop", conversation_key="1:10", agent_id="")
+
+
+def _load_openai_server() -> Any:
+    path = Path(__file__).resolve().parent.parent / "fakes" / "openai_server.py"
+    spec = importlib.util.spec_from_file_location("fakes_openai_server", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+openai_server = _load_openai_server()
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[Any]:
+    """A fake OpenAI-compatible server on 127.0.0.1 (see tests/fakes/openai_server.py)."""
+    yield from openai_server.serve()

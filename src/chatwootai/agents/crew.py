@@ -100,7 +100,10 @@ class Crew:
         except TimeoutError:
             return self._fallback(states, deps, usage, "tempo limite do turno esgotado")
         except AgentRunError as exc:
-            logger.warning("crew %s/%s: model failed: %s", self.domain.name, self.id, exc)
+            hint = ""
+            if getattr(exc, "status_code", None) in (401, 403):
+                hint = " (the API key was refused: check the variable named by llm.api_key_env)"
+            logger.warning("crew %s/%s: model failed: %s%s", self.domain.name, self.id, exc, hint)
             return self._fallback(states, deps, usage, f"falha do modelo: {type(exc).__name__}")
         except Exception as exc:  # a turn never ends in a traceback for the customer
             logger.exception("crew %s/%s: unexpected error", self.domain.name, self.id)

@@ -53,7 +53,7 @@ class SchedulingAgent(BaseAgent):
         return bool(slots) and not any(is_booking(r) for r in records)
 
 
-_BOOKING_WORDS = ("book", "reserv", "agend", "confirm")
+_BOOKING_WORDS = ("book", "reserv")
 
 
 def is_booking(record: ToolCallRecord) -> bool:
@@ -62,7 +62,7 @@ def is_booking(record: ToolCallRecord) -> bool:
         return False
     if record.result is not None and not record.result.found:
         return False
-    words = [record.tool_id, *record.args.keys(), *(str(v) for v in record.args.values())]
+    words = [str(v) for v in record.args.values()]
     return any(w in str(word).lower() for word in words for w in _BOOKING_WORDS)
 
 

@@ -1,0 +1,142 @@
+"""A fake OpenAI-compatible Chat Completions server on 127.0.0.1, for end-to-end tests.
+
+Responses are scripted: each request to ``POST /v1/chat/completions`` takes the next reply from
+the script (a text answer, tool calls, or an HTTP error such as 429, 500 or 401); when the script
+is empty, it answers ``default_text``. Every request body is kept in ``requests``. Errors carry
+``retry-after-ms: 1`` so the OpenAI client retries at once.
+
+Use it from a test module by loading this file and calling :func:`start` (or the fixture body
+:func:`serve`)::
+
+    server = openai_server.start()
+    server.script(openai_server.tool_call("faq", {"query": "horário"}), openai_server.text("Ok"))
+    ... base_url = server.base_url ...
+    server.stop()
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """One scripted reply: an HTTP status and a JSON body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def _completion(message: dict[str, Any], finish: str, model: str = "fake-gpt") -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+    }
+
+
+def text(content: str) -> Reply:
+    """A plain assistant answer."""
+    return Reply(200, _completion({"role": "assistant", "content": content}, "stop"))
+
+
+def tool_call(name: str, args: dict[str, Any], call_id: str = "call_1") -> Reply:
+    """An assistant message calling one tool."""
+    call = {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(args)},
+    }
+    return Reply(
+        200,
+        _completion({"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"),
+    )
+
+
+def error(status: int, message: str = "fake error") -> Reply:
+    """An HTTP error with OpenAI's error body."""
+    kind = {401: "invalid_api_key", 429: "rate_limit_exceeded"}.get(status, "server_error")
+    return Reply(status, {"error": {"message": message, "type": kind, "code": kind}})
+
+
+@dataclass
+class FakeOpenAI:
+    """A running fake server: its URL, the script of replies and the requests received."""
+
+    base_url: str = ""
+    default_text: str = "ok"
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    _script: list[Reply] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    def script(self, *replies: Reply) -> None:
+        """Queue replies, answered in order."""
+        with self._lock:
+            self._script.extend(replies)
+
+    def next_reply(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+        """Record a request and take the reply for it."""
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+            return self._script.pop(0) if self._script else text(self.default_text)
+
+    def stop(self) -> None:
+        """Shut the server down."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def start() -> FakeOpenAI:
+    """Start a fake server on a free port of 127.0.0.1 (in a daemon thread)."""
+    fake = FakeOpenAI()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", "0"))
+            raw = self.rfile.read(length) if length else b"{}"
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(error(404, f"no route {self.path}"))
+                return
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            self._send(fake.next_reply(json.loads(raw or b"{}"), headers))
+
+        def _send(self, reply: Reply) -> None:
+            data = json.dumps(reply.body).encode()
+            self.send_response(reply.status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            if reply.status >= 400:
+                self.send_header("retry-after-ms", "1")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    fake._server = server
+    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return fake
+
+
+def serve() -> Iterator[FakeOpenAI]:
+    """Generator for a pytest fixture: a started server, stopped afterwards."""
+    fake = start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
