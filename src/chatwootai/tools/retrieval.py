@@ -4,7 +4,8 @@ Documents are lists of weighted text fields. Text is folded and stemmed with
 :mod:`chatwootai.text`, so accents, case and plurals do not matter; Portuguese stop-words are
 dropped. A query term missing from the vocabulary is matched to close vocabulary terms: a shared
 prefix of at least five letters ("agendar" / "agendamento") or an edit distance of one (two for
-long words) for words of five letters or more ("hidratnte" / "hidratante"), with a lower weight.
+long words) for words of five letters or more ("hidratnte" / "hidratante"), with a lower weight;
+two adjacent query words also match their joined form ("derma care" / "DermaCare").
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from chatwootai.text import stem, words
 
@@ -128,11 +130,17 @@ class LexicalIndex:
             self._expansions[term] = expansion
         return expansion
 
+    def _joined(self, query: str) -> list[str]:
+        """Stems of adjacent query words written together in the documents ("derma care")."""
+        tokens = [w for w in words(query) if w not in STOP_WORDS]
+        joined = (stem(a + b) for a, b in pairwise(tokens))
+        return [t for t in joined if t in self._idf]
+
     def search(
         self, query: str, limit: int = 5, candidates: Iterable[int] | None = None
     ) -> list[Hit]:
         """Documents matching `query`, best first (only those sharing at least one term)."""
-        query_terms = list(dict.fromkeys(terms(query)))
+        query_terms = list(dict.fromkeys(terms(query) + self._joined(query)))
         if not query_terms or not self._tf:
             return []
         pool = range(len(self._tf)) if candidates is None else candidates
