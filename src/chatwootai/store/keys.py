@@ -80,3 +80,8 @@ def turn_outcome(conversation_key: str, turn_id: str) -> str:
 def turn_sent(conversation_key: str, turn_id: str) -> str:
     """The reply steps of a turn already sent to Chatwoot (JSON list), so a re-run skips them."""
     return f"turn:sent:{conversation_key}:{turn_id}"
+
+
+def turn_failures(conversation_key: str) -> str:
+    """Failed attempts at a conversation's turn, so a worker gives up (and hands off) in time."""
+    return f"turn:failures:{conversation_key}"

@@ -1,0 +1,69 @@
+"""The HTTP app: webhook receiver, admin API, health and metrics, around one pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from chatwootai.config.schema import Tenants
+from chatwootai.service import admin, health, webhook
+from chatwootai.service.context import Service, build_service
+from chatwootai.service.pipeline import Pipeline
+from chatwootai.service.queue import QueueOptions
+from chatwootai.service.replies import ClientFactory, default_client_factory
+from chatwootai.settings import Settings
+
+
+def create_app(
+    settings: Settings,
+    system: Pipeline,
+    *,
+    tenants: Tenants | None = None,
+    client_factory: ClientFactory = default_client_factory,
+    in_process: bool | None = None,
+    options: QueueOptions | None = None,
+    manage_system: bool = True,
+) -> FastAPI:
+    """The FastAPI app of a deployment; its lifespan starts and stops the service (and system)."""
+    service = build_service(
+        settings,
+        system,
+        tenants=tenants,
+        client_factory=client_factory,
+        in_process=in_process,
+        options=options,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_system:
+            await system.start()
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.close()
+            if manage_system:
+                await system.close()
+
+    app = FastAPI(
+        title="ChatwootAI",
+        summary="Teams of AI agents behind Chatwoot inboxes.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.service = service
+    app.include_router(webhook.router)
+    app.include_router(admin.router)
+    app.include_router(health.router)
+    return app
+
+
+def service_of(app: FastAPI) -> Service:
+    """The service behind an app made by :func:`create_app`."""
+    service: Service = app.state.service
+    return service

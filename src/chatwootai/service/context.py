@@ -1,0 +1,140 @@
+"""The running service: the pieces the HTTP app and the workers share, built from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from chatwootai.config.schema import Tenants
+from chatwootai.service.credentials import Credentials, load_tenants
+from chatwootai.service.dedupe import Deduplicator
+from chatwootai.service.metrics import Metrics
+from chatwootai.service.pipeline import Pipeline
+from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, QueueOptions, TurnQueue
+from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
+from chatwootai.service.spool import Spool
+from chatwootai.service.turns import PendingList, PendingMessage, TurnLock, pending_list_for
+from chatwootai.service.worker import TurnRunner
+from chatwootai.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Service:
+    """Intake (dedupe, pending list, queue, spool) and the turn runner, around one pipeline."""
+
+    settings: Settings
+    system: Pipeline
+    credentials: Credentials
+    metrics: Metrics
+    dedupe: Deduplicator
+    pending: PendingList
+    queue: TurnQueue
+    spool: Spool
+    runner: TurnRunner
+    replier: Replier
+    options: QueueOptions
+    _drainer: asyncio.Task[None] | None = field(default=None)
+
+    async def accept(self, message: PendingMessage, *, dedupe: bool = True) -> str:
+        """Store a customer message durably and enqueue its turn: ``queued`` or ``duplicate``."""
+        if dedupe and not await self.dedupe.first_time(message.message_id, message.delivery_id):
+            return "duplicate"
+        try:
+            await self.pending.push(message)
+        except Exception:
+            if dedupe:
+                with contextlib.suppress(Exception):
+                    await self.dedupe.forget(message.message_id, message.delivery_id)
+            raise
+        await self.queue.enqueue(
+            message.conversation_key, message.message_id, self.settings.burst_window_s
+        )
+        return "queued"
+
+    async def _replay(self, message: PendingMessage) -> None:
+        await self.accept(message, dedupe=False)
+
+    async def _store_ready(self) -> bool:
+        try:
+            return await self.system.store.ping()
+        except Exception:
+            return False
+
+    async def drain_spool(self) -> int:
+        """Replay spooled messages now; the number replayed."""
+        return await self.spool.drain(self._replay)
+
+    async def start(self) -> None:
+        """Start the queue, recover stranded turns (in-process) and the spool drainer."""
+        await self.queue.start()
+        if isinstance(self.queue, InProcessTurnQueue):
+            try:
+                for key in await self.pending.conversations():
+                    await self.queue.enqueue(key, 0, 0)
+            except Exception as exc:
+                log.warning("pending conversations not recovered: %s", exc)
+        self._drainer = asyncio.create_task(
+            self.spool.drain_forever(self._replay, self._store_ready)
+        )
+
+    async def close(self) -> None:
+        """Stop the drainer and the queue; close API clients."""
+        if self._drainer is not None:
+            self._drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drainer
+            self._drainer = None
+        await self.queue.close()
+        await self.replier.close()
+
+
+def build_service(
+    settings: Settings,
+    system: Pipeline,
+    *,
+    tenants: Tenants | None = None,
+    client_factory: ClientFactory = default_client_factory,
+    in_process: bool | None = None,
+    options: QueueOptions | None = None,
+    metrics: Metrics | None = None,
+) -> Service:
+    """The service of a deployment: arq when Redis is configured, else the in-process queue."""
+    options = options or QueueOptions()
+    metrics = metrics or Metrics()
+    store = system.store
+    credentials = Credentials(
+        settings, tenants if tenants is not None else load_tenants(settings.domains_dir)
+    )
+    pending = pending_list_for(store)
+    replier = Replier(store, credentials, client_factory=client_factory)
+    runner = TurnRunner(
+        system=system,
+        pending=pending,
+        lock=TurnLock(store, ttl_s=options.lock_ttl_s),
+        replier=replier,
+        metrics=metrics,
+        burst_window_s=settings.burst_window_s,
+    )
+    inline = not settings.redis_configured if in_process is None else in_process
+    queue: TurnQueue
+    if inline:
+        queue = InProcessTurnQueue(runner.run, options, on_give_up=runner.give_up)
+    else:
+        queue = ArqTurnQueue(settings)
+    return Service(
+        settings=settings,
+        system=system,
+        credentials=credentials,
+        metrics=metrics,
+        dedupe=Deduplicator(store),
+        pending=pending,
+        queue=queue,
+        spool=Spool(settings.data_dir),
+        runner=runner,
+        replier=replier,
+        options=options,
+    )

@@ -1,0 +1,115 @@
+"""Per-tenant Chatwoot credentials: webhook secret, API base URL and token of an account/inbox.
+
+A tenant entry in ``tenants.yaml`` names the *environment variables* holding its secrets
+(``webhook_secret_env``, ``api_token_env``); the values never appear in YAML. Without an entry,
+the deployment-wide settings apply.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from chatwootai.config.schema import TenantEntry, Tenants
+from chatwootai.settings import Settings
+
+TENANTS_FILE = "tenants.yaml"
+
+
+class CredentialsError(Exception):
+    """Chatwoot credentials are missing or unreadable for an account."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiAccess:
+    """Where and with which token to call the Chatwoot API for one account."""
+
+    base_url: str
+    token: str
+
+
+def load_tenants(domains_dir: Path) -> Tenants:
+    """`domains/tenants.yaml` validated; empty when the file does not exist."""
+    path = domains_dir / TENANTS_FILE
+    if not path.is_file():
+        return Tenants()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Tenants.model_validate(data)
+    except (yaml.YAMLError, ValidationError, OSError) as exc:
+        raise CredentialsError(f"{path}: cannot read the tenants file: {exc}") from exc
+
+
+class Credentials:
+    """Resolves secrets and API access for an account and inbox."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        tenants: Tenants | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tenants = tenants or Tenants()
+        self.environ = os.environ if environ is None else environ
+
+    def _entry(
+        self, account_id: int | str | None, inbox_id: int | str | None
+    ) -> TenantEntry | None:
+        if account_id is None and inbox_id is None:
+            return None
+        if inbox_id is not None and str(inbox_id) in self.tenants.inboxes:
+            return self.tenants.inboxes[str(inbox_id)]
+        if account_id is None:
+            return None
+        return self.tenants.accounts.get(str(account_id))
+
+    @property
+    def any_secret(self) -> bool:
+        """Whether any webhook secret is configured (global or per tenant)."""
+        if self.settings.chatwoot_webhook_secret is not None:
+            return True
+        entries = [*self.tenants.accounts.values(), *self.tenants.inboxes.values()]
+        return any(entry.webhook_secret_env for entry in entries)
+
+    def global_secret(self) -> str | None:
+        """The deployment-wide webhook secret, if set."""
+        secret = self.settings.chatwoot_webhook_secret
+        value = secret.get_secret_value() if secret is not None else ""
+        return value or None
+
+    def webhook_secret(
+        self, account_id: int | str | None, inbox_id: int | str | None
+    ) -> str | None:
+        """The secret a delivery for this account/inbox must be signed with, or None."""
+        entry = self._entry(account_id, inbox_id)
+        if entry is not None and entry.webhook_secret_env:
+            value = self.environ.get(entry.webhook_secret_env, "")
+            if not value:
+                raise CredentialsError(
+                    f"tenants.yaml names {entry.webhook_secret_env} as the webhook secret of "
+                    f"account {account_id}, but that environment variable is empty"
+                )
+            return value
+        return self.global_secret()
+
+    def api_access(self, account_id: int | str, inbox_id: int | str | None = None) -> ApiAccess:
+        """Base URL and token for calling Chatwoot on behalf of this account/inbox."""
+        entry = self._entry(account_id, inbox_id)
+        base_url = (entry.base_url if entry else None) or self.settings.chatwoot_base_url
+        token = ""
+        if entry is not None and entry.api_token_env:
+            token = self.environ.get(entry.api_token_env, "")
+        if not token and self.settings.chatwoot_api_token is not None:
+            token = self.settings.chatwoot_api_token.get_secret_value()
+        if not base_url or not token:
+            raise CredentialsError(
+                f"no Chatwoot API access for account {account_id}: set CHATWOOT_BASE_URL and "
+                "CHATWOOT_API_TOKEN, or base_url/api_token_env for it in tenants.yaml"
+            )
+        return ApiAccess(base_url=base_url, token=token)

@@ -1,0 +1,211 @@
+"""The turn queue: arq on Redis when configured, else an asyncio task queue in the process.
+
+Each accepted message enqueues one turn job for its conversation, deferred by the burst window;
+the job id is unique per message, so a re-delivery never doubles a job. The first job of a burst
+to run takes every pending message; the later ones find nothing left and end at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from redis.exceptions import RedisError
+
+from chatwootai.service.turns import TurnBusyError
+from chatwootai.settings import Settings
+from chatwootai.store.base import StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+TURN_FUNCTION = "turn"
+"""Name of the arq function that takes a conversation's turn."""
+
+
+class QueueOptions(BaseSettings):
+    """Queue and worker tuning, from the environment."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    job_timeout_s: float = Field(default=120.0, gt=0, alias="CHATWOOTAI_JOB_TIMEOUT")
+    """Longest a turn may run; a worker that dies mid-turn is replaced after about this long."""
+    max_jobs: int = Field(default=10, ge=1, alias="CHATWOOTAI_WORKER_CONCURRENCY")
+    poll_delay_s: float = Field(default=0.05, gt=0, alias="CHATWOOTAI_WORKER_POLL")
+    busy_retry_s: float = Field(default=0.2, gt=0, alias="CHATWOOTAI_BUSY_RETRY")
+    give_up_after: int = Field(default=8, ge=1, alias="CHATWOOTAI_TURN_ATTEMPTS")
+    """Failed attempts (not counting waits for the turn lock) before a turn hands off."""
+
+    @property
+    def lock_ttl_s(self) -> int:
+        """TTL of the turn lock: outlives a turn cut at the job timeout."""
+        return int(self.job_timeout_s) + 1
+
+
+def queue_name(settings: Settings) -> str:
+    """The arq queue of this deployment, under the store's key prefix."""
+    return f"{settings.redis_prefix}arq:queue"
+
+
+def job_id(settings: Settings, conversation_key: str, message_id: int | str) -> str:
+    """The job id of one message's turn (arq job keys are global: keep the prefix)."""
+    return f"{settings.redis_prefix}turn:{conversation_key}:{message_id}"
+
+
+def redis_settings(settings: Settings) -> RedisSettings:
+    """arq's connection settings from the deployment's Redis settings."""
+    if settings.redis_url:
+        rs = RedisSettings.from_dsn(settings.redis_url)
+    else:
+        password = settings.redis_password.get_secret_value() if settings.redis_password else None
+        rs = RedisSettings(
+            host=settings.redis_host or "localhost",
+            port=settings.redis_port,
+            database=settings.redis_db,
+            password=password,
+        )
+    rs.conn_timeout = max(1, int(settings.redis_timeout_s))
+    rs.conn_retries = 1
+    return rs
+
+
+class TurnQueue(ABC):
+    """Where accepted messages wait for their conversation's turn."""
+
+    @abstractmethod
+    async def enqueue(self, conversation_key: str, message_id: int, defer_s: float) -> None:
+        """Schedule the conversation's turn for this message after `defer_s` seconds."""
+
+    @abstractmethod
+    async def depth(self) -> int:
+        """Jobs waiting (for metrics)."""
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Open connections or start the in-process runner."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Close connections; stop the in-process runner."""
+
+
+class ArqTurnQueue(TurnQueue):
+    """Turn jobs in Redis for ``chatwootai worker`` processes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.queue_name = queue_name(settings)
+        self._pool: ArqRedis | None = None
+        self._opening = asyncio.Lock()
+
+    async def _get_pool(self) -> ArqRedis:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    try:
+                        self._pool = await create_pool(
+                            redis_settings(self.settings), default_queue_name=self.queue_name
+                        )
+                    except (RedisError, OSError) as exc:
+                        raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+        return self._pool
+
+    async def enqueue(self, conversation_key: str, message_id: int, defer_s: float) -> None:
+        """Enqueue the arq job of this message's turn."""
+        pool = await self._get_pool()
+        try:
+            await pool.enqueue_job(
+                TURN_FUNCTION,
+                conversation_key,
+                _job_id=job_id(self.settings, conversation_key, message_id),
+                _defer_by=defer_s if defer_s > 0 else None,
+            )
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+
+    async def depth(self) -> int:
+        """Jobs in the arq queue."""
+        pool = await self._get_pool()
+        return int(await pool.zcard(self.queue_name))
+
+    async def start(self) -> None:
+        """Connect lazily (the first enqueue opens the pool)."""
+
+    async def close(self) -> None:
+        """Close the Redis pool."""
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
+
+
+TurnFunction = Callable[[str], Awaitable[object]]
+
+
+class InProcessTurnQueue(TurnQueue):
+    """An asyncio task queue running turns in this process (no Redis configured)."""
+
+    def __init__(
+        self,
+        run: TurnFunction,
+        options: QueueOptions,
+        *,
+        on_give_up: Callable[[str], Awaitable[object]] | None = None,
+    ) -> None:
+        self.run = run
+        self.options = options
+        self.on_give_up = on_give_up
+        self._jobs: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(options.max_jobs)
+
+    async def enqueue(self, conversation_key: str, message_id: int, defer_s: float) -> None:
+        """Start a task that takes the turn after `defer_s` seconds."""
+        name = f"{conversation_key}:{message_id}"
+        if name in self._jobs:
+            return
+        self._jobs.add(name)
+        task = asyncio.create_task(self._job(name, conversation_key, defer_s))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _job(self, name: str, conversation_key: str, defer_s: float) -> None:
+        try:
+            if defer_s > 0:
+                await asyncio.sleep(defer_s)
+            failures = 0
+            while True:
+                try:
+                    async with self._slots:
+                        await self.run(conversation_key)
+                    return
+                except TurnBusyError:
+                    await asyncio.sleep(self.options.busy_retry_s)
+                except Exception as exc:
+                    failures += 1
+                    if failures >= self.options.give_up_after:
+                        log.error("turn of %s failed %d times: %s", conversation_key, failures, exc)
+                        if self.on_give_up is not None:
+                            await self.on_give_up(conversation_key)
+                        return
+                    log.warning("turn of %s failed (%s); retrying", conversation_key, exc)
+                    await asyncio.sleep(min(0.2 * 2**failures, 10.0))
+        finally:
+            self._jobs.discard(name)
+
+    async def depth(self) -> int:
+        """Turn tasks not finished."""
+        return len(self._tasks)
+
+    async def drain(self) -> None:
+        """Wait until every queued turn has run (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel waiting turns: their messages stay pending and are recovered on start."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -1,0 +1,281 @@
+"""Per-conversation turn taking: the pending messages, the turn lock, and burst merging.
+
+Every customer message the webhook accepts is appended to its conversation's pending list
+before the webhook answers. A turn takes *all* pending messages at once (a burst becomes one
+turn) and removes them only after the reply was sent, so a worker that dies mid-turn loses
+nothing. One turn at a time per conversation: a lock holding a random token, with a TTL, released
+with compare-and-delete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from chatwootai.store import keys
+from chatwootai.store.base import Store, StoreError, StoreUnavailableError
+from chatwootai.store.redis import RedisStore
+from chatwootai.turn import Customer, IncomingMessage
+
+T = TypeVar("T")
+
+PENDING_TTL_S = 7 * 86400
+"""A pending list not touched for this long is dropped (a conversation long abandoned)."""
+
+
+class TurnBusyError(Exception):
+    """Another worker holds the conversation's turn; try again shortly."""
+
+
+class PendingMessage(BaseModel):
+    """A customer message accepted by the webhook and not answered yet."""
+
+    message_id: int
+    conversation_key: str
+    account_id: int
+    display_id: int
+    inbox_id: int | None = None
+    channel: str = "api"
+    text: str = ""
+    content_kind: str = "text"
+    """``text``, or the attachment kind (image, audio, location...) when there is no text."""
+    customer_id: str | None = None
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    customer_email: str | None = None
+    delivery_id: str | None = None
+    received_at: float = 0.0
+
+
+class PendingList(ABC):
+    """The ordered, durable list of a conversation's unanswered messages."""
+
+    @abstractmethod
+    async def push(self, message: PendingMessage) -> None:
+        """Append a message to its conversation's list."""
+
+    @abstractmethod
+    async def peek(self, conversation_key: str) -> list[PendingMessage]:
+        """Every pending message of the conversation, oldest first, without removing them."""
+
+    @abstractmethod
+    async def remove(self, conversation_key: str, message_ids: Sequence[int]) -> None:
+        """Remove answered messages (by message id)."""
+
+    @abstractmethod
+    async def conversations(self) -> list[str]:
+        """Conversation keys that have pending messages."""
+
+
+def _parse(raw: Sequence[str]) -> list[PendingMessage]:
+    messages: list[PendingMessage] = []
+    for item in raw:
+        try:
+            messages.append(PendingMessage.model_validate_json(item))
+        except ValidationError:
+            continue
+    return messages
+
+
+class RedisPendingList(PendingList):
+    """Pending lists as Redis lists (RPUSH / LRANGE / LREM), shared by every process."""
+
+    def __init__(self, store: RedisStore, *, ttl: int = PENDING_TTL_S) -> None:
+        self.store = store
+        self.client = store.client
+        self.ttl = ttl
+
+    def _k(self, conversation_key: str) -> str:
+        return self.store.prefix + keys.pending_messages(conversation_key)
+
+    async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await op()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailableError(f"Redis is unreachable: {exc}") from exc
+        except RedisError as exc:
+            raise StoreError(f"Redis error: {exc}") from exc
+
+    async def push(self, message: PendingMessage) -> None:
+        """Append a message to its conversation's list."""
+        key = self._k(message.conversation_key)
+
+        async def op() -> None:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.rpush(key, message.model_dump_json())
+                pipe.expire(key, self.ttl)
+                await pipe.execute()
+
+        await self._call(op)
+
+    async def peek(self, conversation_key: str) -> list[PendingMessage]:
+        """Every pending message, oldest first."""
+        key = self._k(conversation_key)
+
+        async def op() -> list[str]:
+            return [str(v) for v in await self.client.lrange(key, 0, -1)]  # type: ignore[misc]
+
+        return _parse(await self._call(op))
+
+    async def remove(self, conversation_key: str, message_ids: Sequence[int]) -> None:
+        """Remove the entries of these message ids."""
+        key = self._k(conversation_key)
+        wanted = set(message_ids)
+
+        async def op() -> None:
+            raw = [str(v) for v in await self.client.lrange(key, 0, -1)]  # type: ignore[misc]
+            doomed = [item for item, msg in zip(raw, _raw_ids(raw), strict=True) if msg in wanted]
+            if not doomed:
+                return
+            async with self.client.pipeline(transaction=True) as pipe:
+                for item in doomed:
+                    pipe.lrem(key, 1, item)
+                await pipe.execute()
+
+        await self._call(op)
+
+    async def conversations(self) -> list[str]:
+        """Conversation keys with pending messages."""
+        prefix = keys.pending_messages("")
+        return [key[len(prefix) :] for key in await self.store.scan(prefix + "*")]
+
+
+def _raw_ids(raw: Sequence[str]) -> list[int | None]:
+    ids: list[int | None] = []
+    for item in raw:
+        try:
+            ids.append(int(json.loads(item)["message_id"]))
+        except (ValueError, KeyError, TypeError):
+            ids.append(None)
+    return ids
+
+
+class StorePendingList(PendingList):
+    """Pending lists as JSON values of any store, for one process (the embedded default)."""
+
+    def __init__(self, store: Store, *, ttl: int = PENDING_TTL_S) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._lock = asyncio.Lock()
+
+    async def _read(self, conversation_key: str) -> list[str]:
+        raw = await self.store.get(keys.pending_messages(conversation_key))
+        if raw is None:
+            return []
+        try:
+            items = json.loads(raw)
+        except ValueError:
+            return []
+        return [str(item) for item in items] if isinstance(items, list) else []
+
+    async def push(self, message: PendingMessage) -> None:
+        """Append a message to its conversation's list."""
+        async with self._lock:
+            items = await self._read(message.conversation_key)
+            items.append(message.model_dump_json())
+            await self.store.set(
+                keys.pending_messages(message.conversation_key), json.dumps(items), self.ttl
+            )
+
+    async def peek(self, conversation_key: str) -> list[PendingMessage]:
+        """Every pending message, oldest first."""
+        return _parse(await self._read(conversation_key))
+
+    async def remove(self, conversation_key: str, message_ids: Sequence[int]) -> None:
+        """Remove the entries of these message ids."""
+        wanted = set(message_ids)
+        async with self._lock:
+            items = await self._read(conversation_key)
+            kept = [i for i, m in zip(items, _raw_ids(items), strict=True) if m not in wanted]
+            key = keys.pending_messages(conversation_key)
+            if kept:
+                await self.store.set(key, json.dumps(kept), self.ttl)
+            else:
+                await self.store.delete(key)
+
+    async def conversations(self) -> list[str]:
+        """Conversation keys with pending messages."""
+        prefix = keys.pending_messages("")
+        return [key[len(prefix) :] for key in await self.store.scan(prefix + "*")]
+
+
+def pending_list_for(store: Store) -> PendingList:
+    """Redis lists on a Redis store, JSON values on any other store."""
+    if isinstance(store, RedisStore):
+        return RedisPendingList(store)
+    return StorePendingList(store)
+
+
+class TurnLock:
+    """One turn at a time per conversation: SET NX of a random token with a TTL."""
+
+    def __init__(self, store: Store, *, ttl_s: int) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+
+    async def acquire(self, conversation_key: str) -> str | None:
+        """The lock's token, or None when another turn holds it."""
+        token = uuid.uuid4().hex
+        taken = await self.store.set(keys.turn_lock(conversation_key), token, self.ttl_s, nx=True)
+        return token if taken else None
+
+    async def release(self, conversation_key: str, token: str) -> bool:
+        """Release the lock if this token still holds it."""
+        return await self.store.compare_and_delete(keys.turn_lock(conversation_key), token)
+
+
+def turn_id(messages: Sequence[PendingMessage]) -> str:
+    """A stable id of a turn: the same messages give the same id on a re-run."""
+    joined = ",".join(str(m.message_id) for m in sorted(messages, key=lambda m: m.message_id))
+    return hashlib.sha256(joined.encode()).hexdigest()[:20]
+
+
+def still_bursting(
+    messages: Sequence[PendingMessage], window_s: float, *, now: float | None = None
+) -> bool:
+    """True while the last message is younger than the burst window (its own job will come).
+
+    A burst never waits longer than four windows from its first message.
+    """
+    if window_s <= 0 or not messages:
+        return False
+    current = time.time() if now is None else now
+    newest = max(m.received_at for m in messages)
+    oldest = min(m.received_at for m in messages)
+    return newest + window_s - 0.05 > current and oldest + 4 * window_s > current
+
+
+def merge_burst(messages: Sequence[PendingMessage]) -> IncomingMessage:
+    """One incoming message from a burst: texts joined in message order, the last sender."""
+    ordered = sorted({m.message_id: m for m in messages}.values(), key=lambda m: m.message_id)
+    texts = [m.text.strip() for m in ordered if m.text.strip()]
+    last = ordered[-1]
+    if texts:
+        kind = "text"
+    else:
+        kind = next((k for k in (m.content_kind for m in reversed(ordered)) if k != "text"), "text")
+    return IncomingMessage(
+        text="\n".join(texts),
+        message_ids=tuple(str(m.message_id) for m in ordered),
+        customer=Customer(
+            id=last.customer_id,
+            name=last.customer_name,
+            phone=last.customer_phone,
+            email=last.customer_email,
+        ),
+        account_id=str(last.account_id),
+        inbox_id=None if last.inbox_id is None else str(last.inbox_id),
+        channel=last.channel,
+        content_kind=kind,
+    )

@@ -1,0 +1,200 @@
+"""``POST /webhooks/chatwoot``: verify, parse, filter, dedupe, store, enqueue; answer at once.
+
+Chatwoot opens the conversation (hands it to humans) when a delivery fails or takes over 5 s, and
+retries only 429/500; so nothing slow happens here, and no failure of our own becomes a 5xx: a
+message the store cannot take goes to the local spool and still gets its 200.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from chatwootai.chatwoot.filters import Verdict, decide
+from chatwootai.chatwoot.payloads import MessageEvent, PayloadError, parse_event_data
+from chatwootai.chatwoot.signature import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureError,
+    verify_signature,
+)
+from chatwootai.service.credentials import CredentialsError
+from chatwootai.service.turns import PendingMessage
+from chatwootai.service.worker import channel_name
+
+if TYPE_CHECKING:
+    from chatwootai.service.context import Service
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+
+class BodyTooLargeError(Exception):
+    """The request body is above ``max_body_bytes``."""
+
+
+def _reply(status: str, code: int = 200, **extra: Any) -> JSONResponse:
+    return JSONResponse({"status": status, **extra}, status_code=code)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than `limit` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError(f"body of {declared} bytes is above the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError(f"body is above the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _ids(data: Any) -> tuple[Any, Any]:
+    """Account and inbox ids from a decoded body, best effort (to pick the webhook secret)."""
+    if not isinstance(data, dict):
+        return None, None
+    account = data.get("account")
+    conversation = data.get("conversation") if isinstance(data.get("conversation"), dict) else data
+    if not isinstance(account, dict):
+        account = conversation.get("account") if isinstance(conversation, dict) else None
+    account_id = account.get("id") if isinstance(account, dict) else None
+    inbox = data.get("inbox")
+    inbox_id = inbox.get("id") if isinstance(inbox, dict) else None
+    if inbox_id is None and isinstance(conversation, dict):
+        inbox_id = conversation.get("inbox_id")
+    scalar = (int, str)
+    return (
+        account_id if isinstance(account_id, scalar) else None,
+        inbox_id if isinstance(inbox_id, scalar) else None,
+    )
+
+
+def pending_message(event: MessageEvent, delivery_id: str | None) -> PendingMessage:
+    """The pending-list entry of an incoming customer message."""
+    text = (event.content or "").strip()
+    kind = "text"
+    if not text:
+        heard = [a.transcribed_text for a in event.attachments if a.transcribed_text]
+        if heard:
+            text = " ".join(t.strip() for t in heard if t and t.strip())
+        elif event.attachments:
+            kind = event.attachments[0].file_type or "file"
+        else:
+            kind = event.content_type if event.content_type != "text" else "empty"
+    contact = event.contact
+    return PendingMessage(
+        message_id=event.id,
+        conversation_key=event.conversation_key,
+        account_id=event.account_id,
+        display_id=event.display_id,
+        inbox_id=event.inbox_id,
+        channel=channel_name(event.conversation.channel),
+        text=text,
+        content_kind=kind,
+        customer_id=None if contact.id is None else str(contact.id),
+        customer_name=contact.name,
+        customer_phone=contact.phone_number,
+        customer_email=contact.email,
+        delivery_id=delivery_id,
+        received_at=time.time(),
+    )
+
+
+@router.post("/webhooks/chatwoot")
+async def receive_webhook(request: Request) -> JSONResponse:
+    """Receive one Chatwoot delivery."""
+    service: Service = request.app.state.service
+    service.metrics.received.inc()
+    try:
+        return await _receive(service, request)
+    except Exception:
+        log.exception("webhook delivery failed inside the service; answered 200 to keep the bot")
+        return _reply("error", reason="internal error, logged")
+
+
+def _rejected(service: Service, reason: str, code: int, kind: str) -> JSONResponse:
+    service.metrics.rejected.labels(kind).inc()
+    log.info("webhook rejected (%s): %s", code, reason)
+    return _reply("rejected", code, reason=reason)
+
+
+async def _receive(service: Service, request: Request) -> JSONResponse:
+    settings = service.settings
+    try:
+        raw = await read_body(request, settings.max_body_bytes)
+    except BodyTooLargeError as exc:
+        return _rejected(service, str(exc), 413, "too_large")
+    try:
+        data: Any = json.loads(raw)
+        decoded = True
+    except (ValueError, UnicodeDecodeError) as exc:
+        data, decoded = None, False
+        not_json = f"webhook body is not JSON: {exc}"
+    if service.credentials.any_secret:
+        account_id, inbox_id = _ids(data)
+        try:
+            secret = service.credentials.webhook_secret(account_id, inbox_id)
+        except CredentialsError as exc:
+            log.error("%s", exc)
+            return _rejected(service, "webhook secret is not configured", 401, "signature")
+        if secret is not None:
+            try:
+                verify_signature(
+                    secret,
+                    request.headers.get(TIMESTAMP_HEADER),
+                    request.headers.get(SIGNATURE_HEADER),
+                    raw,
+                )
+            except SignatureError as exc:
+                return _rejected(service, str(exc), 401, "signature")
+    if not decoded:
+        return _rejected(service, not_json, 400, "payload")
+    try:
+        event = parse_event_data(data)
+    except PayloadError as exc:
+        return _rejected(service, str(exc), 422, "payload")
+    decision = decide(event)
+    key = getattr(event, "conversation_key", None)
+    if decision.verdict is Verdict.IGNORE or key is None:
+        reason = decision.reason if key is not None else "conversation without account id"
+        service.metrics.ignored.labels(_reason_label(reason)).inc()
+        log.debug("ignored %s: %s", event.event, reason)
+        return _reply("ignored", reason=reason)
+    if decision.verdict is Verdict.PAUSE:
+        await service.system.conversations.pause(key, decision.reason)
+        log.info("paused %s: %s", key, decision.reason)
+        return _reply("paused", reason=decision.reason)
+    if decision.verdict is Verdict.RESUME:
+        await service.system.conversations.resume(key)
+        log.info("resumed %s: %s", key, decision.reason)
+        return _reply("resumed", reason=decision.reason)
+    assert isinstance(event, MessageEvent)
+    message = pending_message(event, request.headers.get(DELIVERY_HEADER))
+    try:
+        outcome = await service.accept(message)
+    except Exception as exc:
+        service.spool.write(message)
+        service.metrics.spooled.inc()
+        log.warning("message %s of %s spooled: %s", message.message_id, key, exc)
+        return _reply("spooled")
+    if outcome == "duplicate":
+        service.metrics.deduplicated.inc()
+        return _reply("duplicate")
+    service.metrics.queued.inc()
+    log.info("queued message %s of %s", message.message_id, key)
+    return _reply("queued")
+
+
+def _reason_label(reason: str) -> str:
+    """A short, bounded label for the ignored-messages counter."""
+    return reason.split(":")[0].split("(")[0].strip()[:40] or "other"

@@ -1,0 +1,265 @@
+"""The turn job: answer a conversation's pending messages, once, and the arq worker around it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from arq import Retry
+from arq.worker import Worker, func
+
+from chatwootai.chatwoot.client import ChatwootError
+from chatwootai.config.schema import ChatwootOptions
+from chatwootai.service.metrics import Metrics
+from chatwootai.service.pipeline import Pipeline
+from chatwootai.service.queue import TURN_FUNCTION, QueueOptions, queue_name, redis_settings
+from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
+from chatwootai.service.turns import (
+    PendingList,
+    PendingMessage,
+    TurnBusyError,
+    TurnLock,
+    merge_burst,
+    still_bursting,
+    turn_id,
+)
+from chatwootai.settings import Settings
+from chatwootai.store import keys
+from chatwootai.store.base import StoreError
+from chatwootai.turn import IncomingMessage
+
+log = logging.getLogger(__name__)
+
+OUTCOME_TTL_S = 86400
+
+
+def channel_name(channel: str | None) -> str:
+    """``Channel::Whatsapp`` → ``whatsapp``; ``api`` when unknown."""
+    if not channel:
+        return "api"
+    return channel.lower().removeprefix("channel::") or "api"
+
+
+@dataclass(slots=True)
+class TurnRunner:
+    """Takes one conversation's turn: lock, pending messages, think, reply, then forget them."""
+
+    system: Pipeline
+    pending: PendingList
+    lock: TurnLock
+    replier: Replier
+    metrics: Metrics
+    burst_window_s: float
+
+    async def run(self, conversation_key: str) -> str:
+        """Take the turn; what happened (``empty``, ``bursting``, ``paused``, ``answered``)."""
+        token = await self.lock.acquire(conversation_key)
+        if token is None:
+            raise TurnBusyError(f"a turn of {conversation_key} is already running")
+        try:
+            return await self._turn(conversation_key)
+        finally:
+            try:
+                await self.lock.release(conversation_key, token)
+            except StoreError as exc:
+                log.warning("turn lock of %s not released (expires): %s", conversation_key, exc)
+
+    async def _turn(self, key: str) -> str:
+        messages = await self.pending.peek(key)
+        if not messages:
+            return "empty"
+        if still_bursting(messages, self.burst_window_s):
+            return "bursting"
+        ids = [m.message_id for m in messages]
+        state = await self.system.conversations.load(key)
+        if state.paused:
+            await self.pending.remove(key, ids)
+            self.metrics.ignored.labels("paused").inc(len(ids))
+            return "paused"
+        tid = turn_id(messages)
+        target = _target(messages)
+        incoming = merge_burst(messages)
+        domain = await self.system.domains.get_domain_for_conversation(
+            key, account_id=target.account_id, inbox_id=target.inbox_id
+        )
+        options = (await self.system.registry.get_domain_config(domain)).chatwoot
+        plan = await self._plan(key, tid, incoming, target, options, domain)
+        if (await self.system.conversations.load(key)).paused:
+            await self.pending.remove(key, ids)
+            self.metrics.ignored.labels("paused").inc(len(ids))
+            return "paused"
+        await self.replier.deliver(target, plan, options, tid, customer_text=incoming.text)
+        if plan.handoff_reason is not None:
+            await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
+            self.metrics.handoffs.labels(plan.domain).inc()
+        await self.pending.remove(key, ids)
+        self.metrics.answered.labels(plan.domain).inc()
+        self.metrics.routed.labels(plan.domain, plan.crew, plan.route_method).inc()
+        first = min(m.received_at for m in messages)
+        if first > 0:
+            self.metrics.turn_latency.observe(max(0.0, time.time() - first))
+        return "answered"
+
+    async def _plan(
+        self,
+        key: str,
+        tid: str,
+        incoming: IncomingMessage,
+        target: ReplyTarget,
+        options: ChatwootOptions,
+        domain: str,
+    ) -> PlannedReply:
+        store = self.system.store
+        cached = await store.get(keys.turn_outcome(key, tid))
+        if cached is not None:
+            return PlannedReply.model_validate_json(cached)
+        if incoming.content_kind != "text" and not incoming.text:
+            plan = _non_text_plan(options, domain, incoming.content_kind)
+        else:
+            await self.replier.typing(target, True)
+            started = time.perf_counter()
+            try:
+                outcome = await self.system.process_message(incoming, key, target.channel)
+            finally:
+                await self.replier.typing(target, False)
+            self.metrics.llm_latency.observe(time.perf_counter() - started)
+            self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
+            self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
+            plan = PlannedReply.from_outcome(outcome)
+        await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
+        return plan
+
+    async def give_up(self, conversation_key: str) -> None:
+        """After repeated failures: apologise, hand off and drop the pending messages."""
+        try:
+            messages = await self.pending.peek(conversation_key)
+            if not messages:
+                return
+            target = _target(messages)
+            domain = await self.system.domains.get_domain_for_conversation(
+                conversation_key, account_id=target.account_id, inbox_id=target.inbox_id
+            )
+            options = (await self.system.registry.get_domain_config(domain)).chatwoot
+            plan = PlannedReply(
+                reply=options.texts.fallback,
+                domain=domain,
+                crew="fallback",
+                route_method="failure",
+                handoff_reason="the service failed to answer this conversation",
+                handoff_by="service",
+                fallback=True,
+            )
+            try:
+                await self.replier.deliver(target, plan, options, turn_id(messages) + "-failed")
+            finally:
+                await self.system.conversations.pause(conversation_key, "handoff: service failure")
+                await self.pending.remove(conversation_key, [m.message_id for m in messages])
+        except Exception:
+            log.exception("giving up on %s failed too", conversation_key)
+
+
+def _target(messages: list[PendingMessage]) -> ReplyTarget:
+    last = max(messages, key=lambda m: m.message_id)
+    return ReplyTarget(
+        conversation_key=last.conversation_key,
+        account_id=last.account_id,
+        display_id=last.display_id,
+        inbox_id=last.inbox_id,
+        channel=last.channel,
+    )
+
+
+def _non_text_plan(options: ChatwootOptions, domain: str, kind: str) -> PlannedReply:
+    if options.non_text == "handoff":
+        return PlannedReply(
+            reply="",
+            domain=domain,
+            crew="non_text",
+            route_method="non_text",
+            handoff_reason=f"the customer sent a {kind} message the bot cannot read",
+            handoff_by="service",
+        )
+    return PlannedReply(
+        reply=options.texts.non_text, domain=domain, crew="non_text", route_method="non_text"
+    )
+
+
+# -- arq --------------------------------------------------------------------------------------
+
+
+async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
+    """The arq job: take the conversation's turn, retrying when busy or on transient errors."""
+    runner: TurnRunner = ctx["runner"]
+    options: QueueOptions = ctx["options"]
+    try:
+        return await runner.run(conversation_key)
+    except TurnBusyError:
+        raise Retry(defer=options.busy_retry_s) from None
+    except (StoreError, ChatwootError, OSError) as exc:
+        return await _failed(ctx, conversation_key, exc)
+    except Exception as exc:
+        log.exception("turn of %s failed", conversation_key)
+        return await _failed(ctx, conversation_key, exc)
+
+
+async def _failed(ctx: dict[str, Any], conversation_key: str, exc: Exception) -> str:
+    runner: TurnRunner = ctx["runner"]
+    options: QueueOptions = ctx["options"]
+    runner.metrics.turn_errors.inc()
+    failures = await runner.system.store.incr(keys.turn_failures(conversation_key), 3600)
+    if failures >= options.give_up_after:
+        await runner.give_up(conversation_key)
+        await runner.system.store.delete(keys.turn_failures(conversation_key))
+        return "gave up"
+    log.warning("turn of %s failed (%s); retrying", conversation_key, exc)
+    raise Retry(defer=min(0.2 * 2**failures, 10.0)) from exc
+
+
+def build_worker(
+    settings: Settings,
+    options: QueueOptions,
+    runner_factory: Any,
+    *,
+    handle_signals: bool = True,
+) -> Worker:
+    """An arq worker running turn jobs; `runner_factory()` builds the runner at startup."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        runner, close = await runner_factory()
+        ctx["runner"] = runner
+        ctx["close"] = close
+        ctx["options"] = options
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        close = ctx.get("close")
+        if close is not None:
+            await close()
+
+    worker = Worker(
+        functions=[
+            func(  # type: ignore[arg-type]
+                turn_job,
+                name=TURN_FUNCTION,
+                timeout=options.job_timeout_s,
+                keep_result=0,
+                max_tries=100_000,
+            )
+        ],
+        queue_name=queue_name(settings),
+        redis_settings=redis_settings(settings),
+        on_startup=startup,
+        on_shutdown=shutdown,
+        handle_signals=handle_signals,
+        job_completion_wait=int(options.job_timeout_s),
+        max_jobs=options.max_jobs,
+        job_timeout=options.job_timeout_s,
+        keep_result=0,
+        poll_delay=options.poll_delay_s,
+        max_tries=100_000,
+        log_results=False,
+    )
+    # A job of a worker that died is picked up again once its in-progress mark expires.
+    worker.in_progress_timeout_s = options.job_timeout_s + 2
+    return worker
