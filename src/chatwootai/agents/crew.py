@@ -8,6 +8,8 @@ Processes:
 * ``sequential``: the workflow steps run in order; each step's output is given to the next as
   context, and the last step's output is the reply. A crew with no workflow runs only its first
   agent (one step), so a simple crew costs exactly one LLM request when no tool is needed.
+  With the offline model only one step runs, the first that may call domain tools (the offline
+  model answers from tools and cannot reason across steps).
 * ``hierarchical``: the manager runs with one ``delegate_to_<agent>`` tool per member; a
   delegate runs the member with the same deps and usage (members keep no history of their own).
 """
@@ -84,6 +86,7 @@ class Crew:
         self.steps = steps
         self.members = members or []
         self.offline = all(s.offline for s in [*steps, *self.members])
+        self._offline_step = next((i for i, s in enumerate(steps) if s.kinds), 0)
         self.limits: UsageLimits = usage_limits(domain.limits)
 
     async def run(
@@ -140,7 +143,7 @@ class Crew:
         output = ""
         previous: Step | None = None
         max_state = self.domain.limits.max_state_messages
-        for step in self.steps:
+        for step in self.steps if not self.offline else self.steps[self._offline_step :][:1]:
             state = out.get(step.agent_id) or AgentState()
             history = load_messages(state.messages)
             prompt = message
