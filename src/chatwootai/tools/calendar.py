@@ -43,8 +43,8 @@ logger = logging.getLogger("chatwootai.tools")
 RETENTION = timedelta(days=7)
 """How long bookings are kept after the appointment ends."""
 
-MAX_SLOTS_PER_DAY = 12
-MAX_SLOTS_SHOWN = 30
+MAX_SLOTS_PER_DAY = 20
+MAX_SLOTS_SHOWN = 48
 WEEKDAYS = ("seg", "ter", "qua", "qui", "sex", "sáb", "dom")
 
 Action = Literal["availability", "book", "reschedule", "cancel", "list"]
