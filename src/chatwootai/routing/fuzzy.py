@@ -18,6 +18,8 @@ def keys(word: str) -> set[str]:
     found = {"=" + stem(word)}
     if len(word) >= MIN_FUZZY_LENGTH:
         found |= {"~" + d for d in deletes(word)}
+    elif len(word) == MIN_FUZZY_LENGTH - 1:
+        found.add("~" + word)  # may be a long word missing one letter
     return found
 
 

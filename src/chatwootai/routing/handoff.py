@@ -55,12 +55,13 @@ class HandoffMatcher:
     def match(self, message: str) -> HandoffMatch | None:
         """The best phrase found in `message`, or None."""
         tokens = words(message)
-        # phrase number -> list of (message position, phrase token position, exact?)
-        hits: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
+        # phrase number -> {(message position, phrase token position): matched exactly?}
+        hits: dict[int, dict[tuple[int, int], bool]] = defaultdict(dict)
         for at, token in enumerate(tokens):
             for key in keys(token):
                 for number, position in self._index.get(key, ()):
-                    hits[number].append((at, position, key.startswith("=")))
+                    found = hits[number]
+                    found[at, position] = found.get((at, position), False) or key[0] == "="
         best: HandoffMatch | None = None
         for number, found in hits.items():
             phrase, content = self._phrases[number]
@@ -68,7 +69,7 @@ class HandoffMatcher:
             if window is None:
                 continue
             start, exact = window
-            if start > 0 and any(t in NEGATIONS for t in tokens[max(0, start - 2) : start]):
+            if NEGATIONS.isdisjoint(content) and _negated(tokens, start):
                 continue
             score = 1.0 if exact else 0.9
             if best is None or score > best.score:
@@ -76,12 +77,22 @@ class HandoffMatcher:
         return best
 
 
-def _smallest_window(found: list[tuple[int, int, bool]], size: int) -> tuple[int, bool] | None:
+def _negated(tokens: list[str], start: int) -> bool:
+    """True when a negation precedes `start`, with only filler words between."""
+    for token in reversed(tokens[:start]):
+        if token in NEGATIONS:
+            return True
+        if token not in FILLER:
+            return False
+    return False
+
+
+def _smallest_window(found: dict[tuple[int, int], bool], size: int) -> tuple[int, bool] | None:
     """Start of a span covering every phrase token within `size + SLACK` words, and exactness."""
-    found.sort()
-    for i, (start, _, _) in enumerate(found):
+    ordered = sorted(found.items())
+    for i, ((start, _), _) in enumerate(ordered):
         best_exact: dict[int, bool] = {}
-        for at, position, exact in found[i:]:
+        for (at, position), exact in ordered[i:]:
             if at - start >= size + SLACK:
                 break
             best_exact[position] = best_exact.get(position, False) or exact

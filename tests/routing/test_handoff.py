@@ -1,0 +1,46 @@
+"""Handoff phrases: fuzzy on typos, accents and word order; cancelled by a negation."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatwootai.routing.handoff import HandoffMatcher
+
+PHRASES = ["quero falar com um atendente", "atendente humano", "nao quero falar com robo"]
+
+
+@pytest.mark.parametrize(
+    ("message", "score"),
+    [
+        ("quero falar com atendente", 1.0),
+        ("Falar com ATENDENTE", 1.0),
+        ("atendentes humanos", 1.0),  # plural
+        ("falr com atendente", 0.9),  # one letter missing
+        ("falar com atednente", 0.9),  # two letters swapped
+        ("humano atendente", 1.0),  # word order
+        ("não quero falar com robô", 1.0),  # the phrase's own negation
+    ],
+)
+def test_matches(message: str, score: float) -> None:
+    found = HandoffMatcher(PHRASES).match(message)
+    assert found is not None
+    assert found.score == score
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "nao quero falar com atendente",
+        "quero falar sobre meu pedido",
+        "atender",  # too far from "atendente"
+        "falar com o dono da loja, que atendeu muito bem o meu pedido de ontem, atendente",
+    ],
+)
+def test_does_not_match(message: str) -> None:
+    assert HandoffMatcher(PHRASES).match(message) is None
+
+
+def test_no_phrases_no_match() -> None:
+    matcher = HandoffMatcher([])
+    assert not matcher
+    assert matcher.match("quero falar com um atendente") is None
