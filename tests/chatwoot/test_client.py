@@ -154,8 +154,8 @@ async def test_retries_on_500(fake: FakeChatwoot, client: ChatwootClient) -> Non
 
 
 async def test_retries_on_timeout(fake: FakeChatwoot) -> None:
-    fake.fail("toggle_status", "timeout", delay=1.0)
-    async with _client(fake, timeout=0.3) as client:
+    fake.fail("toggle_status", "timeout", delay=0.5)
+    async with _client(fake, timeout=0.2) as client:
         await client.toggle_status(ACCOUNT, CONVERSATION, "open")
     assert [c.outcome for c in fake.calls_to("toggle_status")] == ["timeout", "ok"]
 
@@ -203,8 +203,8 @@ async def test_send_posted_but_500_is_not_sent_again(
 
 
 async def test_send_posted_but_response_lost_is_not_sent_again(fake: FakeChatwoot) -> None:
-    fake.fail("messages.create", "lost", delay=1.0)
-    async with _client(fake, timeout=0.3) as client:
+    fake.fail("messages.create", "lost", delay=0.5)
+    async with _client(fake, timeout=0.2) as client:
         message = await client.send_message(ACCOUNT, CONVERSATION, "Chega amanhã.")
     stored = fake.conversations[(ACCOUNT, CONVERSATION)].messages
     assert [m["content"] for m in stored] == ["Chega amanhã."]
@@ -213,8 +213,8 @@ async def test_send_posted_but_response_lost_is_not_sent_again(fake: FakeChatwoo
 
 
 async def test_send_timed_out_before_posting_is_sent_again(fake: FakeChatwoot) -> None:
-    fake.fail("messages.create", "timeout", delay=1.0)
-    async with _client(fake, timeout=0.3) as client:
+    fake.fail("messages.create", "timeout", delay=0.5)
+    async with _client(fake, timeout=0.2) as client:
         await client.send_message(ACCOUNT, CONVERSATION, "Chega amanhã.")
     assert len(fake.conversations[(ACCOUNT, CONVERSATION)].messages) == 1
     assert fake.endpoints() == ["messages.create", "conversation.show", "messages.create"]
