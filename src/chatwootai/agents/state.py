@@ -97,6 +97,14 @@ class AgentStateManager:
         messages = trim_messages(state.messages, limit, self.max_bytes - slots_bytes)
         return state.model_copy(update={"messages": messages, "updated_at": time.time()})
 
+    def encode(self, state: AgentState) -> str:
+        """`state` as bounded JSON (trimming only when over a bound)."""
+        stamped = state.model_copy(update={"updated_at": time.time()})
+        raw = stamped.model_dump_json()
+        if len(stamped.messages) <= self.max_messages and len(raw) <= self.max_bytes:
+            return raw
+        return self.bound(stamped).model_dump_json()
+
     async def save(
         self,
         domain: str,
@@ -108,7 +116,7 @@ class AgentStateManager:
         """Save the agent's state, bounded, with the agent-state TTL (or `ttl`)."""
         await self.store.set(
             keys.agent_state(domain, agent_id, conversation_key),
-            self.bound(state).model_dump_json(),
+            self.encode(state),
             self.ttl if ttl is None else ttl,
         )
 
@@ -121,8 +129,7 @@ class AgentStateManager:
     ) -> None:
         """Save several agents' states (agent id → state), bounded, in one round trip."""
         items = {
-            keys.agent_state(domain, a, conversation_key): self.bound(s).model_dump_json()
-            for a, s in states.items()
+            keys.agent_state(domain, a, conversation_key): self.encode(s) for a, s in states.items()
         }
         await self.store.mset(items, self.ttl if ttl is None else ttl)
 
