@@ -21,6 +21,7 @@ from chatwootai.config.explain import Explanation, origins_of
 from chatwootai.config.inheritance import Resolution, resolve
 from chatwootai.config.model_errors import issues_from_validation
 from chatwootai.config.schema import (
+    SETTINGS_BY_KIND,
     CalendarSettings,
     CatalogSettings,
     DomainConfig,
@@ -197,7 +198,7 @@ class DomainLoader:
             try:
                 settings = tool.typed_settings()
             except ValidationError as exc:
-                found = issues_from_validation(exc, tree, type(None), base)
+                found = issues_from_validation(exc, tree, SETTINGS_BY_KIND[tool.kind], base)
                 if config.abstract:  # a base may leave settings (data files) to its children
                     found = [i for i in found if not i.message.startswith("missing required")]
                 issues += found
