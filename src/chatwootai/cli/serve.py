@@ -1,5 +1,146 @@
-"""The `serve` command(s)."""
+"""The `serve` and `worker` commands: the HTTP service and the queue workers."""
 
 from __future__ import annotations
 
-from chatwootai.cli.app import app  # noqa: F401
+import asyncio
+import importlib
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import typer
+
+from chatwootai.cli.app import app
+from chatwootai.service.pipeline import Pipeline
+from chatwootai.settings import Settings
+
+SYSTEM_FACTORY_ENV = "CHATWOOTAI_SYSTEM_FACTORY"
+DEFAULT_SYSTEM_FACTORY = "chatwootai.system:ChatwootAISystem.create"
+
+SystemFactory = Callable[[Settings], Awaitable[Pipeline]]
+
+
+class SystemFactoryError(Exception):
+    """The pipeline factory named in CHATWOOTAI_SYSTEM_FACTORY cannot be imported."""
+
+
+def system_factory() -> SystemFactory:
+    """The coroutine that builds the pipeline (``module:attr``, from the environment if set)."""
+    spec = os.environ.get(SYSTEM_FACTORY_ENV) or DEFAULT_SYSTEM_FACTORY
+    module_name, _, attr = spec.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise SystemFactoryError(
+            f"{SYSTEM_FACTORY_ENV}={spec!r} cannot be loaded ({exc}); use 'module:callable'"
+        ) from exc
+    factory: SystemFactory = target
+    return factory
+
+
+def _next_steps(settings: Settings, host: str, port: int) -> str:
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    lines = [
+        "",
+        f"ChatwootAI is listening on http://{host}:{port}",
+        "",
+        "Next steps:",
+        "  1. Try a domain in the terminal:   chatwootai chat --domain cosmetics",
+        "  2. In Chatwoot, Settings → Bots → Add bot, set the outgoing URL to",
+        f"        http://{shown}:{port}/webhooks/chatwoot",
+        "     (from a Chatwoot in Docker use your host's address, and set",
+        "      SAFE_FETCH_ALLOW_PRIVATE_NETWORK=true in Chatwoot for private addresses)",
+        "  3. Give this service the bot's token and URL: CHATWOOT_BASE_URL, CHATWOOT_API_TOKEN,",
+        "     and the bot's secret as CHATWOOT_WEBHOOK_SECRET.",
+    ]
+    if not settings.redis_configured:
+        lines.append(
+            f"  Running embedded: no REDIS_URL, data in {settings.data_dir}/, turns run in this "
+            "process."
+        )
+    if not os.environ.get("OPENAI_API_KEY") and not settings.model_override:
+        lines.append("  No LLM key set: the offline model answers from the domains' knowledge.")
+    lines.append("  Health: /healthz  Ready: /readyz  Metrics: /metrics")
+    return "\n".join(lines) + "\n"
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from chatwootai.service.app import create_app
+
+    system = await system_factory()(settings)
+    application = create_app(settings, system)
+    config = uvicorn.Config(
+        application, host=host, port=port, log_config=None, access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    typer.echo(_next_steps(settings, host, port))
+    await server.serve()
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on (CHATWOOTAI_HOST)."),
+    port: int | None = typer.Option(None, help="Port to listen on (CHATWOOTAI_PORT)."),
+) -> None:
+    """Run the HTTP service: Chatwoot webhook, admin API, health and metrics."""
+    from chatwootai.service.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings)
+    try:
+        asyncio.run(_serve(settings, host or settings.host, port or settings.port))
+    except SystemFactoryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def worker(
+    metrics_port: int | None = typer.Option(
+        None, help="Serve this worker's Prometheus metrics on this port."
+    ),
+) -> None:
+    """Run a queue worker taking conversation turns (needs REDIS_URL; start as many as needed)."""
+    from prometheus_client import start_http_server
+
+    from chatwootai.service.context import build_service
+    from chatwootai.service.logs import configure_logging
+    from chatwootai.service.metrics import Metrics
+    from chatwootai.service.queue import QueueOptions
+    from chatwootai.service.worker import TurnRunner, build_worker
+
+    settings = Settings()
+    configure_logging(settings)
+    if not settings.redis_configured:
+        typer.echo(
+            "error: no Redis configured (REDIS_URL or REDIS_HOST). Without Redis, "
+            "`chatwootai serve` takes the turns itself; workers are for Redis deployments.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    options = QueueOptions()
+    metrics = Metrics()
+    if metrics_port is not None:
+        start_http_server(metrics_port, registry=metrics.registry)
+    factory = system_factory()
+
+    async def make_runner() -> tuple[TurnRunner, Callable[[], Awaitable[None]]]:
+        system = await factory(settings)
+        await system.start()
+        service = build_service(
+            settings, system, in_process=False, options=options, metrics=metrics
+        )
+
+        async def close() -> None:
+            await service.close()
+            await system.close()
+
+        return service.runner, close
+
+    build_worker(settings, options, make_runner).run()

@@ -28,6 +28,7 @@ from chatwootai.service.turns import (
 from chatwootai.settings import Settings
 from chatwootai.store import keys
 from chatwootai.store.base import StoreError
+from chatwootai.tenancy import NoDomainError
 from chatwootai.turn import IncomingMessage
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,15 @@ class TurnRunner:
         tid = turn_id(messages)
         target = _target(messages)
         incoming = merge_burst(messages)
-        domain = await self.system.domains.get_domain_for_conversation(
-            key, account_id=target.account_id, inbox_id=target.inbox_id
-        )
+        try:
+            domain = await self.system.domains.get_domain_for_conversation(
+                key, account_id=str(target.account_id), inbox_id=_str(target.inbox_id)
+            )
+        except NoDomainError as exc:
+            log.error("%s; its messages are dropped", exc)
+            await self.pending.remove(key, ids)
+            self.metrics.ignored.labels("no domain").inc(len(ids))
+            return "no domain"
         options = (await self.system.registry.get_domain_config(domain)).chatwoot
         plan = await self._plan(key, tid, incoming, target, options, domain)
         if (await self.system.conversations.load(key)).paused:
@@ -139,7 +146,7 @@ class TurnRunner:
                 return
             target = _target(messages)
             domain = await self.system.domains.get_domain_for_conversation(
-                conversation_key, account_id=target.account_id, inbox_id=target.inbox_id
+                conversation_key, account_id=str(target.account_id), inbox_id=_str(target.inbox_id)
             )
             options = (await self.system.registry.get_domain_config(domain)).chatwoot
             plan = PlannedReply(
@@ -158,6 +165,10 @@ class TurnRunner:
                 await self.pending.remove(conversation_key, [m.message_id for m in messages])
         except Exception:
             log.exception("giving up on %s failed too", conversation_key)
+
+
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _target(messages: list[PendingMessage]) -> ReplyTarget:
