@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from chatwootai.config.schema import HttpSettings
 from chatwootai.store.base import Store
-from chatwootai.tools.base import Tool, ToolContext, ToolError, ToolResult
+from chatwootai.tools.base import Tool, ToolArgumentsError, ToolContext, ToolError, ToolResult
 
 logger = logging.getLogger("chatwootai.tools")
 
@@ -128,7 +128,9 @@ class HttpTool(Tool):
 
     async def run(self, ctx: ToolContext, args: BaseModel) -> ToolResult:
         """The API's answer, truncated; found=False on an HTTP error status."""
-        values = {k: str(v) for k, v in self.args_model.model_validate(args).model_dump().items()}
+        if not isinstance(args, HttpArgs):
+            raise ToolArgumentsError(f"arguments of {self.id!r} must come from its args_model")
+        values = {k: str(v) for k, v in args.model_dump().items()}
         request = self.build_request(values)
         try:
             async with httpx.AsyncClient(
