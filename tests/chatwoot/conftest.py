@@ -16,12 +16,19 @@ from chatwootai.chatwoot.client import ChatwootClient  # noqa: E402
 from fakes.chatwoot_server import FakeChatwoot  # noqa: E402
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeChatwoot]:
-    """A running fake Chatwoot with conversation 3:417 (pending, WhatsApp)."""
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeChatwoot]:
+    """One fake Chatwoot server for the session (reset by :func:`fake` for each test)."""
     with FakeChatwoot() as server:
-        server.add_conversation(account_id=3, display_id=417)
         yield server
+
+
+@pytest.fixture
+def fake(fake_server: FakeChatwoot) -> FakeChatwoot:
+    """The fake Chatwoot, emptied, with conversation 3:417 (pending, WhatsApp)."""
+    fake_server.reset()
+    fake_server.add_conversation(account_id=3, display_id=417)
+    return fake_server
 
 
 @pytest.fixture

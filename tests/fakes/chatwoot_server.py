@@ -209,6 +209,15 @@ class FakeChatwoot:
 
     # -- state and inspection ---------------------------------------------------------------
 
+    def reset(self) -> None:
+        """Forget conversations, calls, deliveries and pending failures (keeps serving)."""
+        with self._lock:
+            self.conversations.clear()
+            self.calls.clear()
+            self.deliveries.clear()
+            self._failures.clear()
+            self.webhook_url = None
+
     def add_conversation(
         self, account_id: int = 3, display_id: int = 417, **kw: Any
     ) -> FakeConversation:
