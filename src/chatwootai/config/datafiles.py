@@ -138,7 +138,7 @@ def parse_catalog(content: bytes, file: Path) -> list[Product]:
                     start,
                     None,
                     "",
-                    f"duplicate sku {product.sku!r} (line {skus[product.sku]})",
+                    f"duplicate sku {product.sku!r} (first: line {skus[product.sku]})",
                 )
             )
             continue
