@@ -11,6 +11,7 @@ import pytest
 from chatwootai.chatwoot.client import (
     ChatwootAuthError,
     ChatwootClient,
+    ChatwootDeliveryUnknown,
     ChatwootNotFound,
     ChatwootRateLimited,
     ChatwootRejected,
@@ -299,3 +300,27 @@ async def test_fake_refuses_bots_outside_their_endpoints(fake: FakeChatwoot) -> 
         user = await http.get(path, headers={"api_access_token": fake.user_token})
     assert bot.status_code == 401 and bot.json() == {"error": NOT_FOR_BOTS}
     assert user.status_code == 200 and user.json()["payload"] == []
+
+
+async def test_send_lost_on_the_last_attempt_is_found(fake: FakeChatwoot) -> None:
+    fake.fail("messages.create", "error")
+    fake.fail("messages.create", "lost_error")
+    async with _client(fake, retries=1) as client:
+        message = await client.send_message(ACCOUNT, CONVERSATION, "Oi")
+    stored = fake.conversations[(ACCOUNT, CONVERSATION)].messages
+    assert [m["id"] for m in stored] == [message["id"]]
+    assert fake.endpoints() == [
+        "messages.create",
+        "conversation.show",
+        "messages.create",
+        "conversation.show",
+    ]
+
+
+async def test_send_that_cannot_be_checked_is_not_sent_again(fake: FakeChatwoot) -> None:
+    fake.fail("messages.create", "lost_error")
+    fake.fail("conversation.show", "error", times=5)
+    async with _client(fake, retries=1) as client:
+        with pytest.raises(ChatwootDeliveryUnknown, match="may have been posted"):
+            await client.send_message(ACCOUNT, CONVERSATION, "Oi")
+    assert len(fake.calls_to("messages.create")) == 1

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from chatwootai.chatwoot.client import ChatwootClient
-from chatwootai.chatwoot.filters import Verdict, decide
+from chatwootai.chatwoot.filters import Decision, Verdict, decide
 from chatwootai.chatwoot.payloads import ConversationEvent, MessageEvent, parse_event
 from chatwootai.chatwoot.signature import verify_signature
 from fakes.chatwoot_server import FakeChatwoot
@@ -73,3 +79,31 @@ def test_signed_delivery(fake: FakeChatwoot) -> None:
         fake.webhook_secret, headers["X-Chatwoot-Timestamp"], headers["X-Chatwoot-Signature"], body
     )
     assert json.loads(body)["conversation"]["contact_inbox"]["pubsub_token"]
+
+
+async def test_fake_delivers_the_bots_reply_back_signed(fake: FakeChatwoot) -> None:
+    received: list[tuple[bytes, dict[str, str]]] = []
+
+    async def webhook(request: Request) -> Response:
+        received.append((await request.body(), dict(request.headers)))
+        return Response(status_code=200)
+
+    receiver = FakeChatwoot()  # reuse its server plumbing with another app
+    receiver.app = Starlette(routes=[Route("/hook", webhook, methods=["POST"])])
+    with receiver:
+        fake.webhook_url = receiver.base_url + "/hook"
+        async with ChatwootClient(fake.base_url, fake.bot_token) as client:
+            await client.send_message(ACCOUNT, CONVERSATION, "Olá, em que posso ajudar?")
+        for _ in range(200):
+            if fake.deliveries and fake.deliveries[0].status is not None:
+                break
+            await asyncio.sleep(0.01)
+    assert fake.deliveries[0].status == 200
+    [(body, headers)] = received
+    verify_signature(
+        fake.webhook_secret, headers["x-chatwoot-timestamp"], headers["x-chatwoot-signature"], body
+    )
+    assert headers["x-chatwoot-delivery"]
+    assert decide(parse_event(body)) == Decision(
+        Verdict.IGNORE, "the bot's own message (agent_bot)"
+    )

@@ -278,6 +278,8 @@ class ChatwootClient:
                     if retry_after is not None and retry_after > self.max_retry_after:
                         raise failure
             if attempt >= self.retries:
+                if sent and check is not None and (found := await check()) is not None:
+                    return found
                 raise failure
             delay = self._delay(attempt, retry_after)
             logger.warning(
