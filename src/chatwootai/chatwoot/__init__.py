@@ -1,0 +1,1 @@
+"""Chatwoot side of the bot: payloads, signatures, filters, API client, handoff, splitting."""
