@@ -123,6 +123,7 @@ class TextClassifier:
         from scipy import sparse
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
+        from threadpoolctl import threadpool_limits
 
         params = params or ClassifierParams()
         if len(texts) != len(labels):
@@ -152,7 +153,9 @@ class TextClassifier:
             offset += len(vocabulary)
         features = sparse.hstack(matrices).tocsr()
         model = LogisticRegression(C=params.c, max_iter=params.max_iter)
-        model.fit(features, list(labels))
+        # One BLAS thread: with small problems, thread start-up and contention cost ten times more.
+        with threadpool_limits(limits=1):
+            model.fit(features, list(labels))
         coef = np.asarray(model.coef_, dtype=np.float64)
         intercept = np.asarray(model.intercept_, dtype=np.float64)
         if len(model.classes_) == 2:  # binary: one row for the second class; make it symmetric
