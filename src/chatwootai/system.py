@@ -1,0 +1,313 @@
+"""The pipeline of one customer message: domain → config → route → crew → states → run → reply.
+
+:class:`ChatwootAISystem` composes tenancy, the config registry, the hub, the crews and the state
+managers. The HTTP service, the workers and the `chat` command all answer through
+:meth:`ChatwootAISystem.process_message`, so a conversation behaves the same everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from chatwootai.agents.crew import Crew
+from chatwootai.agents.factory import CrewFactory
+from chatwootai.agents.registry import CrewRegistry
+from chatwootai.agents.state import AgentStateManager
+from chatwootai.config.loader import DomainLoader
+from chatwootai.config.registry import DomainRegistry
+from chatwootai.config.schema import DomainConfig
+from chatwootai.conversation import ConversationState, ConversationStore
+from chatwootai.hub import Hub, RouteDecision, RoutingContext
+from chatwootai.llm import ModelResolver
+from chatwootai.routing.llm_router import pydantic_ai_router
+from chatwootai.settings import Settings
+from chatwootai.store.base import Store
+from chatwootai.store.connection import open_store, store_ready
+from chatwootai.store.ttl import deployment_ttls, effective_ttls
+from chatwootai.tenancy import DomainManager
+from chatwootai.tools.base import HandoffRequest, ToolContext
+from chatwootai.tools.proxy import DataProxy
+from chatwootai.turn import IncomingMessage, TurnOutcome
+
+log = logging.getLogger(__name__)
+
+HANDOFF_CREW = "handoff"
+"""The pseudo-crew of turns that hand the conversation to a human without running a crew."""
+
+
+@dataclass(frozen=True, slots=True)
+class DomainRuntime:
+    """What a domain needs at run time, built once per config version and shared by turns."""
+
+    config: DomainConfig
+    version: int
+    hub: Hub
+    proxy: DataProxy
+    factory: CrewFactory
+
+
+class ChatwootAISystem:
+    """Answers customer messages for every domain of a deployment."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        loader: DomainLoader,
+        registry: DomainRegistry,
+        domains: DomainManager,
+        models: ModelResolver,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.loader = loader
+        self.registry = registry
+        self.domains = domains
+        self.models = models
+        ttls = deployment_ttls(settings)
+        self.conversations = ConversationStore(store, ttl=ttls.conversation)
+        self.states = AgentStateManager(store, ttl=ttls.agent_state)
+        self._ttls = ttls
+        self._runtimes: dict[str, DomainRuntime] = {}
+        self.crews: CrewRegistry[Crew] = CrewRegistry(self._build_crew, registry)
+        registry.on_change(self._forget_runtime)
+
+    @classmethod
+    async def create(
+        cls,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        models: ModelResolver | None = None,
+    ) -> ChatwootAISystem:
+        """A system for `settings`: loads tenants, opens the store (unless given)."""
+        loader = DomainLoader(settings.domains_dir, agent_packages=settings.agent_packages)
+        tenants = await asyncio.to_thread(loader.load_tenants)
+        store = store or open_store(settings)
+        ttls = deployment_ttls(settings)
+        registry = DomainRegistry(loader, store, ttl=ttls.config)
+        domains = DomainManager(
+            store,
+            registry,
+            tenants,
+            default_domain=settings.default_domain,
+            ttl=ttls.conversation,
+        )
+        return cls(settings, store, loader, registry, domains, models or ModelResolver(settings))
+
+    async def start(self) -> None:
+        """Start listening for config changes made by other processes."""
+        await self.registry.start()
+
+    async def close(self) -> None:
+        """Stop listeners and close the store."""
+        await self.registry.stop()
+        await self.store.close()
+
+    async def ready(self) -> tuple[bool, dict[str, str]]:
+        """Readiness and its reasons: the store answers and at least one domain is loadable."""
+        checks: dict[str, str] = {}
+        store_ok = await store_ready(self.store)
+        checks["store"] = "ok" if store_ok else "unreachable"
+        names = self.registry.names()
+        checks["domains"] = f"{len(names)} found" if names else "none found"
+        return store_ok and bool(names), checks
+
+    # -- runtime per domain --------------------------------------------------------------------
+
+    def _forget_runtime(self, domain: str) -> None:
+        self._runtimes.pop(domain, None)
+
+    async def runtime(self, domain: str) -> DomainRuntime:
+        """The hub, proxy and crew factory of `domain` for its current config version."""
+        config = await self.registry.get_domain_config(domain)
+        version = self.registry.version(domain)
+        runtime = self._runtimes.get(domain)
+        if runtime is not None and runtime.version == version and runtime.config is config:
+            return runtime
+        proxy = DataProxy.for_domain(config, self.store)
+        router = None
+        model = self.models.resolve(config.llm)
+        if not self.models.is_offline(model):
+            router = pydantic_ai_router(model)
+        hub = await asyncio.to_thread(Hub.build, config, llm_router=router)
+        runtime = DomainRuntime(
+            config, version, hub, proxy, CrewFactory(config, proxy, self.models)
+        )
+        self._runtimes[domain] = runtime
+        log.info("domain %s ready (version %d)", domain, version)
+        return runtime
+
+    async def _build_crew(self, config: DomainConfig, crew_id: str) -> Crew:
+        runtime = await self.runtime(config.name)
+        return runtime.factory.build(crew_id)
+
+    # -- one turn ------------------------------------------------------------------------------
+
+    async def process_message(
+        self, message: IncomingMessage, conversation_key: str, channel: str
+    ) -> TurnOutcome:
+        """Answer one (possibly merged) customer message of a conversation."""
+        started = time.perf_counter()
+        domain = await self.domains.get_domain_for_conversation(
+            conversation_key, account_id=message.account_id, inbox_id=message.inbox_id
+        )
+        runtime = await self.runtime(domain)
+        config = runtime.config
+        texts = config.chatwoot.texts
+        conversation = await self.conversations.load(conversation_key)
+
+        if not message.text.strip():
+            outcome = self._non_text(config, message)
+        else:
+            decision = await runtime.hub.aroute(
+                message.text, RoutingContext(conversation.crew, conversation.in_flow)
+            )
+            if decision.handoff:
+                outcome = TurnOutcome(
+                    reply=texts.handoff,
+                    domain=domain,
+                    crew=HANDOFF_CREW,
+                    route_method=decision.method,
+                    route_score=decision.score,
+                    handoff=HandoffRequest(
+                        reason="o cliente pediu um atendente humano",
+                        requested_by="customer",
+                        summary=_summary(message.text, None),
+                    ),
+                )
+            else:
+                outcome = await self._run_crew(
+                    runtime, decision, message, conversation_key, channel, conversation
+                )
+        log.info(
+            "turn %s domain=%s crew=%s method=%s handoff=%s fallback=%s in %.1f ms",
+            conversation_key,
+            outcome.domain,
+            outcome.crew,
+            outcome.route_method,
+            outcome.handoff is not None,
+            outcome.fallback,
+            (time.perf_counter() - started) * 1000,
+        )
+        return outcome
+
+    def _non_text(self, config: DomainConfig, message: IncomingMessage) -> TurnOutcome:
+        texts = config.chatwoot.texts
+        handoff = None
+        reply = texts.non_text
+        if config.chatwoot.non_text == "handoff":
+            reply = texts.handoff
+            handoff = HandoffRequest(
+                reason=f"mensagem não textual ({message.content_kind})",
+                requested_by="system",
+                summary=f"O cliente enviou uma mensagem do tipo {message.content_kind}.",
+            )
+        return TurnOutcome(
+            reply=reply,
+            domain=config.name,
+            crew=HANDOFF_CREW if handoff else "non_text",
+            route_method="non_text",
+            route_score=1.0,
+            handoff=handoff,
+        )
+
+    async def _run_crew(
+        self,
+        runtime: DomainRuntime,
+        decision: RouteDecision,
+        message: IncomingMessage,
+        conversation_key: str,
+        channel: str,
+        conversation: ConversationState,
+    ) -> TurnOutcome:
+        config = runtime.config
+        domain = config.name
+        crew = await self.crews.get_crew(decision.crew, domain)
+        agent_ids = list(dict.fromkeys([*crew.config.agents, *_manager(crew)]))
+        ttls = effective_ttls(self._ttls, config.ttl)
+        states = await self.states.load_many(domain, agent_ids, conversation_key)
+        customer = message.customer
+        context = ToolContext(
+            domain=domain,
+            conversation_key=conversation_key,
+            agent_id="",
+            contact_id=customer.id,
+            contact_phone=customer.phone,
+            contact_email=customer.email,
+            contact_name=customer.name,
+            channel=channel,
+            timezone=config.timezone,
+        )
+        result = await crew.run(message.text, states, context)
+        handoff = result.handoff
+        if handoff is not None and not handoff.summary:
+            handoff.summary = _summary(message.text, decision.crew)
+        if result.states:
+            await self.states.save_many(
+                domain, result.states, conversation_key, ttl=ttls.agent_state
+            )
+        await self.conversations.save(
+            conversation_key,
+            conversation.model_copy(update={"crew": decision.crew, "in_flow": result.in_flow}),
+            ttl=ttls.conversation,
+        )
+        return TurnOutcome(
+            reply=result.reply,
+            domain=domain,
+            crew=decision.crew,
+            route_method=decision.method,
+            route_score=decision.score,
+            handoff=handoff,
+            fallback=result.fallback,
+            offline=result.offline,
+            tool_calls=result.tool_calls,
+            llm_requests=result.requests,
+            input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens,
+        )
+
+    # -- admin ---------------------------------------------------------------------------------
+
+    async def conversation_summary(self, conversation_key: str) -> dict[str, Any]:
+        """Domain, current crew and a state summary of a conversation (for the admin API)."""
+        summary: dict[str, Any] = {"conversation_id": conversation_key}
+        try:
+            domain = await self.domains.get_domain_for_conversation(conversation_key)
+        except Exception as exc:  # NoDomainError and store errors are reported, not raised
+            summary["domain"] = None
+            summary["error"] = str(exc)
+            return summary
+        conversation = await self.conversations.load(conversation_key)
+        summary.update(
+            domain=domain,
+            crew=conversation.crew,
+            in_flow=conversation.in_flow,
+            paused=conversation.paused,
+            paused_reason=conversation.paused_reason,
+        )
+        config = await self.registry.get_domain_config(domain)
+        states = await self.states.load_many(domain, list(config.agents), conversation_key)
+        summary["agents"] = {
+            agent_id: {"messages": len(state.messages), "slots": state.slots}
+            for agent_id, state in states.items()
+            if state.messages or state.slots
+        }
+        return summary
+
+
+def _manager(crew: Crew) -> list[str]:
+    return [crew.config.manager] if crew.config.manager else []
+
+
+def _summary(text: str, crew: str | None) -> str:
+    """A short private summary of the turn for the human who takes over."""
+    excerpt = text if len(text) <= 300 else text[:297] + "..."
+    lines = [f"Última mensagem do cliente: {excerpt}"]
+    if crew:
+        lines.append(f"Equipe que atendia: {crew}")
+    return "\n".join(lines)
