@@ -72,7 +72,7 @@ class Hit:
 
 
 class LexicalIndex:
-    """An in-memory BM25 index over weighted text fields of documents."""
+    """An in-memory BM25 index (inverted postings) over weighted text fields of documents."""
 
     def __init__(
         self, documents: Sequence[Sequence[tuple[str, int]]], k1: float = 1.5, b: float = 0.75
@@ -98,6 +98,11 @@ class LexicalIndex:
         # it weighs half an average term when measuring how much of the query a document covers.
         mean_idf = (sum(self._idf.values()) / len(self._idf)) if self._idf else 1.0
         self._unknown_idf = UNKNOWN_TERM_WEIGHT * mean_idf
+        self._norm = [k1 * (1 - b + b * length / (self._avg or 1.0)) for length in self._length]
+        self._postings: dict[str, list[tuple[int, int]]] = {}
+        for index, counts in enumerate(self._tf):
+            for term, tf in counts.items():
+                self._postings.setdefault(term, []).append((index, tf))
         self._by_length: dict[int, list[str]] = {}
         for term in self._idf:
             self._by_length.setdefault(len(term), []).append(term)
@@ -143,31 +148,29 @@ class LexicalIndex:
         query_terms = list(dict.fromkeys(terms(query) + self._joined(query)))
         if not query_terms or not self._tf:
             return []
-        pool = range(len(self._tf)) if candidates is None else candidates
-        expanded = [(t, self.expand(t)) for t in query_terms]
+        allowed = None if candidates is None else set(candidates)
+        expanded = [self.expand(t) for t in query_terms]
         total_weight = sum(
-            max((self._idf[v] for v, _ in exp), default=self._unknown_idf) for _, exp in expanded
+            max((self._idf[v] for v, _ in exp), default=self._unknown_idf) for exp in expanded
         )
-        hits: list[Hit] = []
-        for index in pool:
-            counts = self._tf[index]
-            norm = self.k1 * (1 - self.b + self.b * self._length[index] / (self._avg or 1.0))
-            score = 0.0
-            matched = 0.0
-            for _, expansion in expanded:
-                best = 0.0
-                best_idf = 0.0
-                for vocab, weight in expansion:
-                    tf = counts.get(vocab, 0)
-                    if tf:
-                        idf = self._idf[vocab]
-                        value = weight * idf * tf * (self.k1 + 1) / (tf + norm)
-                        if value > best:
-                            best, best_idf = value, idf
-                if best:
-                    score += best
-                    matched += best_idf
-            if score > 0:
-                hits.append(Hit(index, score, min(1.0, matched / total_weight)))
+        scores: dict[int, float] = {}
+        matched: dict[int, float] = {}
+        for expansion in expanded:
+            best: dict[int, tuple[float, float]] = {}
+            for vocab, weight in expansion:
+                idf = self._idf[vocab]
+                for index, tf in self._postings[vocab]:
+                    if allowed is not None and index not in allowed:
+                        continue
+                    value = weight * idf * tf * (self.k1 + 1) / (tf + self._norm[index])
+                    if value > best.get(index, (0.0, 0.0))[0]:
+                        best[index] = (value, idf)
+            for index, (value, idf) in best.items():
+                scores[index] = scores.get(index, 0.0) + value
+                matched[index] = matched.get(index, 0.0) + idf
+        hits = [
+            Hit(index, score, min(1.0, matched[index] / total_weight))
+            for index, score in scores.items()
+        ]
         hits.sort(key=lambda h: (-h.score, h.index))
         return hits[:limit]
