@@ -28,7 +28,7 @@ from pydantic_ai.usage import RunUsage, UsageLimits
 
 from chatwootai.agents.base import BaseAgent
 from chatwootai.agents.deps import ToolProxy, TurnDeps
-from chatwootai.agents.history import bound_state, dump_messages, load_messages
+from chatwootai.agents.history import bound_dumped, dump_messages, load_messages
 from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.state import AgentState
 from chatwootai.config.schema import CrewConfig, DomainConfig
@@ -158,11 +158,9 @@ class Crew:
                 usage_limits=self.limits,
             )
             output = result.output
-            kept = bound_state([*history, *result.new_messages()], max_state)
+            kept = bound_dumped([*state.messages, *dump_messages(result.new_messages())], max_state)
             slots = {k: v for k, v in deps.slots.items() if v not in (None, "")}
-            out[step.agent_id] = AgentState(
-                messages=dump_messages(kept), slots=slots, updated_at=time.time()
-            )
+            out[step.agent_id] = AgentState(messages=kept, slots=slots, updated_at=time.time())
             previous = step
         return output, out
 

@@ -48,6 +48,25 @@ def bound_state(messages: Sequence[ModelMessage], limit: int) -> list[ModelMessa
     return []
 
 
+def _dumped_turn_starts(messages: Sequence[dict[str, Any]]) -> list[int]:
+    return [
+        i
+        for i, message in enumerate(messages)
+        if message.get("kind") == "request"
+        and any(part.get("part_kind") == "user-prompt" for part in message.get("parts", ()))
+    ]
+
+
+def bound_dumped(messages: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """Like :func:`bound_state`, on messages in their JSON form (no re-serialisation)."""
+    if len(messages) <= limit:
+        return list(messages)
+    for start in _dumped_turn_starts(messages):
+        if len(messages) - start <= limit:
+            return list(messages[start:])
+    return []
+
+
 def load_messages(dumped: Sequence[dict[str, Any]]) -> list[ModelMessage]:
     """Messages from their JSON form (as kept in an AgentState)."""
     if not dumped:
