@@ -52,12 +52,14 @@ def parents_of(root: Located) -> list[tuple[str, Located]]:
     return [(item.value, item) for item in node.value]
 
 
-def linearize(name: str, read: DomainReader, known: Sequence[str]) -> list[str]:
+def linearize(name: str, read: DomainReader, known: Callable[[], Sequence[str]]) -> list[str]:
     """C3 linearization of `name` and its ancestors (the domain first); raises ConfigError."""
     return linearize_all(name, read, known)[name]
 
 
-def linearize_all(name: str, read: DomainReader, known: Sequence[str]) -> dict[str, list[str]]:
+def linearize_all(
+    name: str, read: DomainReader, known: Callable[[], Sequence[str]]
+) -> dict[str, list[str]]:
     """C3 linearizations of `name` and of every one of its ancestors; raises ConfigError."""
     memo: dict[str, list[str]] = {}
 
@@ -72,7 +74,7 @@ def linearize_all(name: str, read: DomainReader, known: Sequence[str]) -> dict[s
                 chain = " -> ".join([*stack[stack.index(parent) :], current, parent])
                 raise ConfigError([_issue(node, "extends", f"inheritance cycle: {chain}")])
             if read(parent) is None:
-                others = [k for k in known if k != current]
+                others = [k for k in known() if k != current]
                 raise ConfigError(
                     [
                         _issue(
@@ -128,7 +130,7 @@ def _issue(node: Located, path: str, message: str, suggestion: str | None = None
     return ConfigIssue(node.file, line, column, path, message, suggestion)
 
 
-def resolve(name: str, read: DomainReader, known: Sequence[str]) -> Resolution:
+def resolve(name: str, read: DomainReader, known: Callable[[], Sequence[str]]) -> Resolution:
     """Resolve `extends` for `name`: C3 order, then merge from the farthest ancestor down."""
     orders = linearize_all(name, read, known)
     order = orders[name]

@@ -103,7 +103,7 @@ class DomainLoader:
                     )
                 ]
             )
-        return resolve(name, self._read, self.names())
+        return resolve(name, self._read, self.names)
 
     def is_abstract(self, name: str) -> bool:
         """Whether a domain is abstract (`abstract: true`, or a name starting with `_`)."""
