@@ -94,6 +94,7 @@ async def test_no_body_gets_a_5xx(harness: Harness, body: bytes) -> None:
     )
     assert response.status_code < 500, response.text
     assert response.status_code in (200, 400, 413, 422)
+    assert response.json()["status"] != "error", "an internal error was hidden behind a 200"
 
 
 async def test_a_10000_character_emoji_message_is_answered(harness: Harness) -> None:

@@ -68,7 +68,7 @@ async def set_domain(request: Request) -> JSONResponse:
     service: Service = request.app.state.service
     try:
         data = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _fail('body is not JSON; send {"domain": ..., "conversation_id": "3:417"}')
     try:
         change = DomainChange.model_validate(data)

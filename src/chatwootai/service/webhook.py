@@ -137,7 +137,7 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
     try:
         data: Any = json.loads(raw)
         decoded = True
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         data, decoded = None, False
         not_json = f"webhook body is not JSON: {exc}"
     if service.credentials.any_secret:
