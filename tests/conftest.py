@@ -1,4 +1,4 @@
-"""Suite-wide fixtures: a real Redis (never skipped) with a key prefix per test, cleaned up after."""
+"""Suite-wide fixtures: a real Redis (never skipped), a key prefix per test, cleaned up after."""
 
 from __future__ import annotations
 

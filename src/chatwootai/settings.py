@@ -1,11 +1,12 @@
-"""Deployment settings, read from the environment once at the edge and passed on as typed objects."""
+"""Deployment settings, read from the environment once at the edge, passed on as typed objects."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -15,10 +16,10 @@ class Settings(BaseSettings):
 
     # Domains
     domains_dir: Path = Field(default=Path("domains"), alias="CHATWOOTAI_DOMAINS_DIR")
-    agent_packages: list[str] = Field(
+    agent_packages: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         alias="CHATWOOTAI_AGENT_PACKAGES",
-        description="Packages, besides chatwootai.agents, where agent classes may be imported from.",
+        description="Comma-separated packages, besides chatwootai.agents, holding agent classes.",
     )
     model_override: str | None = Field(default=None, alias="CHATWOOTAI_MODEL")
     default_domain: str | None = Field(default=None, alias="CHATWOOT_DOMAIN")
@@ -52,6 +53,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, alias="CHATWOOTAI_MAX_BODY_BYTES")
     log_json: bool = Field(default=False, alias="CHATWOOTAI_LOG_JSON")
     log_level: str = Field(default="INFO", alias="CHATWOOTAI_LOG_LEVEL")
+
+    @field_validator("agent_packages", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """Accept "a.agents, b.agents" as well as a list."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def redis_configured(self) -> bool:
