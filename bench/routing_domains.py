@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -54,12 +55,16 @@ def bench_domain(
 
     decisions = [hub.route(text) for text, _ in labelled]  # also the warm-up pass
     timings: list[int] = []
+    cpu: list[int] = []
     for _ in range(repeat):
         for text, _ in labelled:
+            started_cpu = time.process_time_ns()
             started = time.perf_counter_ns()
             hub.route(text)
             timings.append(time.perf_counter_ns() - started)
+            cpu.append(time.process_time_ns() - started_cpu)
     timings.sort()
+    cpu.sort()
 
     right = [d.crew == gold for d, (_, gold) in zip(decisions, labelled, strict=True)]
     print(f"\n## {name}: {len(labelled)} labelled messages")
@@ -68,7 +73,8 @@ def bench_domain(
     print(
         f"route: median {statistics.median(timings) / 1000:.0f} µs, "
         f"p99 {percentile(timings, 0.99) / 1000:.0f} µs, max {timings[-1] / 1000:.0f} µs "
-        f"({len(timings)} calls)"
+        f"({len(timings)} calls); CPU time: median {statistics.median(cpu) / 1000:.0f} µs, "
+        f"p99 {percentile(cpu, 0.99) / 1000:.0f} µs"
     )
     per_crew: Counter[str] = Counter(gold for _, gold in labelled)
     crew_right: Counter[str] = Counter(
@@ -123,7 +129,9 @@ def main() -> None:
             f"\nall domains: route median {statistics.median(all_timings) / 1000:.0f} µs, "
             f"p99 {percentile(all_timings, 0.99) / 1000:.0f} µs per message"
         )
-    print(f"\ncommand: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average while measuring: {load} ({os.cpu_count()} CPUs)")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from chatwootai.text import stem, words
+from chatwootai.routing.tokens import tokens
+from chatwootai.text import stem
 
 Analyzer = Callable[[str], list[str]]
 
@@ -55,7 +56,7 @@ class Prediction:
 def char_ngrams(text: str, low: int = 2, high: int = 5) -> list[str]:
     """Character n-grams of each folded word padded with spaces ("pedido" → " p", "pe", ...)."""
     grams: list[str] = []
-    for word in words(text):
+    for word in tokens(text):
         padded = f" {word} "
         size = len(padded)
         for n in range(low, high + 1):
@@ -67,7 +68,7 @@ def char_ngrams(text: str, low: int = 2, high: int = 5) -> list[str]:
 
 def word_ngrams(text: str) -> list[str]:
     """Stemmed word unigrams and bigrams."""
-    stems = [stem(w) for w in words(text)]
+    stems = [stem(w) for w in tokens(text)]
     return stems + [f"{a} {b}" for a, b in itertools.pairwise(stems)]
 
 

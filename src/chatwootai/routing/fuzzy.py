@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from chatwootai.text import stem
 
 MIN_FUZZY_LENGTH = 5
@@ -13,14 +15,15 @@ def deletes(word: str) -> set[str]:
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def keys(word: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def keys(word: str) -> frozenset[str]:
     """Lookup keys of a folded word: its stem, plus its one-deletion variants when long enough."""
     found = {"=" + stem(word)}
     if len(word) >= MIN_FUZZY_LENGTH:
         found |= {"~" + d for d in deletes(word)}
     elif len(word) == MIN_FUZZY_LENGTH - 1:
         found.add("~" + word)  # may be a long word missing one letter
-    return found
+    return frozenset(found)
 
 
 def similar(a: str, b: str) -> bool:

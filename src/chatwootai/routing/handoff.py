@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chatwootai.routing.fuzzy import keys
+from chatwootai.routing.tokens import tokens as folded_words
 from chatwootai.text import words
 
 _FILLER_TEXT = """
@@ -54,7 +55,7 @@ class HandoffMatcher:
 
     def match(self, message: str) -> HandoffMatch | None:
         """The best phrase found in `message`, or None."""
-        tokens = words(message)
+        tokens = folded_words(message)
         # phrase number -> {(message position, phrase token position): matched exactly?}
         hits: dict[int, dict[tuple[int, int], bool]] = defaultdict(dict)
         for at, token in enumerate(tokens):
@@ -77,7 +78,7 @@ class HandoffMatcher:
         return best
 
 
-def _negated(tokens: list[str], start: int) -> bool:
+def _negated(tokens: tuple[str, ...], start: int) -> bool:
     """True when a negation precedes `start`, with only filler words between."""
     for token in reversed(tokens[:start]):
         if token in NEGATIONS:

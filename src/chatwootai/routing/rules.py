@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from chatwootai.config.schema import CrewRoute
-from chatwootai.text import fold, stems
+from chatwootai.routing.tokens import tokens
+from chatwootai.text import fold, stem, stems
 
 PATTERN_STRENGTH = 2.0
 """A regular expression is a deliberate, precise rule: it counts as much as two keywords."""
@@ -43,7 +44,7 @@ class RuleMatcher:
     def strengths(self, message: str) -> dict[str, float]:
         """Each matching crew's strength: one per keyword word matched, two per pattern."""
         found: dict[str, float] = defaultdict(float)
-        sequence = stems(message)
+        sequence = [stem(word) for word in tokens(message)]
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for at, first in enumerate(sequence):
             for crew, keyword in self._keywords.get(first, ()):

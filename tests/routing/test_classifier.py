@@ -1,0 +1,71 @@
+"""TextClassifier: fitted by scikit-learn, applied with numpy, identical probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chatwootai.routing.classifier import (
+    ClassifierError,
+    TextClassifier,
+    char_ngrams,
+    word_ngrams,
+)
+
+TEXTS = [
+    "quanto custa o perfume",
+    "qual o preço do batom",
+    "tem creme em estoque",
+    "meu pedido não chegou",
+    "a entrega atrasou",
+    "o produto veio quebrado",
+]
+LABELS = ["sales", "sales", "sales", "support", "support", "support"]
+
+
+def test_probabilities_match_scikit_learn() -> None:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    model = TextClassifier.fit(TEXTS, LABELS)
+    # Rebuild the same pipeline in scikit-learn and compare its probabilities with ours.
+    blocks = [
+        TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, lowercase=False)
+        for analyzer in (char_ngrams, word_ngrams)
+    ]
+    matrix = sparse.hstack([v.fit_transform(TEXTS) for v in blocks]).tocsr()
+    reference = LogisticRegression(C=20.0, max_iter=300).fit(matrix, LABELS)
+    for text in ["quanto custa?", "cadê meu pedido", "perfume quebrado"]:
+        row = sparse.hstack([v.transform([text]) for v in blocks]).tocsr()
+        expected = reference.predict_proba(row)[0]
+        assert np.allclose(model.probabilities(text), expected, atol=1e-6)
+
+
+def test_typos_and_missing_accents_keep_the_label() -> None:
+    model = TextClassifier.fit(TEXTS, LABELS)
+    assert model.predict("qnto custa o perfumi").label == "sales"
+    assert model.predict("meu pedidu nao xegou").label == "support"
+
+
+def test_no_known_feature_means_no_confidence() -> None:
+    model = TextClassifier.fit(TEXTS, LABELS)
+    prediction = model.predict("")
+    assert prediction.score == 0.0
+    assert prediction.probability > 0
+
+
+def test_score_is_confidence_above_chance() -> None:
+    model = TextClassifier.fit(TEXTS, LABELS)
+    prediction = model.predict("qual o preço do batom")
+    assert prediction.score == pytest.approx((prediction.probability - 0.5) / 0.5)
+    assert prediction.second == "support"
+
+
+def test_one_label_is_not_enough() -> None:
+    with pytest.raises(ClassifierError, match="at least two"):
+        TextClassifier.fit(["a", "b"], ["sales", "sales"])
+
+
+def test_char_ngrams_pad_words() -> None:
+    assert char_ngrams("Pé", 2, 3) == [" p", "pe", "e ", " pe", "pe "]
