@@ -160,3 +160,26 @@ def test_resolution_is_logged_at_debug(tree: Tree, caplog: pytest.LogCaptureFixt
         tree.loader().load("c")
     text = caplog.text
     assert "resolution order c -> p" in text and "'c' overrides description" in text
+
+
+def test_appending_a_data_file_of_the_same_name_keeps_both(tree: Tree) -> None:
+    tree.base()
+    tree.domain(
+        "shop",
+        "extends: [_base]\ntools:\n  faq:\n    settings:\n      files+: [faq.yaml]\n",
+        faq__yaml="- {question: Entrega?, answer: Sim.}\n",
+    )
+    config = tree.loader().load("shop")
+    assert config.tools["faq"].settings["files"] == [
+        str(tree.root / "_base" / "faq.yaml"),
+        str(tree.root / "shop" / "faq.yaml"),
+    ]
+    assert [e.answer for e in config.data.knowledge["faq"]] == ["Das 9h às 18h.", "Sim."]
+    tree.domain(
+        "shop",
+        "extends: [_base]\ntools:\n  faq:\n    settings:\n"
+        "      files-: [faq.yaml]\n      files+: [mine.yaml]\n",
+        mine__yaml="- {question: Troca?, answer: Em 7 dias.}\n",
+    )
+    config = tree.loader().load("shop")  # '-' removes by the name as written
+    assert [e.answer for e in config.data.knowledge["faq"]] == ["Em 7 dias."]

@@ -9,6 +9,7 @@ same leaf differently and the child does not, the one earlier in the C3 order wi
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,9 +230,10 @@ class _Merger:
             )
             return None
         items = list(base.value)
-        present = [to_plain(item) for item in items]
+        identity = _data_path_identity if _is_data_path(path) else to_plain
+        present = [identity(item) for item in items]
         for item in node.value:
-            plain = to_plain(item)
+            plain = identity(item)
             if plain not in present:
                 items.append(item)
                 present.append(plain)
@@ -322,6 +324,18 @@ class _Merger:
                     )
                 )
         return warnings
+
+
+def _is_data_path(path: tuple[str | int, ...]) -> bool:
+    """Whether `path` is `tools.<id>.settings.file(s)`: paths relative to their YAML file."""
+    return len(path) == 4 and path[0] == "tools" and path[2] == "settings"
+
+
+def _data_path_identity(node: Located) -> Any:
+    """A data file path as the file it names (the same name in two folders is two files)."""
+    if isinstance(node.value, str) and not os.path.isabs(node.value):
+        return os.path.normpath(node.file.parent / node.value)
+    return to_plain(node)
 
 
 def _short(value: Any) -> str:
