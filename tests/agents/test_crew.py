@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
@@ -22,7 +23,7 @@ from chatwootai.agents.crew import Crew
 from chatwootai.agents.factory import CrewFactory
 from chatwootai.agents.state import AgentState
 from chatwootai.config.schema import DomainConfig, LLMSettings
-from chatwootai.llm import ModelResolver
+from chatwootai.llm import MissingModelKeyError, ModelResolver
 from chatwootai.settings import Settings
 
 
@@ -265,3 +266,20 @@ async def test_scheduling_agent_keeps_flow_until_booked(scheduler_domain, fake_p
     assert first.states["scheduler"].slots == {"service": "limpeza"}
     second = await crew.run("sim, confirma", first.states, ctx)
     assert not second.in_flow
+
+
+async def test_offline_manager_delegates_to_the_member_with_the_tool(shop, fake_proxy, ctx):
+    crew = CrewFactory(shop, fake_proxy, ModelResolver(Settings())).build("managed")
+    assert crew.offline
+    result = await crew.run("quanto custa o batom?", {}, ctx)
+    assert not result.fallback and result.offline
+    assert [(r.agent_id, r.tool_id) for r in result.tool_calls] == [("sales", "catalog")]
+    assert "Batom Rubi: R$ 39,90" in result.reply
+
+
+async def test_missing_key_fails_at_build_not_mid_turn(shop, fake_proxy, monkeypatch):
+    monkeypatch.delenv("SHOP_KEY", raising=False)
+    llm = shop.llm.model_copy(update={"model": "openai:gpt-4o-mini", "api_key_env": "SHOP_KEY"})
+    config = shop.model_copy(update={"llm": llm})
+    with pytest.raises(MissingModelKeyError, match="SHOP_KEY"):
+        CrewFactory(config, fake_proxy, ModelResolver(Settings())).build("support")
