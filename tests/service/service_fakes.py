@@ -71,6 +71,7 @@ class FakeSystem:
         if "explode" in text:
             raise RuntimeError("the brain exploded")
         if "lento" in text:
+            await self.store.set(f"fake:started:{conversation_key}", str(os.getpid()), 600)
             await asyncio.sleep(self.slow_s)
         self.turns.append((conversation_key, message))
         await self.store.set(

@@ -106,9 +106,10 @@ def build_service(
     options = options or QueueOptions()
     metrics = metrics or Metrics()
     store = system.store
-    credentials = Credentials(
-        settings, tenants if tenants is not None else load_tenants(settings.domains_dir)
-    )
+    if tenants is None:
+        known = getattr(system.domains, "tenants", None)
+        tenants = known if isinstance(known, Tenants) else load_tenants(settings.domains_dir)
+    credentials = Credentials(settings, tenants)
     pending = pending_list_for(store)
     replier = Replier(store, credentials, client_factory=client_factory)
     runner = TurnRunner(

@@ -1,0 +1,236 @@
+"""End to end: `chatwootai serve` + two `chatwootai worker` processes on real Redis.
+
+Chatwoot is the fake server (it delivers the bot's own replies back as webhooks, as Chatwoot
+does); the pipeline is the fake brain of ``service_fakes`` loaded through
+``CHATWOOTAI_SYSTEM_FACTORY``, so the service machinery runs for real across processes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from fakes.chatwoot_server import FakeChatwoot
+
+pytestmark = pytest.mark.slow
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent / "chatwootai"
+ADMIN = "admin-e2e-token"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll until `condition()` holds (a liveness bound, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+class Deployment:
+    """The running processes and the fake Chatwoot they talk to."""
+
+    def __init__(self, fake: FakeChatwoot, url: str, prefix: str, redis_url: str) -> None:
+        self.fake = fake
+        self.url = url
+        self.prefix = prefix
+        self.redis = redis.Redis.from_url(redis_url, decode_responses=True)
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    def deliver(
+        self, payload: dict[str, object], *, delivery_id: str | None = None
+    ) -> httpx.Response:
+        """Sign and post a webhook like Chatwoot."""
+        body, headers = self.fake.build_delivery(payload, delivery_id=delivery_id)
+        return httpx.post(self.url + "/webhooks/chatwoot", content=body, headers=headers, timeout=5)
+
+    def replies(self, account_id: int, display_id: int) -> list[str]:
+        """Public messages the bot posted in a conversation."""
+        return [
+            str(call.body["content"])
+            for call in self.fake.calls_to("messages.create")
+            if (call.account_id, call.conversation_id) == (account_id, display_id)
+            and not call.body.get("private")
+        ]
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """One server and two workers, for the whole module."""
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"test:e2e{os.getpid()}{int(time.time() * 1000) % 100000}:"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    tmp = tmp_path_factory.mktemp("e2e")
+    fake = FakeChatwoot(accounts=(3, 4, 5), webhook_url=url + "/webhooks/chatwoot").start()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]),
+        "REDIS_URL": redis_url,
+        "CHATWOOTAI_REDIS_PREFIX": prefix,
+        "CHATWOOT_BASE_URL": fake.base_url,
+        "CHATWOOT_API_TOKEN": fake.bot_token,
+        "CHATWOOT_WEBHOOK_SECRET": fake.webhook_secret,
+        "ADMIN_TOKEN": ADMIN,
+        "CHATWOOTAI_BURST_WINDOW": "0.2",
+        "CHATWOOTAI_JOB_TIMEOUT": "3",
+        "CHATWOOTAI_WORKER_POLL": "0.05",
+        "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
+        "CHATWOOTAI_DATA_DIR": str(tmp / "data"),
+        "CHATWOOTAI_DOMAINS_DIR": str(tmp / "domains"),
+        "CHATWOOTAI_LOG_LEVEL": "WARNING",
+        "FAKE_SLOW_S": "1.5",
+    }
+    logs = tmp / "logs"
+    logs.mkdir()
+    server = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        env=env,
+        stdout=(logs / "serve.out").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    dep = Deployment(fake, url, prefix, redis_url)
+    for n in range(2):
+        dep.workers.append(
+            subprocess.Popen(
+                [str(BIN), "worker"],
+                env=env,
+                stdout=(logs / f"worker{n}.out").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+
+    def up() -> bool:
+        try:
+            return httpx.get(url + "/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(up, "the server to be ready")
+        queue = prefix + "arq:queue:health-check"
+        wait_for(lambda: dep.redis.exists(queue) == 1, "a worker to be up")
+        yield dep
+    finally:
+        for proc in [server, *dep.workers]:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in [server, *dep.workers]:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        fake.stop()
+        keys = list(dep.redis.scan_iter(match=prefix + "*", count=1000))
+        keys += list(dep.redis.scan_iter(match=f"arq:*{prefix}*", count=1000))
+        if keys:
+            dep.redis.delete(*keys)
+        dep.redis.close()
+
+
+def test_three_domains_side_by_side_and_the_bot_never_answers_itself(
+    deployment: Deployment,
+) -> None:
+    fake = deployment.fake
+    fake.add_conversation(account_id=3, display_id=1001)
+    fake.add_conversation(account_id=4, display_id=1002)
+    fake.add_conversation(account_id=5, display_id=1003)
+    for account, display, text in ((3, 1001, "batom"), (4, 1002, "exame"), (5, 1003, "tênis")):
+        assert (
+            deployment.deliver(fake.incoming(account, display, text)).json()["status"] == "queued"
+        )
+    wait_for(
+        lambda: all(deployment.replies(a, d) for a, d in ((3, 1001), (4, 1002), (5, 1003))),
+        "replies",
+    )
+    # The bot's replies came back as webhooks (fake.webhook_url) and were ignored.
+    wait_for(
+        lambda: sum(1 for d in fake.deliveries if d.status is not None) >= 3, "echoed webhooks"
+    )
+    time.sleep(0.5)  # room for a wrong second reply to show up
+    assert deployment.replies(3, 1001) == ["[cosmetics/sales] batom"]
+    assert deployment.replies(4, 1002) == ["[health/sales] exame"]
+    assert deployment.replies(5, 1003) == ["[retail/sales] tênis"]
+
+
+def test_duplicates_and_bursts_are_answered_once(deployment: Deployment) -> None:
+    fake = deployment.fake
+    fake.add_conversation(account_id=3, display_id=1010)
+    first = fake.incoming(3, 1010, "oi")
+    assert deployment.deliver(first, delivery_id="e2e-dup").json()["status"] == "queued"
+    assert deployment.deliver(first, delivery_id="e2e-dup").json()["status"] == "duplicate"
+    assert deployment.deliver(first).json()["status"] == "duplicate"
+    assert deployment.deliver(fake.incoming(3, 1010, "tudo bem?")).json()["status"] == "queued"
+    wait_for(lambda: bool(deployment.replies(3, 1010)), "the reply")
+    time.sleep(0.6)
+    assert deployment.replies(3, 1010) == ["[cosmetics/sales] oi\ntudo bem?"]
+
+
+def test_a_worker_killed_mid_turn_loses_nothing_and_replies_once(deployment: Deployment) -> None:
+    fake = deployment.fake
+    fake.add_conversation(account_id=5, display_id=1020)
+    assert deployment.deliver(fake.incoming(5, 1020, "pedido lento")).json()["status"] == "queued"
+    started = deployment.prefix + "fake:started:5:1020"
+    wait_for(lambda: deployment.redis.get(started) is not None, "the turn to start")
+    pid = int(str(deployment.redis.get(started)))
+    victim = next(w for w in deployment.workers if w.pid == pid)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=5)
+    wait_for(lambda: bool(deployment.replies(5, 1020)), "the surviving worker's reply", 40)
+    time.sleep(0.5)
+    assert deployment.replies(5, 1020) == ["[retail/sales] pedido lento"]
+    pending = deployment.redis.lrange(deployment.prefix + "turn:pending:5:1020", 0, -1)
+    assert pending == []
+
+
+def test_handoff_opens_the_conversation_and_silences_the_bot(deployment: Deployment) -> None:
+    fake = deployment.fake
+    conversation = fake.add_conversation(account_id=3, display_id=1030)
+    deployment.deliver(fake.incoming(3, 1030, "quero falar com um humano"))
+    wait_for(lambda: conversation.status == "open", "the handoff")
+    assert conversation.bot_handoffs == 1
+    assert conversation.team == {"id": 2, "name": "vendas"}
+    # A human answers; the customer writes again: the bot stays silent.
+    deployment.deliver(fake.agent_reply(3, 1030, "Oi, sou o João"))
+    conversation.status = "pending"  # even if Chatwoot still shows it pending
+    deployment.deliver(fake.incoming(3, 1030, "obrigada João"))
+    time.sleep(1.0)
+    assert len(deployment.replies(3, 1030)) == 1
+
+
+def test_signature_and_admin_token_are_enforced(deployment: Deployment) -> None:
+    fake = deployment.fake
+    fake.add_conversation(account_id=4, display_id=1040)
+    body, headers = fake.build_delivery(fake.incoming(4, 1040, "forjado"), secret="wrong")
+    response = httpx.post(deployment.url + "/webhooks/chatwoot", content=body, headers=headers)
+    assert response.status_code == 401
+    assert httpx.get(deployment.url + "/api/admin/domains").status_code == 401
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    moved = httpx.post(
+        deployment.url + "/api/admin/domain",
+        json={"conversation_id": "4:1040", "domain": "retail"},
+        headers=auth,
+    )
+    assert moved.json() == {"success": True, "message": "conversation 4:1040 now served by retail"}
+    deployment.deliver(fake.incoming(4, 1040, "oi"))
+    wait_for(lambda: bool(deployment.replies(4, 1040)), "the reply")
+    assert deployment.replies(4, 1040) == ["[retail/sales] oi"]  # the workers saw the override
+    metrics = httpx.get(deployment.url + "/metrics").text
+    assert "chatwootai_webhooks_rejected_total" in metrics
