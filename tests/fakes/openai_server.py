@@ -129,7 +129,7 @@ def start() -> FakeOpenAI:
     server.daemon_threads = True
     fake._server = server
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     return fake
 
 
