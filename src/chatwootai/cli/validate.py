@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from chatwootai.cli.app import app
 from chatwootai.config.errors import ConfigError, ConfigIssue, did_you_mean
@@ -26,10 +27,8 @@ def runtime_dry_run() -> DryRun | None:
     """`chatwootai.agents.factory.dry_run` if the runtime is installed, else None."""
     try:
         module = importlib.import_module(RUNTIME_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name and RUNTIME_MODULE.startswith(exc.name):
-            return None
-        raise
+    except ImportError:
+        return None
     found = getattr(module, "dry_run", None)
     return found if callable(found) else None
 
@@ -57,7 +56,11 @@ def validate(
     ] = None,
 ) -> None:
     """Check domain YAML and tenants.yaml; print every error; exit 1 when any."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        typer.echo(f"error: invalid environment settings: {exc}", err=True)
+        raise typer.Exit(1) from None
     directory = domains_dir or settings.domains_dir
     loader = DomainLoader(directory, agent_packages=settings.agent_packages)
     if not directory.is_dir():
@@ -92,8 +95,7 @@ def validate(
             f"{len(config.tools)} tools)"
         )
         configs.append(config)
-    if not domains:
-        failed = _tenants(loader) or failed
+    failed = _tenants(loader) or failed
     if dry_run:
         failed = _dry_run([c for c in configs if not c.abstract]) or failed
     raise typer.Exit(1 if failed else 0)
