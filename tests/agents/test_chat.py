@@ -1,24 +1,36 @@
-"""The `chat` conversation loop on the cosmetics domain, through input and output streams."""
+"""The `chat` conversation loop on the cosmetics domain, through the service's pipeline."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from chatwootai.cli.app import app
 from chatwootai.cli.chat import converse
-from chatwootai.config.loader import DomainLoader
+from chatwootai.settings import Settings
+from chatwootai.store.embedded import EmbeddedStore
+from chatwootai.system import ChatwootAISystem
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
 
 
-async def test_conversation_routes_calls_tools_and_exits_on_sair():
-    config = DomainLoader(DOMAINS).load("cosmetics")
+@pytest.fixture
+async def system(tmp_path: Path) -> AsyncIterator[ChatwootAISystem]:
+    """The pipeline over the example domains on an in-memory embedded store."""
+    settings = Settings(CHATWOOTAI_DOMAINS_DIR=DOMAINS, CHATWOOTAI_DATA_DIR=tmp_path)
+    system = await ChatwootAISystem.create(settings, store=EmbeddedStore(":memory:"))
+    yield system
+    await system.close()
+
+
+async def test_conversation_routes_calls_tools_and_exits_on_sair(system):
     inputs = io.StringIO("quanto custa o sérum de vitamina c?\nsair\nnunca lido\n")
     output = io.StringIO()
-    await converse(config, inputs, output, verbose=True)
+    await converse(system, "cosmetics", inputs, output, verbose=True)
     text = output.getvalue()
     assert "[rota] sales" in text
     assert "modelo offline" in text
@@ -27,15 +39,17 @@ async def test_conversation_routes_calls_tools_and_exits_on_sair():
     assert "nunca lido" not in text
 
 
-async def test_conversation_ends_on_eof_and_hands_off_on_request():
-    config = DomainLoader(DOMAINS).load("cosmetics")
+async def test_conversation_ends_on_eof_and_hands_off_on_request(system):
     output = io.StringIO()
-    await converse(config, io.StringIO("quero falar com um atendente\n"), output)
+    await converse(system, "cosmetics", io.StringIO("quero falar com um atendente\n"), output)
     text = output.getvalue()
+    config = await system.registry.get_domain_config("cosmetics")
     assert config.chatwoot.texts.handoff in text
+    assert "[handoff]" in text
     assert "[rota]" not in text  # not verbose
 
 
 def test_chat_command_reports_unknown_domain():
     result = CliRunner().invoke(app, ["chat", "nope", "--domains-dir", str(DOMAINS)], input="")
     assert result.exit_code == 1
+    assert "nope" in result.output

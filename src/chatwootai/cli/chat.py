@@ -1,8 +1,9 @@
-"""The `chat` command: talk to a domain's crews in the terminal, through the same pipeline pieces.
+"""The `chat` command: talk to a domain's crews in the terminal, through the service's pipeline.
 
-The domain is loaded and validated, the hub routes each message to a crew, the crew runs on the
-domain's model (the offline model when none is configured) with tools behind a DataProxy on an
-in-memory store. ``--verbose`` shows the route decision and the tool calls.
+Each message goes through :meth:`ChatwootAISystem.process_message`, exactly as a Chatwoot message
+does in a worker: tenancy, config, hub routing, the crew built once per domain, agent state, tools
+behind the DataProxy. The store is the embedded one, in memory; the model is the domain's (the
+offline model when none is configured). ``--verbose`` shows the route decision and the tool calls.
 """
 
 from __future__ import annotations
@@ -14,106 +15,86 @@ from typing import Annotated, TextIO
 
 import typer
 
-from chatwootai.agents.crew import Crew
-from chatwootai.agents.factory import CrewFactory
-from chatwootai.agents.state import AgentState
 from chatwootai.cli.app import app
 from chatwootai.config.errors import ConfigError
-from chatwootai.config.loader import DomainLoader
-from chatwootai.config.schema import DomainConfig
-from chatwootai.hub import Hub, RoutingConfigError, RoutingContext
-from chatwootai.llm import ModelConfigError, ModelResolver
+from chatwootai.config.registry import DomainNotFoundError
+from chatwootai.hub import RoutingConfigError
+from chatwootai.llm import ModelConfigError
 from chatwootai.settings import Settings
 from chatwootai.store.embedded import EmbeddedStore
-from chatwootai.tools.base import ToolContext
-from chatwootai.tools.proxy import DataProxy
+from chatwootai.system import ChatwootAISystem
+from chatwootai.turn import IncomingMessage, TurnOutcome
 
 EXIT_WORDS = frozenset({"sair", "exit", "quit"})
 PROMPT = "você> "
+CONVERSATION = "terminal:1"
+"""The conversation key of the terminal conversation."""
 
 
 async def converse(
-    config: DomainConfig,
+    system: ChatwootAISystem,
+    domain: str,
     inputs: TextIO,
     output: TextIO,
     *,
     verbose: bool = False,
-    settings: Settings | None = None,
 ) -> None:
     """Read messages from `inputs` and write replies to `output` until EOF or "sair"."""
-    settings = settings or Settings()
-    store = EmbeddedStore(":memory:", prefix=settings.redis_prefix)
-    proxy = DataProxy.for_domain(config, store)
-    factory = CrewFactory(config, proxy, ModelResolver(settings))
-    hub = Hub.build(config) if config.routing is not None or len(config.crews) == 1 else None
-    default_crew = config.routing.default_crew if config.routing else next(iter(config.crews))
-    crews: dict[str, Crew] = {}
-    states: dict[str, AgentState] = {}
-    current: str | None = None
-    in_flow = False
-    context = ToolContext(
-        domain=config.name,
-        conversation_key="chat:local",
-        agent_id="",
-        channel="terminal",
-        timezone=config.timezone,
+    await system.domains.set_conversation_domain(CONVERSATION, domain)
+    config = await system.registry.get_domain_config(domain)
+    if config.chatwoot.texts.greeting:
+        output.write(f"bot> {config.chatwoot.texts.greeting}\n")
+    said_offline = False
+    while True:
+        output.write(PROMPT)
+        output.flush()
+        line = inputs.readline()
+        if not line:
+            output.write("\n")
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text.casefold() in EXIT_WORDS:
+            break
+        outcome = await system.process_message(
+            IncomingMessage(text=text, channel="terminal"), CONVERSATION, "terminal"
+        )
+        if outcome.offline and not said_offline:
+            output.write(
+                f"  (modelo offline na equipe {outcome.crew}: respostas das ferramentas do "
+                "domínio, sem LLM)\n"
+            )
+            said_offline = True
+        if verbose:
+            _explain(outcome, output)
+        output.write(f"bot> {outcome.reply}\n")
+        if outcome.handoff is not None:
+            output.write(f"  [handoff] {outcome.handoff.reason}\n")
+
+
+def _explain(outcome: TurnOutcome, output: TextIO) -> None:
+    """Write the route decision, the tool calls and the model usage of a turn."""
+    output.write(
+        f"  [rota] {outcome.crew} por {outcome.route_method} "
+        f"(confiança {outcome.route_score:.2f})\n"
     )
-    greeting = config.chatwoot.texts.greeting
-    if greeting:
-        output.write(f"bot> {greeting}\n")
+    for call in outcome.tool_calls:
+        status = "ok" if call.ok else f"erro: {call.error}"
+        output.write(f"  [ferramenta] {call.agent_id} → {call.tool_id}{call.args} {status}\n")
+    output.write(
+        f"  [uso] {outcome.llm_requests} requisições ao modelo, "
+        f"{outcome.input_tokens}+{outcome.output_tokens} tokens\n"
+    )
+
+
+async def _chat(settings: Settings, domain: str, verbose: bool) -> None:
+    store = EmbeddedStore(":memory:", prefix=settings.redis_prefix)
+    system = await ChatwootAISystem.create(settings, store=store)
     try:
-        while True:
-            output.write(PROMPT)
-            output.flush()
-            line = inputs.readline()
-            if not line:
-                output.write("\n")
-                break
-            message = line.strip()
-            if not message:
-                continue
-            if message.casefold() in EXIT_WORDS:
-                break
-            crew_id = default_crew
-            if hub is not None:
-                decision = hub.route(message, RoutingContext(current, in_flow))
-                if verbose:
-                    output.write(
-                        f"  [rota] {decision.crew} por {decision.method} "
-                        f"(confiança {decision.score:.2f})\n"
-                    )
-                if decision.handoff:
-                    output.write(f"bot> {config.chatwoot.texts.handoff}\n")
-                    if verbose:
-                        output.write("  [handoff] pedido do cliente\n")
-                    continue
-                crew_id = decision.crew
-            crew = crews.get(crew_id)
-            if crew is None:
-                crew = crews[crew_id] = factory.build(crew_id)
-                if crew.offline:
-                    output.write(
-                        f"  (modelo offline na equipe {crew_id}: respostas das ferramentas do "
-                        "domínio, sem LLM)\n"
-                    )
-            result = await crew.run(message, states, context)
-            states.update(result.states)
-            current, in_flow = crew_id, result.in_flow
-            if verbose:
-                for call in result.tool_calls:
-                    status = "ok" if call.ok else f"erro: {call.error}"
-                    output.write(
-                        f"  [ferramenta] {call.agent_id} → {call.tool_id}{call.args} {status}\n"
-                    )
-                output.write(
-                    f"  [uso] {result.requests} requisições ao modelo, "
-                    f"{result.input_tokens}+{result.output_tokens} tokens\n"
-                )
-            output.write(f"bot> {result.reply}\n")
-            if result.handoff is not None:
-                output.write(f"  [handoff] {result.handoff.reason}\n")
+        await converse(system, domain, sys.stdin, sys.stdout, verbose=verbose)
     finally:
-        await store.close()
+        await system.close()
 
 
 @app.command()
@@ -128,18 +109,12 @@ def chat(
 ) -> None:
     """Talk to a domain's agents in the terminal (offline model unless an LLM is configured)."""
     settings = Settings()
-    loader = DomainLoader(
-        domains_dir or settings.domains_dir, agent_packages=settings.agent_packages
-    )
-    try:
-        config = loader.load(domain)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
+    if domains_dir is not None:
+        settings = settings.model_copy(update={"domains_dir": domains_dir})
     typer.echo(f"Conversando com o domínio {domain!r}. Digite 'sair' para terminar.")
     try:
-        asyncio.run(converse(config, sys.stdin, sys.stdout, verbose=verbose, settings=settings))
-    except (ModelConfigError, RoutingConfigError) as exc:
+        asyncio.run(_chat(settings, domain, verbose))
+    except (ConfigError, DomainNotFoundError, ModelConfigError, RoutingConfigError) as exc:
         typer.echo(f"erro: {exc}", err=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
