@@ -14,7 +14,7 @@ from chatwootai.config.schema import CrewRoute, DomainConfig, Routing
 from chatwootai.routing.classifier import ClassifierError, Prediction, TextClassifier
 from chatwootai.routing.handoff import HandoffMatcher
 from chatwootai.routing.llm_router import LLMRouter, pydantic_ai_router
-from chatwootai.routing.rules import RuleMatcher
+from chatwootai.routing.rules import STRONG, RuleMatcher
 
 __all__ = [
     "HANDOFF",
@@ -132,6 +132,8 @@ class Hub:
             if route.description:
                 descriptions[crew_id] = route.description
         pairs = _training_set(routing.crews, descriptions)
+        # Requests for a human are a class too: paraphrases of the phrases are caught here.
+        pairs += [(phrase, HANDOFF) for phrase in routing.handoff_phrases if phrase.strip()]
         classifier: TextClassifier | None = None
         if len({crew for _, crew in pairs}) >= 2:
             try:
@@ -164,16 +166,26 @@ class Hub:
         in_flow = self.routing.sticky and context.in_flow and current is not None
 
         found = self._handoff.match(message) if self._handoff else None
-        if found is not None:
+        if found is not None and not found.negated:
             return RouteDecision(HANDOFF, "handoff", found.score, handoff=True)
+        refused = found is not None  # "não quero falar com atendente"
 
         rules = self._rules.decide(message)
         if in_flow and current is not None and current in rules.strengths:
             return RouteDecision(current, "sticky", max(rules.score, 0.7))
-        if rules.crew is not None:
+        if rules.crew is not None and rules.strengths[rules.crew] >= STRONG:
             return RouteDecision(rules.crew, "rules", rules.score)
 
         prediction = self._classifier.predict(message) if self._classifier else None
+        confident = prediction is not None and prediction.score >= self.routing.confidence
+        if prediction is not None and prediction.label == HANDOFF:
+            if confident and not refused:
+                return RouteDecision(HANDOFF, "classifier", prediction.score, handoff=True)
+            prediction, confident = None, False  # the best crew is not known
+        if rules.crew is not None:  # one weak rule (a single keyword): the classifier may veto
+            if prediction is not None and confident and prediction.label != rules.crew:
+                return RouteDecision(prediction.label, "classifier", prediction.score)
+            return RouteDecision(rules.crew, "rules", rules.score)
         if in_flow:
             assert current is not None
             if prediction is not None and prediction.label != current:
@@ -181,7 +193,7 @@ class Hub:
                     return RouteDecision(prediction.label, "classifier", prediction.score)
                 return RouteDecision(current, "sticky", round(1.0 - prediction.probability, 4))
             return RouteDecision(current, "sticky", prediction.probability if prediction else 1.0)
-        if prediction is not None and prediction.score >= self.routing.confidence:
+        if prediction is not None and confident:
             return RouteDecision(prediction.label, "classifier", prediction.score)
         return _Unsure(current if self.routing.sticky else None, prediction)
 

@@ -30,7 +30,6 @@ def test_matches(message: str, score: float) -> None:
 @pytest.mark.parametrize(
     "message",
     [
-        "nao quero falar com atendente",
         "quero falar sobre meu pedido",
         "atender",  # too far from "atendente"
         "falar com o dono da loja, que atendeu muito bem o meu pedido de ontem, atendente",
@@ -38,6 +37,13 @@ def test_matches(message: str, score: float) -> None:
 )
 def test_does_not_match(message: str) -> None:
     assert HandoffMatcher(PHRASES).match(message) is None
+
+
+def test_a_negated_phrase_is_reported_as_negated() -> None:
+    found = HandoffMatcher(PHRASES).match("nao quero falar com atendente")
+    assert found is not None and found.negated
+    plain = HandoffMatcher(PHRASES).match("não quero falar com robô, quero um atendente humano")
+    assert plain is not None and not plain.negated
 
 
 def test_no_phrases_no_match() -> None:

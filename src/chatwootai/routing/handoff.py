@@ -31,6 +31,8 @@ class HandoffMatch:
 
     phrase: str
     score: float
+    negated: bool = False
+    """The phrase is there but negated ("não quero falar com atendente"): not a request."""
 
 
 class HandoffMatcher:
@@ -54,7 +56,7 @@ class HandoffMatcher:
         return bool(self._phrases)
 
     def match(self, message: str) -> HandoffMatch | None:
-        """The best phrase found in `message`, or None."""
+        """The best phrase found in `message` (a plain match before a negated one), or None."""
         tokens = folded_words(message)
         # phrase number -> {(message position, phrase token position): matched exactly?}
         hits: dict[int, dict[tuple[int, int], bool]] = defaultdict(dict)
@@ -70,11 +72,14 @@ class HandoffMatcher:
             if window is None:
                 continue
             start, exact = window
-            if NEGATIONS.isdisjoint(content) and _negated(tokens, start):
-                continue
+            negated = NEGATIONS.isdisjoint(content) and _negated(tokens, start)
             score = 1.0 if exact else 0.9
-            if best is None or score > best.score:
-                best = HandoffMatch(phrase, score)
+            if (
+                best is None
+                or (best.negated, best.score) > (negated, score)
+                or (best.negated == negated and score > best.score)
+            ):
+                best = HandoffMatch(phrase, score, negated)
         return best
 
 
