@@ -172,3 +172,14 @@ def test_a_domain_without_routing_and_many_crews_is_a_config_error(
     config = make_domain().model_copy(update={"routing": None})
     with pytest.raises(RoutingConfigError, match=r"routing\.default_crew"):
         Hub.build(config)
+
+
+def test_a_confident_classifier_overrides_a_single_keyword(hub: Hub) -> None:
+    # "batom" is a sales keyword, but the message is about a broken delivery.
+    decision = hub.route("o batom chegou quebrado")
+    assert (decision.crew, decision.method) == ("support", "classifier")
+
+
+def test_paraphrases_of_handoff_phrases_are_caught_by_the_classifier(hub: Hub) -> None:
+    decision = hub.route("uma pessoa humana pode me atender?")
+    assert decision.handoff and decision.crew == "handoff"
