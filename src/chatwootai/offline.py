@@ -109,6 +109,28 @@ def answer_from(results: list[str]) -> str:
     return f"Olá! Encontrei estas informações para você:\n\n{body}\n\nPosso ajudar em algo mais?"
 
 
+_FAQ_ANSWER = re.compile(r"^R: (.+?)(?=\n\nP: |\Z)", re.S | re.M)
+_SERVICE = re.compile(r"^- (.+?) \(id ([\w\-]+)\)", re.M)
+
+
+def best_answer(knowledge_text: str) -> str | None:
+    """The answer of the best knowledge-base entry in a knowledge tool's result."""
+    match = _FAQ_ANSWER.search(knowledge_text)
+    return match.group(1).strip() if match else None
+
+
+def best_service(message: str, listing: str) -> str | None:
+    """The id of the service, in a calendar's service listing, that `message` names."""
+    asked = set(stems(message))
+    best: tuple[float, str] | None = None
+    for name, service_id in _SERVICE.findall(listing):
+        words = set(stems(name)) | set(stems(service_id.replace("-", " ")))
+        overlap = len(asked & words) / max(len(words), 1)
+        if overlap > 0 and (best is None or overlap > best[0]):
+            best = (overlap, service_id)
+    return best[1] if best else None
+
+
 def _last_prompt(messages: list[ModelMessage]) -> str:
     for message in reversed(messages):
         if isinstance(message, ModelRequest):
@@ -118,22 +140,77 @@ def _last_prompt(messages: list[ModelMessage]) -> str:
     return ""
 
 
+def _kinds(tool_name: str, info: AgentInfo) -> tuple[str, ...]:
+    for tool in info.function_tools:
+        if tool.name == tool_name:
+            return tuple((tool.metadata or {}).get("kinds", ()))
+    return ()
+
+
+def _follow_up(
+    ret: ToolReturnPart, prompt: str, info: AgentInfo, messages: list[ModelMessage]
+) -> ModelResponse | None:
+    """A second tool call after a calendar listed its services and the message names one."""
+    if "calendar" not in _kinds(ret.tool_name, info):
+        return None
+    calls = [
+        p
+        for m in messages
+        if isinstance(m, ModelResponse)
+        for p in m.parts
+        if isinstance(p, ToolCallPart) and p.tool_name == ret.tool_name
+    ]
+    if len(calls) != 1 or calls[0].args_as_dict().get("service"):
+        return None
+    service = best_service(prompt, ret.model_response_str())
+    if service is None:
+        return None
+    args = {"action": "availability", "service": service, "days": 3}
+    return ModelResponse(parts=[ToolCallPart(tool_name=ret.tool_name, args=args)])
+
+
+def _worded(ret: ToolReturnPart, info: AgentInfo) -> str:
+    text = ret.model_response_str()
+    if "knowledge" in _kinds(ret.tool_name, info):
+        answer = best_answer(text)
+        if answer:
+            return f"{answer}\n\nPosso ajudar em algo mais?"
+    return answer_from([text])
+
+
 async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     """One offline model response: a tool call for a new message, then the worded answer."""
     last = messages[-1] if messages else None
+    prompt = _last_prompt(messages)
     if isinstance(last, ModelRequest):
         returns = [p for p in last.parts if isinstance(p, ToolReturnPart)]
         if returns:
+            turn = messages[_turn_start(messages) :]
+            follow_up = _follow_up(returns[-1], prompt, info, turn)
+            if follow_up is not None:
+                return follow_up
+            if len(returns) == 1:
+                return ModelResponse(parts=[TextPart(_worded(returns[0], info))])
             return ModelResponse(
                 parts=[TextPart(answer_from([p.model_response_str() for p in returns]))]
             )
-    prompt = _last_prompt(messages)
     tool = choose_tool(prompt, info.function_tools)
     if tool is None:
         return ModelResponse(parts=[TextPart(NO_ANSWER)])
     return ModelResponse(
         parts=[ToolCallPart(tool_name=tool.name, args=tool_arguments(prompt, tool))]
     )
+
+
+def _turn_start(messages: list[ModelMessage]) -> int:
+    """Index of the request that carries the current customer message."""
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, ModelRequest) and any(
+            isinstance(p, UserPromptPart) for p in message.parts
+        ):
+            return index
+    return 0
 
 
 class OfflineModel(FunctionModel):
