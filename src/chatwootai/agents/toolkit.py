@@ -30,7 +30,9 @@ def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
     """A pydantic-ai tool that calls `tool` through the proxy on behalf of `agent_id`."""
     tool_id, kind = tool.id, tool.kind
 
-    async def call(ctx: RunContext[TurnDeps], **args: Any) -> str:
+    async def call(ctx: RunContext[TurnDeps], /, **args: Any) -> str:
+        # `ctx` is positional-only so that an LLM argument named "ctx" lands in `args` (and is
+        # refused by the proxy) instead of colliding with the run context.
         deps = ctx.deps
         context = dataclasses.replace(deps.context, agent_id=agent_id)
         try:
