@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from service_fakes import FakeSystem
 
 from chatwootai.store import keys
@@ -20,6 +22,17 @@ async def test_customer_message_is_queued_answered_and_labelled(
     assert harness.replies(3, 417) == ["[cosmetics/sales] Oi, vocês têm protetor solar?"]
     assert harness.fake.conversations[(3, 417)].labels == ["vendas"]
     assert await harness.service.pending.peek("3:417") == []
+    assert harness.fake.calls_to("toggle_typing") == []  # answered too fast to show typing
+
+
+async def test_typing_is_shown_while_a_slow_turn_thinks(harness: Harness) -> None:
+    await harness.post(harness.fake.incoming(3, 417, "um pedido lento"))
+    await harness.settle()
+    assert harness.replies(3, 417) == ["[cosmetics/sales] um pedido lento"]
+    for _ in range(100):
+        if len(harness.fake.calls_to("toggle_typing")) == 2:
+            break
+        await asyncio.sleep(0.01)
     typing = [c.body["typing_status"] for c in harness.fake.calls_to("toggle_typing")]
     assert typing == ["on", "off"]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from arq import Retry
@@ -34,6 +35,7 @@ from chatwootai.turn import IncomingMessage
 log = logging.getLogger(__name__)
 
 OUTCOME_TTL_S = 86400
+TYPING_AFTER_S = 0.3
 
 
 def channel_name(channel: str | None) -> str:
@@ -53,6 +55,9 @@ class TurnRunner:
     replier: Replier
     metrics: Metrics
     burst_window_s: float
+    typing_after_s: float = TYPING_AFTER_S
+    """Show the typing indicator only for turns thinking longer than this (no flicker)."""
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def run(self, conversation_key: str) -> str:
         """Take the turn; what happened (``empty``, ``bursting``, ``paused``, ``answered``)."""
@@ -125,18 +130,32 @@ class TurnRunner:
         if incoming.content_kind != "text" and not incoming.text:
             plan = _non_text_plan(options, domain, incoming.content_kind)
         else:
-            await self.replier.typing(target, True)
             started = time.perf_counter()
+            typing = asyncio.create_task(self._typing_while_slow(target))
             try:
                 outcome = await self.system.process_message(incoming, key, target.channel)
             finally:
-                await self.replier.typing(target, False)
+                typing.cancel()
             self.metrics.llm_latency.observe(time.perf_counter() - started)
             self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
             self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
             plan = PlannedReply.from_outcome(outcome)
         await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan
+
+    async def _typing_while_slow(self, target: ReplyTarget) -> None:
+        """Show typing once thinking outlasts `typing_after_s`; hide it when cancelled."""
+        await asyncio.sleep(self.typing_after_s)
+        shown = False
+        try:
+            await self.replier.typing(target, True)
+            shown = True
+            await asyncio.Event().wait()
+        finally:
+            if shown:
+                off = asyncio.create_task(self.replier.typing(target, False))
+                self._background.add(off)
+                off.add_done_callback(self._background.discard)
 
     async def give_up(self, conversation_key: str) -> None:
         """After repeated failures: apologise, hand off and drop the pending messages."""
