@@ -37,7 +37,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "service")]
 from fakes.chatwoot_server import FakeChatwoot  # noqa: E402
 
 BIN = Path(sys.executable).parent / "chatwootai"
-POLL_S = os.environ.get("CHATWOOTAI_WORKER_POLL", "0.005")
+POLL_S = os.environ.get("CHATWOOTAI_WORKER_POLL", "0.01")
 
 
 class TimedCalls(list[Any]):

@@ -130,10 +130,15 @@ class Replier:
         turn_id: str,
         *,
         customer_text: str = "",
+        first_attempt: bool = False,
     ) -> list[str]:
-        """Post the plan's reply parts, crew label and handoff; the steps done by this call."""
+        """Post the plan's reply parts, crew label and handoff; the steps done by this call.
+
+        With `first_attempt` (the plan was just made, so nothing of it can have been sent) the
+        record of sent steps is not read.
+        """
         client = self.client_for(target)
-        done = await self._done(target, turn_id)
+        done = [] if first_attempt else await self._done(target, turn_id)
         performed: list[str] = []
 
         async def step(name: str) -> bool:

@@ -88,6 +88,21 @@ def _parse(raw: Sequence[str]) -> list[PendingMessage]:
     return messages
 
 
+_REMOVE_BY_ID = """
+local wanted = {}
+for i = 1, #ARGV do wanted[ARGV[i]] = true end
+local removed = 0
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, message = pcall(cjson.decode, item)
+  if ok and type(message) == 'table' and message['message_id'] ~= nil
+     and wanted[string.format('%d', message['message_id'])] then
+    removed = removed + redis.call('LREM', KEYS[1], 1, item)
+  end
+end
+return removed
+"""
+
+
 class RedisPendingList(PendingList):
     """Pending lists as Redis lists (RPUSH / LRANGE / LREM), shared by every process."""
 
@@ -95,6 +110,7 @@ class RedisPendingList(PendingList):
         self.store = store
         self.client = store.client
         self.ttl = ttl
+        self._remove = store.client.register_script(_REMOVE_BY_ID)
 
     def _k(self, conversation_key: str) -> str:
         return self.store.prefix + keys.pending_messages(conversation_key)
@@ -129,21 +145,10 @@ class RedisPendingList(PendingList):
         return _parse(await self._call(op))
 
     async def remove(self, conversation_key: str, message_ids: Sequence[int]) -> None:
-        """Remove the entries of these message ids."""
+        """Remove the entries of these message ids (one atomic script)."""
         key = self._k(conversation_key)
-        wanted = set(message_ids)
-
-        async def op() -> None:
-            raw = [str(v) for v in await self.client.lrange(key, 0, -1)]  # type: ignore[misc]
-            doomed = [item for item, msg in zip(raw, _raw_ids(raw), strict=True) if msg in wanted]
-            if not doomed:
-                return
-            async with self.client.pipeline(transaction=True) as pipe:
-                for item in doomed:
-                    pipe.lrem(key, 1, item)
-                await pipe.execute()
-
-        await self._call(op)
+        ids = [str(i) for i in message_ids]
+        await self._call(lambda: self._remove(keys=[key], args=ids))
 
     async def conversations(self) -> list[str]:
         """Conversation keys with pending messages."""

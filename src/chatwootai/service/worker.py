@@ -97,12 +97,14 @@ class TurnRunner:
             self.metrics.ignored.labels("no domain").inc(len(ids))
             return "no domain"
         options = (await self.system.registry.get_domain_config(domain)).chatwoot
-        plan = await self._plan(key, tid, incoming, target, options, domain)
+        plan, fresh = await self._plan(key, tid, incoming, target, options, domain)
         if (await self.system.conversations.load(key)).paused:
             await self.pending.remove(key, ids)
             self.metrics.ignored.labels("paused").inc(len(ids))
             return "paused"
-        await self.replier.deliver(target, plan, options, tid, customer_text=incoming.text)
+        await self.replier.deliver(
+            target, plan, options, tid, customer_text=incoming.text, first_attempt=fresh
+        )
         if plan.handoff_reason is not None:
             await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
             self.metrics.handoffs.labels(plan.domain).inc()
@@ -122,11 +124,12 @@ class TurnRunner:
         target: ReplyTarget,
         options: ChatwootOptions,
         domain: str,
-    ) -> PlannedReply:
+    ) -> tuple[PlannedReply, bool]:
+        """The turn's plan: the one kept by an earlier attempt, or a new one (then True)."""
         store = self.system.store
         cached = await store.get(keys.turn_outcome(key, tid))
         if cached is not None:
-            return PlannedReply.model_validate_json(cached)
+            return PlannedReply.model_validate_json(cached), False
         if incoming.content_kind != "text" and not incoming.text:
             plan = _non_text_plan(options, domain, incoming.content_kind)
         else:
@@ -141,7 +144,7 @@ class TurnRunner:
             self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
             plan = PlannedReply.from_outcome(outcome)
         await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
-        return plan
+        return plan, True
 
     async def _typing_while_slow(self, target: ReplyTarget) -> None:
         """Show typing once thinking outlasts `typing_after_s`; hide it when cancelled."""
