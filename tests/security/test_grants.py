@@ -11,8 +11,6 @@ from chatwootai.system import ChatwootAISystem
 from chatwootai.tools.base import ToolContext, ToolNotGrantedError, UnknownToolError
 from chatwootai.turn import Customer, IncomingMessage
 
-COSMETICS_FALLBACK_MARK = "não consegui resolver"
-
 
 def message(text: str, account: str = "1") -> IncomingMessage:
     """A customer text message in `account`."""
