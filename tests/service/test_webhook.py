@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from service_fakes import FakeSystem
 
 from chatwootai.store import keys
@@ -242,3 +243,16 @@ async def test_messages_survive_the_webhook_process_restarting(harness: Harness)
     await service.start()  # the restarted process recovers stranded turns
     await harness.settle()
     assert harness.replies(3, 417) == ["[cosmetics/sales] ainda aí?"]
+
+
+async def test_without_chatwoot_credentials_messages_are_dropped_with_a_clear_log(
+    harness: Harness, system: FakeSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.service.settings.chatwoot_api_token = None
+    harness.service.replier._clients.clear()
+    await harness.post(harness.fake.incoming(3, 417, "oi"))
+    await harness.settle()
+    assert harness.fake.calls == []
+    assert system.turns == []  # no thinking for a reply that cannot be posted
+    assert "CHATWOOT_API_TOKEN" in caplog.text
+    assert await harness.service.pending.peek("3:417") == []

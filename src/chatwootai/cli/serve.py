@@ -47,7 +47,7 @@ def _next_steps(settings: Settings, host: str, port: int) -> str:
         f"ChatwootAI is listening on http://{host}:{port}",
         "",
         "Next steps:",
-        "  1. Try a domain in the terminal:   chatwootai chat --domain cosmetics",
+        "  1. Try a domain in the terminal:   chatwootai chat cosmetics",
         "  2. In Chatwoot, Settings → Bots → Add bot, set the outgoing URL to",
         f"        http://{shown}:{port}/webhooks/chatwoot",
         "     (from a Chatwoot in Docker use your host's address, and set",
@@ -55,6 +55,11 @@ def _next_steps(settings: Settings, host: str, port: int) -> str:
         "  3. Give this service the bot's token and URL: CHATWOOT_BASE_URL, CHATWOOT_API_TOKEN,",
         "     and the bot's secret as CHATWOOT_WEBHOOK_SECRET.",
     ]
+    if not settings.chatwoot_base_url or settings.chatwoot_api_token is None:
+        lines.append(
+            "  No CHATWOOT_BASE_URL / CHATWOOT_API_TOKEN yet: messages are received but replies "
+            "cannot be posted."
+        )
     if not settings.redis_configured:
         lines.append(
             f"  Running embedded: no REDIS_URL, data in {settings.data_dir}/, turns run in this "

@@ -13,6 +13,7 @@ from arq.worker import Worker, func
 
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
+from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import TURN_FUNCTION, QueueOptions, queue_name, redis_settings
@@ -86,6 +87,13 @@ class TurnRunner:
             return "paused"
         tid = turn_id(messages)
         target = _target(messages)
+        try:
+            self.replier.client_for(target)
+        except CredentialsError as exc:
+            log.error("%s; %d messages of %s dropped", exc, len(ids), key)
+            await self.pending.remove(key, ids)
+            self.metrics.ignored.labels("no chatwoot credentials").inc(len(ids))
+            return "no credentials"
         incoming = merge_burst(messages)
         try:
             domain = await self.system.domains.get_domain_for_conversation(
