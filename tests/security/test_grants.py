@@ -43,6 +43,8 @@ async def test_sales_agent_cannot_book_through_the_calendar(
     )
     assert outcome.crew == "sales" and outcome.domain == "cosmetics"
     assert not [r for r in outcome.tool_calls if r.tool_id == "agenda" and r.ok]
+    recorded = [r for r in outcome.tool_calls if r.tool_id == "agenda"]
+    assert len(recorded) == 2 and not any(r.ok for r in recorded)
     refusals = [r for r in script.returns if "Unknown tool name: 'agenda'" in r]
     assert len(refusals) == 2, script.returns
     assert "agenda" not in set().union(*(r.tools for r in script.requests))
@@ -85,7 +87,7 @@ async def test_made_up_tools_are_refused_and_the_turn_still_answers(
         "api",
     )
     assert outcome.domain == "cosmetics"
-    assert outcome.tool_calls == []
+    assert [(r.tool_id, r.ok) for r in outcome.tool_calls] == [(tool_id, False)] * 2
     refused = [r for r in script.returns if f"Unknown tool name: {tool_id!r}" in r]
     assert len(refused) == 2, script.returns
     assert outcome.handoff is None

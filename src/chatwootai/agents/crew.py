@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
+from pydantic_ai.messages import ModelMessage, ModelRequest, RetryPromptPart
 from pydantic_ai.usage import RunUsage, UsageLimits
 
 from chatwootai.agents.base import BaseAgent
@@ -158,6 +159,7 @@ class Crew:
                 usage_limits=self.limits,
             )
             output = result.output
+            _record_unknown_tools(result.new_messages(), step.agent_id, deps)
             kept = bound_dumped([*state.messages, *dump_messages(result.new_messages())], max_state)
             slots = {k: v for k, v in deps.slots.items() if v not in (None, "")}
             out[step.agent_id] = AgentState(messages=kept, slots=slots, updated_at=time.time())
@@ -186,6 +188,39 @@ class Crew:
             output_tokens=usage.output_tokens,
             offline=self.offline,
         )
+
+
+def _record_unknown_tools(messages: list[ModelMessage], agent_id: str, deps: TurnDeps) -> None:
+    """Record, and log, calls the model made to tools this agent does not have.
+
+    pydantic-ai refuses such calls itself (they never reach the DataProxy); recording them keeps
+    every refused call visible in the turn's tool calls, logs and metrics.
+    """
+    for message in messages:
+        if not isinstance(message, ModelRequest):
+            continue
+        for part in message.parts:
+            if (
+                isinstance(part, RetryPromptPart)
+                and part.tool_name
+                and isinstance(part.content, str)
+                and part.content.startswith("Unknown tool name")
+            ):
+                logger.warning(
+                    "refused call to unknown or ungranted tool %r by agent %s in domain %s",
+                    part.tool_name,
+                    agent_id,
+                    deps.context.domain,
+                )
+                deps.records.append(
+                    ToolCallRecord(
+                        agent_id=agent_id,
+                        tool_id=part.tool_name,
+                        args={},
+                        ok=False,
+                        error="unknown tool or not granted to this agent",
+                    )
+                )
 
 
 def _found_anything(records: list[ToolCallRecord]) -> bool:
