@@ -45,8 +45,11 @@ async def test_tenant_context_in_arguments_is_rejected(
         message("cadê meu pedido BP-104521?", phone="+5511900001111"), "1:50", "api"
     )
     assert outcome.domain == "cosmetics" and outcome.crew == "support"
-    assert len(outcome.tool_calls) == 2  # only the step that is granted the tools ran them
-    for record in outcome.tool_calls:
+    refused = [r for r in outcome.tool_calls if r.error and r.error.startswith("unknown tool")]
+    ran = [r for r in outcome.tool_calls if r not in refused]
+    assert len(refused) == 2  # the first step is granted no tools: its calls are refused
+    assert len(ran) == 2  # only the step that is granted the tools ran them
+    for record in ran:
         assert not record.ok
         assert record.result is None
         assert (record.error or "").startswith(f"invalid arguments for {record.tool_id!r}")

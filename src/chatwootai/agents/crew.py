@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
-from pydantic_ai.messages import ModelMessage, ModelRequest, RetryPromptPart
+from pydantic_ai.messages import ModelMessage, ModelRequest, RetryPromptPart, ToolReturnPart
 from pydantic_ai.usage import RunUsage, UsageLimits
 
 from chatwootai.agents.base import BaseAgent
@@ -201,7 +201,7 @@ def _record_unknown_tools(messages: list[ModelMessage], agent_id: str, deps: Tur
             continue
         for part in message.parts:
             if (
-                isinstance(part, RetryPromptPart)
+                isinstance(part, RetryPromptPart | ToolReturnPart)
                 and part.tool_name
                 and isinstance(part.content, str)
                 and part.content.startswith("Unknown tool name")
