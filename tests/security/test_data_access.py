@@ -49,7 +49,7 @@ async def test_another_contacts_order_is_not_revealed(system: ChatwootAISystem, 
         "api",
     )
     assert outcome.crew == "support"
-    lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos"]
+    lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos" and r.extra]
     assert len(lookups) == 2
     for record in lookups:
         assert record.ok and record.result is not None
@@ -78,7 +78,7 @@ async def test_listing_orders_shows_only_the_contacts_own(system: ChatwootAISyst
         "1:62",
         "api",
     )
-    lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos"]
+    lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos" and r.extra]
     assert lookups and all(r.result is not None and r.result.data == [] for r in lookups)
     assert "BP-1" not in outcome.reply
 
@@ -86,7 +86,7 @@ async def test_listing_orders_shows_only_the_contacts_own(system: ChatwootAISyst
 async def test_another_domains_order_is_not_found(system: ChatwootAISystem, script) -> None:
     script.plan([("pedidos", {"order_id": "CC-558210"})], [("pedidos", {"order_id": "CC-558210"})])
     outcome = await system.process_message(message("cadê meu pedido CC-558210?"), "1:63", "api")
-    lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos"]
+    lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos" and r.extra]
     assert lookups and all(r.result is not None and not r.result.found for r in lookups)
     assert all("não encontrado" in (r.result.text if r.result else "") for r in lookups)
 
