@@ -234,3 +234,17 @@ def test_signature_and_admin_token_are_enforced(deployment: Deployment) -> None:
     assert deployment.replies(4, 1040) == ["[retail/sales] oi"]  # the workers saw the override
     metrics = httpx.get(deployment.url + "/metrics").text
     assert "chatwootai_webhooks_rejected_total" in metrics
+
+
+def test_sigterm_lets_a_running_turn_finish(deployment: Deployment) -> None:
+    """Runs last: it stops the remaining worker."""
+    fake = deployment.fake
+    fake.add_conversation(account_id=4, display_id=1050)
+    assert deployment.deliver(fake.incoming(4, 1050, "pedido lento")).json()["status"] == "queued"
+    started = deployment.prefix + "fake:started:4:1050"
+    wait_for(lambda: deployment.redis.get(started) is not None, "the turn to start")
+    pid = int(str(deployment.redis.get(started)))
+    worker = next(w for w in deployment.workers if w.pid == pid)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=15) == 0
+    assert deployment.replies(4, 1050) == ["[health/sales] pedido lento"]

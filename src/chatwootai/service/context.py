@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwootai.config.schema import Tenants
@@ -106,10 +107,15 @@ def build_service(
     options = options or QueueOptions()
     metrics = metrics or Metrics()
     store = system.store
-    if tenants is None:
-        known = getattr(system.domains, "tenants", None)
-        tenants = known if isinstance(known, Tenants) else load_tenants(settings.domains_dir)
-    credentials = Credentials(settings, tenants)
+    source: Tenants | Callable[[], Tenants]
+    if tenants is not None:
+        source = tenants
+    elif isinstance(getattr(system.domains, "tenants", None), Tenants):
+        domains = system.domains
+        source = lambda: domains.tenants  # noqa: E731 - follows the manager's reloads
+    else:
+        source = load_tenants(settings.domains_dir)
+    credentials = Credentials(settings, source)
     pending = pending_list_for(store)
     replier = Replier(store, credentials, client_factory=client_factory)
     runner = TurnRunner(

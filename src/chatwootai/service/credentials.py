@@ -8,7 +8,7 @@ the deployment-wide settings apply.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,12 +51,18 @@ class Credentials:
     def __init__(
         self,
         settings: Settings,
-        tenants: Tenants | None = None,
+        tenants: Tenants | Callable[[], Tenants] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
-        self.tenants = tenants or Tenants()
+        self._tenants = tenants if tenants is not None else Tenants()
         self.environ = os.environ if environ is None else environ
+
+    @property
+    def tenants(self) -> Tenants:
+        """The current tenants (read through, so a reloaded tenants.yaml applies at once)."""
+        source = self._tenants
+        return source if isinstance(source, Tenants) else source()
 
     def _entry(
         self, account_id: int | str | None, inbox_id: int | str | None
