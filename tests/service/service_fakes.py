@@ -2,15 +2,14 @@
 
 The "brain" answers ``[{domain}/{crew}] {text}``; a text with "humano" asks for a handoff, one
 with "lento" sleeps ``FAKE_SLOW_S`` seconds (to kill a worker mid-turn), one with "explode"
-raises. Every answered turn is also appended to the store list ``fake:turns`` (JSON), so tests
-can count turns across processes. ``create_system`` is the factory the CLI loads through
+raises; a slow turn first writes the worker's pid under ``fake:started:{conversation}``.
+``create_system`` is the factory the CLI loads through
 ``CHATWOOTAI_SYSTEM_FACTORY=service_fakes:create_system``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from typing import Any
 
@@ -54,7 +53,7 @@ class FakeSystem:
         self.store = store
         self.registry = DomainRegistry(FakeLoader(), store)
         self.domains = DomainManager(
-            store, self.registry, TENANTS, default_domain=settings.default_domain, cache_seconds=0
+            store, self.registry, TENANTS, default_domain=settings.default_domain
         )
         self.conversations = ConversationStore(store)
         self.turns: list[tuple[str, IncomingMessage]] = []
@@ -74,10 +73,6 @@ class FakeSystem:
             await self.store.set(f"fake:started:{conversation_key}", str(os.getpid()), 600)
             await asyncio.sleep(self.slow_s)
         self.turns.append((conversation_key, message))
-        await self.store.set(
-            f"fake:turn:{conversation_key}:{','.join(message.message_ids)}",
-            json.dumps({"pid": os.getpid(), "text": text}),
-        )
         if "humano" in text:
             options = (await self.registry.get_domain_config(domain)).chatwoot
             return TurnOutcome(

@@ -256,3 +256,19 @@ async def test_without_chatwoot_credentials_messages_are_dropped_with_a_clear_lo
     assert system.turns == []  # no thinking for a reply that cannot be posted
     assert "CHATWOOT_API_TOKEN" in caplog.text
     assert await harness.service.pending.peek("3:417") == []
+
+
+async def test_a_human_taking_over_while_the_bot_thinks_gets_no_bot_reply(
+    harness: Harness, system: FakeSystem
+) -> None:
+    await harness.post(harness.fake.incoming(3, 417, "um pedido lento"))
+    for _ in range(200):
+        if await system.store.get("fake:started:3:417"):
+            break
+        await asyncio.sleep(0.01)
+    assert (await harness.post(harness.fake.agent_reply(3, 417, "deixa comigo"))).json()[
+        "status"
+    ] == "paused"
+    await harness.settle()
+    assert system.turns  # it did think...
+    assert harness.replies(3, 417) == []  # ...but stayed silent

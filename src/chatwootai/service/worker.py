@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 OUTCOME_TTL_S = 86400
 TYPING_AFTER_S = 0.3
+RECHECK_AFTER_S = 0.05
+"""A turn that thought longer re-reads the pause flag before replying (a human may have come)."""
 
 
 def channel_name(channel: str | None) -> str:
@@ -105,8 +107,10 @@ class TurnRunner:
             self.metrics.ignored.labels("no domain").inc(len(ids))
             return "no domain"
         options = (await self.system.registry.get_domain_config(domain)).chatwoot
+        before = time.monotonic()
         plan, fresh = await self._plan(key, tid, incoming, target, options, domain)
-        if (await self.system.conversations.load(key)).paused:
+        thought_s = time.monotonic() - before
+        if thought_s > RECHECK_AFTER_S and (await self.system.conversations.load(key)).paused:
             await self.pending.remove(key, ids)
             self.metrics.ignored.labels("paused").inc(len(ids))
             return "paused"
