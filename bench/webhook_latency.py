@@ -37,7 +37,8 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "service")]
 from fakes.chatwoot_server import FakeChatwoot  # noqa: E402
 
 BIN = Path(sys.executable).parent / "chatwootai"
-POLL_S = os.environ.get("CHATWOOTAI_WORKER_POLL", "0.01")
+POLL_ENV = os.environ.get("CHATWOOTAI_WORKER_POLL")
+POLL_S = POLL_ENV or "0.005"
 
 
 class TimedCalls(list[Any]):
@@ -196,7 +197,8 @@ def main() -> None:
     )
     print(f"worker poll delay {POLL_S} s (CHATWOOTAI_WORKER_POLL); fake Chatwoot, Redis, server,")
     print(f"worker and load generator share this machine ({os.cpu_count()} CPUs).")
-    print(f"command: .venv/bin/python bench/webhook_latency.py {n_latency} {n_throughput}")
+    env = f"CHATWOOTAI_WORKER_POLL={POLL_ENV} " if POLL_ENV else ""
+    print(f"command: {env}.venv/bin/python bench/webhook_latency.py {n_latency} {n_throughput}")
 
 
 def _ready(port: int) -> bool:
