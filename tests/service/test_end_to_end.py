@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,7 @@ from fakes.chatwoot_server import FakeChatwoot
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
+DOMAINS = HERE.parents[1] / "domains"
 BIN = Path(sys.executable).parent / "chatwootai"
 ADMIN = "admin-e2e-token"
 
@@ -71,15 +73,16 @@ class Deployment:
         ]
 
 
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """One server and two workers, for the whole module."""
+@contextmanager
+def launch(
+    tmp: Path, accounts: tuple[int, ...], overrides: dict[str, str], workers: int = 2
+) -> Iterator[Deployment]:
+    """A server and `workers` workers on the test Redis (fresh key prefix) and a fake Chatwoot."""
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"test:e2e{os.getpid()}{int(time.time() * 1000) % 100000}:"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    tmp = tmp_path_factory.mktemp("e2e")
-    fake = FakeChatwoot(accounts=(3, 4, 5), webhook_url=url + "/webhooks/chatwoot").start()
+    fake = FakeChatwoot(accounts=accounts, webhook_url=url + "/webhooks/chatwoot").start()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]),
@@ -92,11 +95,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         "CHATWOOTAI_BURST_WINDOW": "0.2",
         "CHATWOOTAI_JOB_TIMEOUT": "3",
         "CHATWOOTAI_WORKER_POLL": "0.05",
-        "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
         "CHATWOOTAI_DATA_DIR": str(tmp / "data"),
-        "CHATWOOTAI_DOMAINS_DIR": str(tmp / "domains"),
         "CHATWOOTAI_LOG_LEVEL": "WARNING",
-        "FAKE_SLOW_S": "1.5",
+        **overrides,
     }
     logs = tmp / "logs"
     logs.mkdir()
@@ -107,7 +108,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         stderr=subprocess.STDOUT,
     )
     dep = Deployment(fake, url, prefix, redis_url)
-    for n in range(2):
+    for n in range(workers):
         dep.workers.append(
             subprocess.Popen(
                 [str(BIN), "worker"],
@@ -143,6 +144,51 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         if keys:
             dep.redis.delete(*keys)
         dep.redis.close()
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """One server and two workers around the fake brain, for the whole module."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    overrides = {
+        "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
+        "CHATWOOTAI_DOMAINS_DIR": str(tmp / "domains"),
+        "FAKE_SLOW_S": "1.5",
+    }
+    with launch(tmp, (3, 4, 5), overrides) as dep:
+        yield dep
+
+
+def test_the_real_pipeline_answers_three_domains_offline(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The shipped domains and tenants.yaml, the offline model, one server and one worker."""
+    tmp = tmp_path_factory.mktemp("e2e-real")
+    overrides = {"CHATWOOTAI_DOMAINS_DIR": str(DOMAINS), "CHATWOOT_WEBHOOK_SECRET_RETAIL": "rs"}
+    overrides["CHATWOOTAI_SYSTEM_FACTORY"] = ""
+    for name in ("OPENAI_API_KEY", "CHATWOOTAI_MODEL"):
+        overrides[name] = ""
+    with launch(tmp, (1, 2, 3), overrides, workers=1) as dep:
+        fake = dep.fake
+        asked = {(1, 61): "Vocês têm protetor solar?", (2, 62): "Qual o horário?", (3, 63): "oi"}
+        for (account, display), _ in asked.items():
+            fake.add_conversation(account_id=account, display_id=display, inbox_id=100 + account)
+        for (account, display), text in asked.items():
+            secret = "rs" if account == 3 else None
+            body, headers = fake.build_delivery(
+                fake.incoming(account, display, text), secret=secret
+            )
+            response = httpx.post(dep.url + "/webhooks/chatwoot", content=body, headers=headers)
+            assert response.json()["status"] == "queued", response.text
+        wait_for(lambda: all(dep.replies(a, d) for a, d in asked), "three replies", 40)
+        auth = {"Authorization": f"Bearer {ADMIN}"}
+        domains = {
+            key: httpx.get(f"{dep.url}/api/admin/conversations/{key}", headers=auth).json()[
+                "domain"
+            ]
+            for key in ("1:61", "2:62", "3:63")
+        }
+        assert domains == {"1:61": "cosmetics", "2:62": "health", "3:63": "retail"}
 
 
 def test_three_domains_side_by_side_and_the_bot_never_answers_itself(
