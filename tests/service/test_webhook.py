@@ -182,6 +182,7 @@ async def test_logs_never_carry_the_pubsub_token_or_api_token(
     await harness.post(load_fixture("outgoing_agent_bot_reply"))
     await harness.settle()
     text = caplog.text  # type: ignore[attr-defined]
+    assert "Maria Silva" in text  # the redacted delivery is in the debug log...
     token = harness.fake.conversations[(3, 417)].pubsub_token
     assert token not in text
     assert harness.fake.bot_token not in text

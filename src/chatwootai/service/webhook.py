@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from chatwootai.chatwoot.filters import Verdict, decide
-from chatwootai.chatwoot.payloads import MessageEvent, PayloadError, parse_event_data
+from chatwootai.chatwoot.payloads import MessageEvent, PayloadError, parse_event_data, redact
 from chatwootai.chatwoot.signature import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 router = APIRouter()
+
+DEBUG_CHARS = 2000
+"""Longest excerpt of a (redacted) delivery written to the debug log."""
 
 
 class BodyTooLargeError(Exception):
@@ -159,6 +162,8 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
                 return _rejected(service, str(exc), 401, "signature")
     if not decoded:
         return _rejected(service, not_json, 400, "payload")
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("delivery: %s", json.dumps(redact(data), ensure_ascii=False)[:DEBUG_CHARS])
     try:
         event = parse_event_data(data)
     except PayloadError as exc:
