@@ -162,7 +162,7 @@ class ChatwootAISystem:
         conversation = await self.conversations.load(conversation_key)
 
         if not message.text.strip():
-            outcome = self._non_text(config, message)
+            outcome = non_text_outcome(config, message)
         else:
             decision = await runtime.hub.aroute(
                 message.text, RoutingContext(conversation.crew, conversation.in_flow)
@@ -195,26 +195,6 @@ class ChatwootAISystem:
             (time.perf_counter() - started) * 1000,
         )
         return outcome
-
-    def _non_text(self, config: DomainConfig, message: IncomingMessage) -> TurnOutcome:
-        texts = config.chatwoot.texts
-        handoff = None
-        reply = texts.non_text
-        if config.chatwoot.non_text == "handoff":
-            reply = texts.handoff
-            handoff = HandoffRequest(
-                reason=f"mensagem não textual ({message.content_kind})",
-                requested_by="system",
-                summary=f"O cliente enviou uma mensagem do tipo {message.content_kind}.",
-            )
-        return TurnOutcome(
-            reply=reply,
-            domain=config.name,
-            crew=HANDOFF_CREW if handoff else "non_text",
-            route_method="non_text",
-            route_score=1.0,
-            handoff=handoff,
-        )
 
     async def _run_crew(
         self,
@@ -298,6 +278,28 @@ class ChatwootAISystem:
             if state.messages or state.slots
         }
         return summary
+
+
+def non_text_outcome(config: DomainConfig, message: IncomingMessage) -> TurnOutcome:
+    """The answer to a message without text: the domain's non-text reply, or a handoff."""
+    texts = config.chatwoot.texts
+    handoff = None
+    reply = texts.non_text
+    if config.chatwoot.non_text == "handoff":
+        reply = texts.handoff
+        handoff = HandoffRequest(
+            reason=f"mensagem não textual ({message.content_kind})",
+            requested_by="system",
+            summary=f"O cliente enviou uma mensagem do tipo {message.content_kind}.",
+        )
+    return TurnOutcome(
+        reply=reply,
+        domain=config.name,
+        crew=HANDOFF_CREW if handoff else "non_text",
+        route_method="non_text",
+        route_score=1.0,
+        handoff=handoff,
+    )
 
 
 def _manager(crew: Crew) -> list[str]:

@@ -19,6 +19,7 @@ from chatwootai.conversation import ConversationStore
 from chatwootai.settings import Settings
 from chatwootai.store.base import Store
 from chatwootai.store.connection import open_store
+from chatwootai.system import non_text_outcome
 from chatwootai.tenancy import DomainManager
 from chatwootai.tools.base import HandoffRequest
 from chatwootai.turn import IncomingMessage, TurnOutcome
@@ -66,6 +67,8 @@ class FakeSystem:
         domain = await self.domains.get_domain_for_conversation(
             conversation_key, account_id=message.account_id, inbox_id=message.inbox_id
         )
+        if not message.text.strip():
+            return non_text_outcome(await self.registry.get_domain_config(domain), message)
         text = message.text
         if "explode" in text:
             raise RuntimeError("the brain exploded")

@@ -142,19 +142,17 @@ class TurnRunner:
         cached = await store.get(keys.turn_outcome(key, tid))
         if cached is not None:
             return PlannedReply.model_validate_json(cached), False
-        if incoming.content_kind != "text" and not incoming.text:
-            plan = _non_text_plan(options, domain, incoming.content_kind)
-        else:
-            started = time.perf_counter()
-            typing = asyncio.create_task(self._typing_while_slow(target))
-            try:
-                outcome = await self.system.process_message(incoming, key, target.channel)
-            finally:
-                typing.cancel()
+        started = time.perf_counter()
+        typing = asyncio.create_task(self._typing_while_slow(target))
+        try:
+            outcome = await self.system.process_message(incoming, key, target.channel)
+        finally:
+            typing.cancel()
+        if outcome.llm_requests:
             self.metrics.llm_latency.observe(time.perf_counter() - started)
-            self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
-            self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
-            plan = PlannedReply.from_outcome(outcome)
+        self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
+        self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
+        plan = PlannedReply.from_outcome(outcome)
         await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan, True
 
@@ -213,21 +211,6 @@ def _target(messages: list[PendingMessage]) -> ReplyTarget:
         display_id=last.display_id,
         inbox_id=last.inbox_id,
         channel=last.channel,
-    )
-
-
-def _non_text_plan(options: ChatwootOptions, domain: str, kind: str) -> PlannedReply:
-    if options.non_text == "handoff":
-        return PlannedReply(
-            reply="",
-            domain=domain,
-            crew="non_text",
-            route_method="non_text",
-            handoff_reason=f"the customer sent a {kind} message the bot cannot read",
-            handoff_by="service",
-        )
-    return PlannedReply(
-        reply=options.texts.non_text, domain=domain, crew="non_text", route_method="non_text"
     )
 
 
