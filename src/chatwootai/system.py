@@ -32,6 +32,7 @@ from chatwootai.tenancy import DomainManager
 from chatwootai.tools.base import HandoffRequest, ToolContext
 from chatwootai.tools.proxy import DataProxy
 from chatwootai.turn import IncomingMessage, TurnOutcome
+from chatwootai.watcher import watch_domains
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class ChatwootAISystem:
         self.states = AgentStateManager(store, ttl=ttls.agent_state)
         self._ttls = ttls
         self._runtimes: dict[str, DomainRuntime] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self._watch_stop = asyncio.Event()
         self.crews: CrewRegistry[Crew] = CrewRegistry(self._build_crew, registry)
         registry.on_change(self._forget_runtime)
 
@@ -100,11 +103,31 @@ class ChatwootAISystem:
         return cls(settings, store, loader, registry, domains, models or ModelResolver(settings))
 
     async def start(self) -> None:
-        """Start listening for config changes made by other processes."""
+        """Listen for config changes from other processes; watch the files if asked to."""
         await self.registry.start()
+        if self.settings.watch and self._watcher is None:
+            self._watch_stop = asyncio.Event()
+            self._watcher = asyncio.create_task(
+                watch_domains(
+                    self.settings.domains_dir,
+                    self.registry,
+                    stop_event=self._watch_stop,
+                    on_tenants=self.reload_tenants,
+                )
+            )
+            log.info("watching %s for changes (hot reload)", self.settings.domains_dir)
+
+    def reload_tenants(self) -> None:
+        """Re-read tenants.yaml; a broken file keeps the last good mapping (ConfigError)."""
+        self.domains.set_tenants(self.loader.load_tenants())
+        log.info("tenants.yaml reloaded")
 
     async def close(self) -> None:
-        """Stop listeners and close the store."""
+        """Stop the watcher and listeners, and close the store."""
+        if self._watcher is not None:
+            self._watch_stop.set()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            self._watcher = None
         await self.registry.stop()
         await self.store.close()
 
