@@ -40,16 +40,13 @@ async def test_tenant_context_in_arguments_is_rejected(
         ("pedidos", {"order_id": "BP-104521", **extra}),
         ("faq", {"query": "trocas", **extra}),
     ]
-    script.plan(calls, calls)
+    script.plan(calls)
     outcome = await system.process_message(
         message("cadê meu pedido BP-104521?", phone="+5511900001111"), "1:50", "api"
     )
     assert outcome.domain == "cosmetics" and outcome.crew == "support"
-    refused = [r for r in outcome.tool_calls if r.error and r.error.startswith("unknown tool")]
-    ran = [r for r in outcome.tool_calls if r not in refused]
-    assert len(refused) == 2  # the first step is granted no tools: its calls are refused
-    assert len(ran) == 2  # only the step that is granted the tools ran them
-    for record in ran:
+    assert len(outcome.tool_calls) == 2  # both calls reached the proxy, which rejected them
+    for record in outcome.tool_calls:
         assert not record.ok
         assert record.result is None
         assert (record.error or "").startswith(f"invalid arguments for {record.tool_id!r}")
@@ -145,7 +142,7 @@ async def test_junk_arguments_never_crash_a_turn(
 ) -> None:
     text, tools = crew
     batch = [(tools[i], args) for i, args in picks]
-    script.plan(batch, batch)
+    script.plan(batch)
     script.final_text = FINAL
     outcome = await system.process_message(message(text), f"1:{9000 + next(_keys)}", "api")
     config = await system.registry.get_domain_config("cosmetics")
