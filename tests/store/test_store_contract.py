@@ -184,3 +184,57 @@ async def test_prefix_isolates_namespaces(tmp_path: Path) -> None:
     assert await two.scan("*") == []
     await one.close()
     await two.close()
+
+
+async def test_list_push_range_remove(store: Store) -> None:
+    assert await store.list_range("l") == []
+    assert await store.list_push("l", "a", ttl=100) == 1
+    assert await store.list_push("l", "b", ttl=100) == 2
+    assert await store.list_push("l", "a") == 3
+    assert await store.list_push("l", "Olá ✓ 👋") == 4
+    assert await store.list_range("l") == ["a", "b", "a", "Olá ✓ 👋"]
+    ttl = await store.ttl("l")
+    assert ttl is not None and 98 <= ttl <= 100  # a push without a TTL keeps the list's TTL
+    assert "l" in await store.scan("*")
+    assert await store.list_remove("l", ["a", "missing", "a"]) == 2  # every occurrence, once
+    assert await store.list_range("l") == ["b", "Olá ✓ 👋"]
+    assert await store.list_remove("l", []) == 0
+    assert await store.list_remove("l", ["b", "Olá ✓ 👋"]) == 2
+    assert await store.list_range("l") == []
+    assert await store.scan("*") == []  # an emptied list is gone
+    assert await store.list_remove("absent", ["x"]) == 0
+
+
+async def test_list_ttl_expire_and_delete(store: Store) -> None:
+    await store.list_push("short", "x", ttl=1)
+    await store.list_push("kept", "y")
+    assert await store.ttl("kept") is None
+    assert await store.expire("kept", 50) is True
+    ttl = await store.ttl("kept")
+    assert ttl is not None and 48 <= ttl <= 50
+    await asyncio.sleep(1.1)
+    assert await store.list_range("short") == []
+    assert await store.scan("*") == ["kept"]
+    assert await store.list_push("short", "z") == 1  # an expired list starts afresh
+    assert await store.delete("kept", "short") == 2
+    assert await store.list_range("kept") == []
+
+
+async def test_list_push_is_atomic_under_concurrency(store: Store) -> None:
+    lengths = await asyncio.gather(*(store.list_push("q", str(i), ttl=60) for i in range(40)))
+    assert sorted(lengths) == list(range(1, 41))
+    assert sorted(await store.list_range("q"), key=int) == [str(i) for i in range(40)]
+    removed = await asyncio.gather(*(store.list_remove("q", [str(i)]) for i in range(40)))
+    assert sum(removed) == 40
+    assert await store.list_range("q") == []
+
+
+async def test_embedded_lists_persist_across_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    first = EmbeddedStore(path)
+    await first.list_push("pending", "m1", ttl=500)
+    await first.list_push("pending", "m2")
+    await first.close()
+    second = EmbeddedStore(path)
+    assert await second.list_range("pending") == ["m1", "m2"]
+    await second.close()

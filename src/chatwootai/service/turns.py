@@ -9,26 +9,18 @@ with compare-and-delete.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ValidationError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chatwootai.store import keys
-from chatwootai.store.base import Store, StoreError, StoreUnavailableError
-from chatwootai.store.redis import RedisStore
+from chatwootai.store.base import Store
 from chatwootai.turn import Customer, IncomingMessage
-
-T = TypeVar("T")
 
 PENDING_TTL_S = 7 * 86400
 """A pending list not touched for this long is dropped (a conversation long abandoned)."""
@@ -88,74 +80,6 @@ def _parse(raw: Sequence[str]) -> list[PendingMessage]:
     return messages
 
 
-_REMOVE_BY_ID = """
-local wanted = {}
-for i = 1, #ARGV do wanted[ARGV[i]] = true end
-local removed = 0
-for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  local ok, message = pcall(cjson.decode, item)
-  if ok and type(message) == 'table' and message['message_id'] ~= nil
-     and wanted[string.format('%d', message['message_id'])] then
-    removed = removed + redis.call('LREM', KEYS[1], 1, item)
-  end
-end
-return removed
-"""
-
-
-class RedisPendingList(PendingList):
-    """Pending lists as Redis lists (RPUSH / LRANGE / LREM), shared by every process."""
-
-    def __init__(self, store: RedisStore, *, ttl: int = PENDING_TTL_S) -> None:
-        self.store = store
-        self.client = store.client
-        self.ttl = ttl
-        self._remove = store.client.register_script(_REMOVE_BY_ID)
-
-    def _k(self, conversation_key: str) -> str:
-        return self.store.prefix + keys.pending_messages(conversation_key)
-
-    async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await op()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailableError(f"Redis is unreachable: {exc}") from exc
-        except RedisError as exc:
-            raise StoreError(f"Redis error: {exc}") from exc
-
-    async def push(self, message: PendingMessage) -> None:
-        """Append a message to its conversation's list."""
-        key = self._k(message.conversation_key)
-
-        async def op() -> None:
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.rpush(key, message.model_dump_json())
-                pipe.expire(key, self.ttl)
-                await pipe.execute()
-
-        await self._call(op)
-
-    async def peek(self, conversation_key: str) -> list[PendingMessage]:
-        """Every pending message, oldest first."""
-        key = self._k(conversation_key)
-
-        async def op() -> list[str]:
-            return [str(v) for v in await self.client.lrange(key, 0, -1)]  # type: ignore[misc]
-
-        return _parse(await self._call(op))
-
-    async def remove(self, conversation_key: str, message_ids: Sequence[int]) -> None:
-        """Remove the entries of these message ids (one atomic script)."""
-        key = self._k(conversation_key)
-        ids = [str(i) for i in message_ids]
-        await self._call(lambda: self._remove(keys=[key], args=ids))
-
-    async def conversations(self) -> list[str]:
-        """Conversation keys with pending messages."""
-        prefix = keys.pending_messages("")
-        return [key[len(prefix) :] for key in await self.store.scan(prefix + "*")]
-
-
 def _raw_ids(raw: Sequence[str]) -> list[int | None]:
     ids: list[int | None] = []
     for item in raw:
@@ -167,47 +91,28 @@ def _raw_ids(raw: Sequence[str]) -> list[int | None]:
 
 
 class StorePendingList(PendingList):
-    """Pending lists as JSON values of any store, for one process (the embedded default)."""
+    """Pending lists as store lists (Redis lists, or the embedded store's list table)."""
 
     def __init__(self, store: Store, *, ttl: int = PENDING_TTL_S) -> None:
         self.store = store
         self.ttl = ttl
-        self._lock = asyncio.Lock()
-
-    async def _read(self, conversation_key: str) -> list[str]:
-        raw = await self.store.get(keys.pending_messages(conversation_key))
-        if raw is None:
-            return []
-        try:
-            items = json.loads(raw)
-        except ValueError:
-            return []
-        return [str(item) for item in items] if isinstance(items, list) else []
 
     async def push(self, message: PendingMessage) -> None:
-        """Append a message to its conversation's list."""
-        async with self._lock:
-            items = await self._read(message.conversation_key)
-            items.append(message.model_dump_json())
-            await self.store.set(
-                keys.pending_messages(message.conversation_key), json.dumps(items), self.ttl
-            )
+        """Append a message to its conversation's list (refreshing the list's TTL)."""
+        key = keys.pending_messages(message.conversation_key)
+        await self.store.list_push(key, message.model_dump_json(), self.ttl)
 
     async def peek(self, conversation_key: str) -> list[PendingMessage]:
         """Every pending message, oldest first."""
-        return _parse(await self._read(conversation_key))
+        return _parse(await self.store.list_range(keys.pending_messages(conversation_key)))
 
     async def remove(self, conversation_key: str, message_ids: Sequence[int]) -> None:
-        """Remove the entries of these message ids."""
+        """Remove every entry of these message ids (a re-delivered copy too)."""
         wanted = set(message_ids)
-        async with self._lock:
-            items = await self._read(conversation_key)
-            kept = [i for i, m in zip(items, _raw_ids(items), strict=True) if m not in wanted]
-            key = keys.pending_messages(conversation_key)
-            if kept:
-                await self.store.set(key, json.dumps(kept), self.ttl)
-            else:
-                await self.store.delete(key)
+        key = keys.pending_messages(conversation_key)
+        raw = await self.store.list_range(key)
+        answered = [item for item, mid in zip(raw, _raw_ids(raw), strict=True) if mid in wanted]
+        await self.store.list_remove(key, answered)
 
     async def conversations(self) -> list[str]:
         """Conversation keys with pending messages."""
@@ -216,9 +121,7 @@ class StorePendingList(PendingList):
 
 
 def pending_list_for(store: Store) -> PendingList:
-    """Redis lists on a Redis store, JSON values on any other store."""
-    if isinstance(store, RedisStore):
-        return RedisPendingList(store)
+    """The pending lists of a deployment, on its store."""
     return StorePendingList(store)
 
 

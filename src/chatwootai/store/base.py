@@ -20,7 +20,7 @@ class StoreUnavailableError(StoreError):
 
 
 class Store(ABC):
-    """Async key-value store with TTLs, atomic set-if-absent, counters and pub/sub."""
+    """Async key-value store with TTLs, set-if-absent, counters, lists and pub/sub."""
 
     prefix: str
     """Namespace prefix added to every key (e.g. ``chatwootai:``)."""
@@ -61,6 +61,18 @@ class Store(ABC):
     @abstractmethod
     async def compare_and_delete(self, key: str, value: str) -> bool:
         """Delete `key` only if it holds `value` (safe lock release). True if deleted."""
+
+    @abstractmethod
+    async def list_push(self, key: str, value: str, ttl: int | None = None) -> int:
+        """Append `value` to the list at `key` (giving the list `ttl` seconds); its new length."""
+
+    @abstractmethod
+    async def list_range(self, key: str) -> list[str]:
+        """Every item of the list at `key`, oldest first; empty when absent."""
+
+    @abstractmethod
+    async def list_remove(self, key: str, values: Sequence[str]) -> int:
+        """Remove every occurrence of each of `values` from the list, atomically; how many."""
 
     @abstractmethod
     async def scan(self, pattern: str) -> list[str]:

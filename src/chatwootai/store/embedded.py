@@ -14,8 +14,10 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from chatwootai.store.base import Store, StoreError
 
@@ -26,7 +28,19 @@ CREATE TABLE IF NOT EXISTS kv (
     expires_at REAL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS list_head (
+    key TEXT PRIMARY KEY,
+    expires_at REAL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS list_item (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS list_item_key ON list_item (key, seq);
 """
+
+T = TypeVar("T")
 
 _SWEEP_EVERY = 500
 """Writes between two sweeps of expired keys."""
@@ -73,12 +87,43 @@ class EmbeddedStore(Store):
             return None
         return str(value), expires_at
 
+    def _list_live(self, full: str, now: float) -> tuple[float | None] | None:
+        """The list's (expiry,) when it exists and is live; an expired list is dropped."""
+        row = self._db.execute("SELECT expires_at FROM list_head WHERE key = ?", (full,)).fetchone()
+        if row is None:
+            return None
+        if row[0] is not None and row[0] <= now:
+            self._drop_list(full)
+            return None
+        return (row[0],)
+
+    def _drop_list(self, full: str) -> None:
+        self._db.execute("DELETE FROM list_item WHERE key = ?", (full,))
+        self._db.execute("DELETE FROM list_head WHERE key = ?", (full,))
+
+    def _transaction(self, work: Callable[[], T]) -> T:
+        """Run `work` in one SQLite transaction (rolled back if it raises)."""
+        self._db.execute("BEGIN")
+        try:
+            result = work()
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return result
+
     def _wrote(self) -> None:
         self._writes += 1
         if self._writes % _SWEEP_EVERY == 0:
+            now = time.time()
             self._db.execute(
-                "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (time.time(),)
+                "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
             )
+            expired = self._db.execute(
+                "SELECT key FROM list_head WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
+            ).fetchall()
+            for (full,) in expired:
+                self._drop_list(str(full))
 
     def _check_open(self) -> None:
         if self._closed:
@@ -148,6 +193,9 @@ class EmbeddedStore(Store):
                 if self._live(full, now) is not None:
                     self._db.execute("DELETE FROM kv WHERE key = ?", (full,))
                     deleted += 1
+                elif self._list_live(full, now) is not None:
+                    self._transaction(partial(self._drop_list, full))
+                    deleted += 1
         return deleted
 
     async def ttl(self, key: str) -> int | None:
@@ -155,7 +203,11 @@ class EmbeddedStore(Store):
         with self._lock:
             self._check_open()
             now = time.time()
-            found = self._live(self._k(key), now)
+            full = self._k(key)
+            found = self._live(full, now)
+            if found is None:
+                listed = self._list_live(full, now)
+                found = None if listed is None else ("", listed[0])
         if found is None or found[1] is None:
             return None
         return max(0, math.ceil(found[1] - now - 0.5))
@@ -165,10 +217,15 @@ class EmbeddedStore(Store):
         full = self._k(key)
         with self._lock:
             self._check_open()
-            if self._live(full, time.time()) is None:
+            now = time.time()
+            if self._live(full, now) is not None:
+                table = "kv"
+            elif self._list_live(full, now) is not None:
+                table = "list_head"
+            else:
                 return False
             self._db.execute(
-                "UPDATE kv SET expires_at = ? WHERE key = ?", (self._expiry(ttl), full)
+                f"UPDATE {table} SET expires_at = ? WHERE key = ?", (self._expiry(ttl), full)
             )
         return True
 
@@ -204,13 +261,71 @@ class EmbeddedStore(Store):
             self._db.execute("DELETE FROM kv WHERE key = ?", (full,))
         return True
 
+    async def list_push(self, key: str, value: str, ttl: int | None = None) -> int:
+        """Append to the list (one transaction); its new length."""
+        full = self._k(key)
+
+        def work() -> int:
+            exists = self._list_live(full, time.time()) is not None
+            if ttl is not None or not exists:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO list_head (key, expires_at) VALUES (?, ?)",
+                    (full, self._expiry(ttl)),
+                )
+            self._db.execute("INSERT INTO list_item (key, value) VALUES (?, ?)", (full, value))
+            row = self._db.execute("SELECT count(*) FROM list_item WHERE key = ?", (full,))
+            return int(row.fetchone()[0])
+
+        with self._lock:
+            self._check_open()
+            length = self._transaction(work)
+            self._wrote()
+        return length
+
+    async def list_range(self, key: str) -> list[str]:
+        """Every item, oldest first."""
+        full = self._k(key)
+        with self._lock:
+            self._check_open()
+            if self._list_live(full, time.time()) is None:
+                return []
+            rows = self._db.execute(
+                "SELECT value FROM list_item WHERE key = ? ORDER BY seq", (full,)
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    async def list_remove(self, key: str, values: Sequence[str]) -> int:
+        """Remove every occurrence of each value (one transaction); how many were removed."""
+        full = self._k(key)
+        wanted = list(dict.fromkeys(values))
+
+        def work() -> int:
+            if not wanted or self._list_live(full, time.time()) is None:
+                return 0
+            removed = 0
+            for value in wanted:
+                cursor = self._db.execute(
+                    "DELETE FROM list_item WHERE key = ? AND value = ?", (full, value)
+                )
+                removed += cursor.rowcount
+            left = self._db.execute("SELECT 1 FROM list_item WHERE key = ? LIMIT 1", (full,))
+            if left.fetchone() is None:
+                self._db.execute("DELETE FROM list_head WHERE key = ?", (full,))
+            return removed
+
+        with self._lock:
+            self._check_open()
+            return self._transaction(work)
+
     async def scan(self, pattern: str) -> list[str]:
-        """Logical keys matching the glob `pattern`."""
+        """Logical keys (strings and lists) matching the glob `pattern`."""
         with self._lock:
             self._check_open()
             rows = self._db.execute(
-                "SELECT key FROM kv WHERE key GLOB ? AND (expires_at IS NULL OR expires_at > ?)",
-                (self._k(pattern), time.time()),
+                "SELECT key FROM kv WHERE key GLOB ? AND (expires_at IS NULL OR expires_at > ?)"
+                " UNION SELECT key FROM list_head WHERE key GLOB ?"
+                " AND (expires_at IS NULL OR expires_at > ?)",
+                (self._k(pattern), time.time(), self._k(pattern), time.time()),
             ).fetchall()
         n = len(self.prefix)
         return [str(row[0])[n:] for row in rows if fnmatch.fnmatchcase(row[0], self._k(pattern))]

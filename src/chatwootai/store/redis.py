@@ -114,6 +114,44 @@ class RedisStore(Store):
         """Delete `key` only if it holds `value`."""
         return bool(await self._call(lambda: self._cad(keys=[self._k(key)], args=[value])))
 
+    async def list_push(self, key: str, value: str, ttl: int | None = None) -> int:
+        """RPUSH (and EXPIRE) in one transaction; the list's new length."""
+        full = self._k(key)
+
+        async def op() -> int:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.rpush(full, value)
+                if ttl is not None:
+                    pipe.expire(full, ttl)
+                results = await pipe.execute()
+            return int(results[0])
+
+        return await self._call(op)
+
+    async def list_range(self, key: str) -> list[str]:
+        """LRANGE of the whole list."""
+        full = self._k(key)
+
+        async def op() -> list[str]:
+            return [str(v) for v in await self.client.lrange(full, 0, -1)]  # type: ignore[misc]
+
+        return await self._call(op)
+
+    async def list_remove(self, key: str, values: Sequence[str]) -> int:
+        """One LREM per value, in one transaction; the number of items removed."""
+        if not values:
+            return 0
+        full = self._k(key)
+
+        async def op() -> int:
+            async with self.client.pipeline(transaction=True) as pipe:
+                for value in dict.fromkeys(values):
+                    pipe.lrem(full, 0, value)
+                results = await pipe.execute()
+            return sum(int(r) for r in results)
+
+        return await self._call(op)
+
     async def scan(self, pattern: str) -> list[str]:
         """Logical keys matching `pattern`."""
 
