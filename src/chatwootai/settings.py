@@ -51,6 +51,29 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, alias="CHATWOOTAI_PORT")
     burst_window_s: float = Field(default=2.0, ge=0, alias="CHATWOOTAI_BURST_WINDOW")
     max_body_bytes: int = Field(default=256 * 1024, alias="CHATWOOTAI_MAX_BODY_BYTES")
+    # Queue and workers
+    job_timeout_s: float = Field(default=120.0, gt=0, alias="CHATWOOTAI_JOB_TIMEOUT")
+    """Longest a turn may run; a worker that dies mid-turn is replaced after about this long."""
+    worker_concurrency: int = Field(default=10, ge=1, alias="CHATWOOTAI_WORKER_CONCURRENCY")
+    """Turns one worker process runs at once."""
+    worker_poll_s: float = Field(default=0.005, gt=0, alias="CHATWOOTAI_WORKER_POLL")
+    """How often an idle worker looks for due jobs (seconds): half of it is the mean wait of a
+    new turn; each poll is one cheap Redis command (200/s per idle worker by default)."""
+    busy_retry_s: float = Field(default=0.2, gt=0, alias="CHATWOOTAI_BUSY_RETRY")
+    """Wait before retrying a turn whose conversation another worker is answering."""
+    turn_attempts: int = Field(default=8, ge=1, alias="CHATWOOTAI_TURN_ATTEMPTS")
+    """Failed attempts (not counting waits for the turn lock) before a turn hands off."""
+
+    # LLM circuit breaker (per model and endpoint)
+    llm_breaker_failures: int = Field(default=5, ge=0, alias="CHATWOOTAI_LLM_BREAKER_FAILURES")
+    """Consecutive model failures that open the breaker; 0 turns the breaker off."""
+    llm_breaker_window_s: float = Field(default=60.0, gt=0, alias="CHATWOOTAI_LLM_BREAKER_WINDOW")
+    """The failures must fall within this many seconds of each other to count as consecutive."""
+    llm_breaker_cooldown_s: float = Field(
+        default=30.0, gt=0, alias="CHATWOOTAI_LLM_BREAKER_COOLDOWN"
+    )
+    """How long an open breaker refuses calls before it lets one trial call through."""
+
     log_json: bool = Field(default=False, alias="CHATWOOTAI_LOG_JSON")
     log_level: str = Field(default="INFO", alias="CHATWOOTAI_LOG_LEVEL")
 
@@ -61,6 +84,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def turn_lock_ttl_s(self) -> int:
+        """TTL of a conversation's turn lock: outlives a turn cut at the job timeout."""
+        return int(self.job_timeout_s) + 1
 
     @property
     def redis_configured(self) -> bool:

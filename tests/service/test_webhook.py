@@ -222,7 +222,7 @@ async def test_a_rerun_after_a_crash_before_forgetting_posts_nothing_twice(
 
 
 async def test_a_failing_turn_ends_with_the_fallback_and_a_handoff(harness: Harness) -> None:
-    harness.service.options.give_up_after = 2
+    harness.service.settings.turn_attempts = 2
     await harness.post(harness.fake.incoming(5, 9, "explode"))
     await harness.settle()
     assert harness.replies(5, 9) == [

@@ -117,7 +117,6 @@ def worker(
     from chatwootai.service.context import build_service
     from chatwootai.service.logs import configure_logging
     from chatwootai.service.metrics import Metrics
-    from chatwootai.service.queue import QueueOptions
     from chatwootai.service.worker import TurnRunner, build_worker
 
     settings = Settings()
@@ -129,7 +128,6 @@ def worker(
             err=True,
         )
         raise typer.Exit(2)
-    options = QueueOptions()
     metrics = Metrics()
     if metrics_port is not None:
         start_http_server(metrics_port, registry=metrics.registry)
@@ -138,9 +136,7 @@ def worker(
     async def make_runner() -> tuple[TurnRunner, Callable[[], Awaitable[None]]]:
         system = await factory(settings)
         await system.start()
-        service = build_service(
-            settings, system, in_process=False, options=options, metrics=metrics
-        )
+        service = build_service(settings, system, in_process=False, metrics=metrics)
 
         async def close() -> None:
             await service.close()
@@ -148,4 +144,4 @@ def worker(
 
         return service.runner, close
 
-    build_worker(settings, options, make_runner).run()
+    build_worker(settings, make_runner).run()

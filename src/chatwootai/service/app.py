@@ -11,7 +11,6 @@ from chatwootai.config.schema import Tenants
 from chatwootai.service import admin, health, webhook
 from chatwootai.service.context import Service, build_service
 from chatwootai.service.pipeline import Pipeline
-from chatwootai.service.queue import QueueOptions
 from chatwootai.service.replies import ClientFactory, default_client_factory
 from chatwootai.settings import Settings
 
@@ -23,7 +22,6 @@ def create_app(
     tenants: Tenants | None = None,
     client_factory: ClientFactory = default_client_factory,
     in_process: bool | None = None,
-    options: QueueOptions | None = None,
     manage_system: bool = True,
 ) -> FastAPI:
     """The FastAPI app of a deployment; its lifespan starts and stops the service (and system)."""
@@ -33,7 +31,6 @@ def create_app(
         tenants=tenants,
         client_factory=client_factory,
         in_process=in_process,
-        options=options,
     )
 
     @asynccontextmanager

@@ -13,7 +13,7 @@ from chatwootai.service.credentials import Credentials, load_tenants
 from chatwootai.service.dedupe import Deduplicator
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.pipeline import Pipeline
-from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, QueueOptions, TurnQueue
+from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, TurnQueue
 from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
 from chatwootai.service.spool import Spool
 from chatwootai.service.turns import PendingList, PendingMessage, TurnLock, pending_list_for
@@ -37,7 +37,6 @@ class Service:
     spool: Spool
     runner: TurnRunner
     replier: Replier
-    options: QueueOptions
     _drainer: asyncio.Task[None] | None = field(default=None)
 
     async def accept(self, message: PendingMessage, *, dedupe: bool = True) -> str:
@@ -100,11 +99,9 @@ def build_service(
     tenants: Tenants | None = None,
     client_factory: ClientFactory = default_client_factory,
     in_process: bool | None = None,
-    options: QueueOptions | None = None,
     metrics: Metrics | None = None,
 ) -> Service:
     """The service of a deployment: arq when Redis is configured, else the in-process queue."""
-    options = options or QueueOptions()
     metrics = metrics or Metrics()
     store = system.store
     source: Tenants | Callable[[], Tenants]
@@ -121,7 +118,7 @@ def build_service(
     runner = TurnRunner(
         system=system,
         pending=pending,
-        lock=TurnLock(store, ttl_s=options.lock_ttl_s),
+        lock=TurnLock(store, ttl_s=settings.turn_lock_ttl_s),
         replier=replier,
         metrics=metrics,
         burst_window_s=settings.burst_window_s,
@@ -129,7 +126,7 @@ def build_service(
     inline = not settings.redis_configured if in_process is None else in_process
     queue: TurnQueue
     if inline:
-        queue = InProcessTurnQueue(runner.run, options, on_give_up=runner.give_up)
+        queue = InProcessTurnQueue(runner.run, settings, on_give_up=runner.give_up)
     else:
         queue = ArqTurnQueue(settings)
     return Service(
@@ -143,5 +140,4 @@ def build_service(
         spool=Spool(settings.data_dir),
         runner=runner,
         replier=replier,
-        options=options,
     )

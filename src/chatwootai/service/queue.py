@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.exceptions import RedisError
 
 from chatwootai.service.turns import TurnBusyError
@@ -26,27 +24,6 @@ log = logging.getLogger(__name__)
 
 TURN_FUNCTION = "turn"
 """Name of the arq function that takes a conversation's turn."""
-
-
-class QueueOptions(BaseSettings):
-    """Queue and worker tuning, from the environment."""
-
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
-
-    job_timeout_s: float = Field(default=120.0, gt=0, alias="CHATWOOTAI_JOB_TIMEOUT")
-    """Longest a turn may run; a worker that dies mid-turn is replaced after about this long."""
-    max_jobs: int = Field(default=10, ge=1, alias="CHATWOOTAI_WORKER_CONCURRENCY")
-    poll_delay_s: float = Field(default=0.005, gt=0, alias="CHATWOOTAI_WORKER_POLL")
-    """How often an idle worker looks for due jobs (seconds): half of it is the mean wait of a
-    new turn; each poll is one cheap Redis command (200/s per idle worker by default)."""
-    busy_retry_s: float = Field(default=0.2, gt=0, alias="CHATWOOTAI_BUSY_RETRY")
-    give_up_after: int = Field(default=8, ge=1, alias="CHATWOOTAI_TURN_ATTEMPTS")
-    """Failed attempts (not counting waits for the turn lock) before a turn hands off."""
-
-    @property
-    def lock_ttl_s(self) -> int:
-        """TTL of the turn lock: outlives a turn cut at the job timeout."""
-        return int(self.job_timeout_s) + 1
 
 
 def queue_name(settings: Settings) -> str:
@@ -152,16 +129,16 @@ class InProcessTurnQueue(TurnQueue):
     def __init__(
         self,
         run: TurnFunction,
-        options: QueueOptions,
+        settings: Settings,
         *,
         on_give_up: Callable[[str], Awaitable[object]] | None = None,
     ) -> None:
         self.run = run
-        self.options = options
+        self.settings = settings
         self.on_give_up = on_give_up
         self._jobs: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(options.max_jobs)
+        self._slots = asyncio.Semaphore(settings.worker_concurrency)
 
     async def enqueue(self, conversation_key: str, message_id: int, defer_s: float) -> None:
         """Start a task that takes the turn after `defer_s` seconds."""
@@ -184,10 +161,10 @@ class InProcessTurnQueue(TurnQueue):
                         await self.run(conversation_key)
                     return
                 except TurnBusyError:
-                    await asyncio.sleep(self.options.busy_retry_s)
+                    await asyncio.sleep(self.settings.busy_retry_s)
                 except Exception as exc:
                     failures += 1
-                    if failures >= self.options.give_up_after:
+                    if failures >= self.settings.turn_attempts:
                         log.error("turn of %s failed %d times: %s", conversation_key, failures, exc)
                         if self.on_give_up is not None:
                             await self.on_give_up(conversation_key)

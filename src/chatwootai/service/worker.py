@@ -16,7 +16,7 @@ from chatwootai.config.schema import ChatwootOptions
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.pipeline import Pipeline
-from chatwootai.service.queue import TURN_FUNCTION, QueueOptions, queue_name, redis_settings
+from chatwootai.service.queue import TURN_FUNCTION, queue_name, redis_settings
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
 from chatwootai.service.turns import (
     PendingList,
@@ -220,11 +220,11 @@ def _target(messages: list[PendingMessage]) -> ReplyTarget:
 async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
     """The arq job: take the conversation's turn, retrying when busy or on transient errors."""
     runner: TurnRunner = ctx["runner"]
-    options: QueueOptions = ctx["options"]
+    settings: Settings = ctx["settings"]
     try:
         return await runner.run(conversation_key)
     except TurnBusyError:
-        raise Retry(defer=options.busy_retry_s) from None
+        raise Retry(defer=settings.busy_retry_s) from None
     except (StoreError, ChatwootError, OSError) as exc:
         return await _failed(ctx, conversation_key, exc)
     except Exception as exc:
@@ -234,10 +234,10 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
 
 async def _failed(ctx: dict[str, Any], conversation_key: str, exc: Exception) -> str:
     runner: TurnRunner = ctx["runner"]
-    options: QueueOptions = ctx["options"]
+    settings: Settings = ctx["settings"]
     runner.metrics.turn_errors.inc()
     failures = await runner.system.store.incr(keys.turn_failures(conversation_key), 3600)
-    if failures >= options.give_up_after:
+    if failures >= settings.turn_attempts:
         await runner.give_up(conversation_key)
         await runner.system.store.delete(keys.turn_failures(conversation_key))
         return "gave up"
@@ -247,7 +247,6 @@ async def _failed(ctx: dict[str, Any], conversation_key: str, exc: Exception) ->
 
 def build_worker(
     settings: Settings,
-    options: QueueOptions,
     runner_factory: Any,
     *,
     handle_signals: bool = True,
@@ -258,7 +257,7 @@ def build_worker(
         runner, close = await runner_factory()
         ctx["runner"] = runner
         ctx["close"] = close
-        ctx["options"] = options
+        ctx["settings"] = settings
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         close = ctx.get("close")
@@ -270,7 +269,7 @@ def build_worker(
             func(  # type: ignore[arg-type]
                 turn_job,
                 name=TURN_FUNCTION,
-                timeout=options.job_timeout_s,
+                timeout=settings.job_timeout_s,
                 keep_result=0,
                 max_tries=100_000,
             )
@@ -280,14 +279,14 @@ def build_worker(
         on_startup=startup,
         on_shutdown=shutdown,
         handle_signals=handle_signals,
-        job_completion_wait=int(options.job_timeout_s),
-        max_jobs=options.max_jobs,
-        job_timeout=options.job_timeout_s,
+        job_completion_wait=int(settings.job_timeout_s),
+        max_jobs=settings.worker_concurrency,
+        job_timeout=settings.job_timeout_s,
         keep_result=0,
-        poll_delay=options.poll_delay_s,
+        poll_delay=settings.worker_poll_s,
         max_tries=100_000,
         log_results=False,
     )
     # A job of a worker that died is picked up again once its in-progress mark expires.
-    worker.in_progress_timeout_s = options.job_timeout_s + 2
+    worker.in_progress_timeout_s = settings.job_timeout_s + 2
     return worker
