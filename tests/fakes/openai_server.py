@@ -2,8 +2,11 @@
 
 Responses are scripted: each request to ``POST /v1/chat/completions`` takes the next reply from
 the script (a text answer, tool calls, or an HTTP error such as 429, 500 or 401); when the script
-is empty, it answers ``default_text``. Every request body is kept in ``requests``. Errors carry
-``retry-after-ms: 1`` so the OpenAI client retries at once.
+is empty, it answers ``default_text`` (followed by the last user message when ``echo`` is set, so
+a caller can tell which message an answer belongs to). Every request body is kept in ``requests``
+(unless ``keep_requests`` is off, for long runs; ``count`` still counts them). ``delay_s`` makes
+every answer wait that long, like a slow model. Errors carry ``retry-after-ms: 1`` so the OpenAI
+client retries at once.
 
 Use it from a test module by loading this file and calling :func:`start` (or the fixture body
 :func:`serve`)::
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +77,10 @@ class FakeOpenAI:
 
     base_url: str = ""
     default_text: str = "ok"
+    delay_s: float = 0.0
+    echo: bool = False
+    keep_requests: bool = True
+    count: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     _script: list[Reply] = field(default_factory=list)
@@ -87,9 +95,15 @@ class FakeOpenAI:
     def next_reply(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         """Record a request and take the reply for it."""
         with self._lock:
-            self.requests.append(body)
-            self.headers.append(headers)
-            return self._script.pop(0) if self._script else text(self.default_text)
+            self.count += 1
+            if self.keep_requests:
+                self.requests.append(body)
+                self.headers.append(headers)
+            if self._script:
+                return self._script.pop(0)
+        if self.echo:
+            return text(f"{self.default_text}: {last_user_text(body)}")
+        return text(self.default_text)
 
     def stop(self) -> None:
         """Shut the server down."""
@@ -98,9 +112,21 @@ class FakeOpenAI:
             self._server.server_close()
 
 
-def start() -> FakeOpenAI:
+def last_user_text(body: dict[str, Any]) -> str:
+    """The text of the last user message of a Chat Completions request ('' if none)."""
+    for message in reversed(body.get("messages") or []):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, list):
+            return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+        return str(content or "")
+    return ""
+
+
+def start(delay_s: float = 0.0, echo: bool = False, keep_requests: bool = True) -> FakeOpenAI:
     """Start a fake server on a free port of 127.0.0.1 (in a daemon thread)."""
-    fake = FakeOpenAI()
+    fake = FakeOpenAI(delay_s=delay_s, echo=echo, keep_requests=keep_requests)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -110,7 +136,10 @@ def start() -> FakeOpenAI:
                 self._send(error(404, f"no route {self.path}"))
                 return
             headers = {k.lower(): v for k, v in self.headers.items()}
-            self._send(fake.next_reply(json.loads(raw or b"{}"), headers))
+            reply = fake.next_reply(json.loads(raw or b"{}"), headers)
+            if fake.delay_s > 0:
+                time.sleep(fake.delay_s)
+            self._send(reply)
 
         def _send(self, reply: Reply) -> None:
             data = json.dumps(reply.body).encode()
