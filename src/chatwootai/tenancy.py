@@ -52,24 +52,29 @@ class DomainManager:
     ) -> None:
         self.store = store
         self.registry = registry
-        self.tenants = tenants
+        self._tenants = tenants
         self.default_domain = default_domain
         self.ttl = ttl
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[str | None, float]] = {}
         """Logical key → (value, monotonic time it stops being fresh)."""
 
+    @property
+    def tenants(self) -> Tenants:
+        """The account and inbox mappings in force (``tenants.yaml``); replace with set_tenants."""
+        return self._tenants
+
     def set_tenants(self, tenants: Tenants) -> None:
         """Replace the account and inbox mappings (after tenants.yaml changed)."""
-        self.tenants = tenants
+        self._tenants = tenants
 
     async def get_domain_for_conversation(
         self,
         conversation_key: str,
         refresh_cache: bool = False,
         *,
-        account_id: str | None = None,
-        inbox_id: str | None = None,
+        account_id: int | str | None = None,
+        inbox_id: int | str | None = None,
     ) -> str:
         """The domain answering `conversation_key` (whose account is its prefix if not given)."""
         override, active = await self._read(
@@ -77,9 +82,9 @@ class DomainManager:
         )
         if override:
             return override
-        if account_id is None:
-            account_id = conversation_key.partition(":")[0]
-        entry = self.tenants.entry_for(account_id, inbox_id)
+        account = conversation_key.partition(":")[0] if account_id is None else str(account_id)
+        inbox = None if inbox_id is None else str(inbox_id)
+        entry = self._tenants.entry_for(account, inbox)
         if entry is not None:
             return entry.domain
         if active:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwootai.config.schema import Tenants
-from chatwootai.service.credentials import Credentials, load_tenants
+from chatwootai.service.credentials import Credentials
 from chatwootai.service.dedupe import Deduplicator
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.pipeline import Pipeline
@@ -107,11 +107,9 @@ def build_service(
     source: Tenants | Callable[[], Tenants]
     if tenants is not None:
         source = tenants
-    elif isinstance(getattr(system.domains, "tenants", None), Tenants):
+    else:
         domains = system.domains
         source = lambda: domains.tenants  # noqa: E731 - follows the manager's reloads
-    else:
-        source = load_tenants(settings.domains_dir)
     credentials = Credentials(settings, source)
     pending = pending_list_for(store)
     replier = Replier(store, credentials, client_factory=client_factory)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from chatwootai.config.registry import DomainRegistry
+from chatwootai.config.schema import Tenants
 from chatwootai.conversation import ConversationStore
 from chatwootai.settings import Settings
 from chatwootai.store.base import Store
@@ -13,6 +14,11 @@ from chatwootai.turn import IncomingMessage, TurnOutcome
 
 class DomainDirectory(Protocol):
     """Which domain serves a conversation (the tenancy manager)."""
+
+    @property
+    def tenants(self) -> Tenants:
+        """The account and inbox mappings in force (they follow ``tenants.yaml`` reloads)."""
+        ...
 
     async def get_domain_for_conversation(
         self,
@@ -39,8 +45,7 @@ class Pipeline(Protocol):
     settings: Settings
     store: Store
     registry: DomainRegistry
-    domains: Any
-    """A :class:`DomainDirectory` (typed loosely so the real manager's signature may vary)."""
+    domains: DomainDirectory
     conversations: ConversationStore
 
     async def process_message(

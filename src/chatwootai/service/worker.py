@@ -99,7 +99,7 @@ class TurnRunner:
         incoming = merge_burst(messages)
         try:
             domain = await self.system.domains.get_domain_for_conversation(
-                key, account_id=str(target.account_id), inbox_id=_str(target.inbox_id)
+                key, account_id=target.account_id, inbox_id=target.inbox_id
             )
         except NoDomainError as exc:
             log.error("%s; its messages are dropped", exc)
@@ -178,7 +178,7 @@ class TurnRunner:
                 return
             target = _target(messages)
             domain = await self.system.domains.get_domain_for_conversation(
-                conversation_key, account_id=str(target.account_id), inbox_id=_str(target.inbox_id)
+                conversation_key, account_id=target.account_id, inbox_id=target.inbox_id
             )
             options = (await self.system.registry.get_domain_config(domain)).chatwoot
             plan = PlannedReply(
@@ -197,10 +197,6 @@ class TurnRunner:
                 await self.pending.remove(conversation_key, [m.message_id for m in messages])
         except Exception:
             log.exception("giving up on %s failed too", conversation_key)
-
-
-def _str(value: int | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def _target(messages: list[PendingMessage]) -> ReplyTarget:
