@@ -25,6 +25,7 @@ from pydantic_ai.providers import Provider, infer_provider_class
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
+from chatwootai.agents.breaker import CircuitBreaker
 from chatwootai.config.schema import LLMSettings
 from chatwootai.offline import OfflineModel
 from chatwootai.settings import Settings
@@ -49,6 +50,8 @@ class ModelResolver:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._offline = OfflineModel()
+        self.breaker = CircuitBreaker.from_settings(settings)
+        """One circuit breaker per model endpoint, shared by every crew built with this resolver."""
         self._cache: dict[tuple[str, str | None, str | None], Model] = {}
 
     def effective(self, domain: LLMSettings, agent: LLMSettings | None = None) -> LLMSettings:

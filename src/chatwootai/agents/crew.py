@@ -23,11 +23,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pydantic_ai import Agent
-from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
+from pydantic_ai.exceptions import (
+    AgentRunError,
+    ModelAPIError,
+    ModelContextWindowExceededError,
+    UsageLimitExceeded,
+)
 from pydantic_ai.messages import ModelMessage, ModelRequest, RetryPromptPart, ToolReturnPart
 from pydantic_ai.usage import RunUsage, UsageLimits
 
 from chatwootai.agents.base import BaseAgent
+from chatwootai.agents.breaker import BreakerOpenError, CircuitBreaker, model_key
 from chatwootai.agents.deps import ToolProxy, TurnDeps
 from chatwootai.agents.history import bound_dumped, dump_messages, load_messages
 from chatwootai.agents.limits import usage_limits
@@ -68,6 +74,13 @@ class Step:
     """Kinds of the domain tools this step may call."""
 
 
+@dataclass
+class _Progress:
+    """The breaker key of the model call under way (None between steps)."""
+
+    key: str | None = None
+
+
 class Crew:
     """A team of agents answering one kind of request; reusable across conversations."""
 
@@ -79,6 +92,8 @@ class Crew:
         proxy: ToolProxy,
         steps: list[Step],
         members: list[Step] | None = None,
+        *,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.id = crew_id
         self.config = config
@@ -89,6 +104,8 @@ class Crew:
         self.offline = all(s.offline for s in [*steps, *self.members])
         self._offline_step = next((i for i, s in enumerate(steps) if s.kinds), 0)
         self.limits: UsageLimits = usage_limits(domain.limits)
+        self.breaker = breaker
+        """Shared by the crews of a process; None runs without one."""
 
     async def run(
         self, message: str, states: Mapping[str, AgentState], context: ToolContext
@@ -96,14 +113,23 @@ class Crew:
         """Answer `message` given each agent's state; never raises for LLM or limit failures."""
         deps = TurnDeps(proxy=self.proxy, context=context)
         usage = RunUsage()
+        progress = _Progress()
         try:
             async with asyncio.timeout(self.domain.limits.timeout_s):
-                reply, new_states = await self._run_steps(message, states, deps, usage)
+                reply, new_states = await self._run_steps(message, states, deps, usage, progress)
+        except BreakerOpenError as exc:
+            logger.warning("crew %s/%s: %s", self.domain.name, self.id, exc)
+            return self._fallback(states, deps, usage, "modelo indisponível (circuito aberto)")
         except UsageLimitExceeded as exc:
             return self._fallback(states, deps, usage, f"limite do turno atingido: {exc}")
         except TimeoutError:
+            self._model_failed(progress)
             return self._fallback(states, deps, usage, "tempo limite do turno esgotado")
         except AgentRunError as exc:
+            if isinstance(exc, ModelAPIError) and not isinstance(
+                exc, ModelContextWindowExceededError
+            ):
+                self._model_failed(progress)
             hint = ""
             if getattr(exc, "status_code", None) in (401, 403):
                 hint = " (the API key was refused: check the variable named by llm.api_key_env)"
@@ -112,6 +138,9 @@ class Crew:
         except Exception as exc:  # a turn never ends in a traceback for the customer
             logger.exception("crew %s/%s: unexpected error", self.domain.name, self.id)
             return self._fallback(states, deps, usage, f"erro inesperado: {type(exc).__name__}")
+        finally:
+            if progress.key is not None and self.breaker is not None:
+                self.breaker.release(progress.key)  # neither success nor a model failure
         if self.offline and (NO_ANSWER in reply or not _found_anything(deps.records)):
             logger.info("crew %s/%s: offline model found no answer", self.domain.name, self.id)
             return self._fallback(states, deps, usage, "modelo offline sem resposta")
@@ -139,6 +168,7 @@ class Crew:
         states: Mapping[str, AgentState],
         deps: TurnDeps,
         usage: RunUsage,
+        progress: _Progress,
     ) -> tuple[str, dict[str, AgentState]]:
         out: dict[str, AgentState] = dict(states)
         output = ""
@@ -151,6 +181,10 @@ class Crew:
             if previous is not None:
                 prompt = f"{message}\n\nResultado da etapa anterior ({previous.step_id}):\n{output}"
             deps.slots = dict(state.slots)
+            key = None if step.offline or self.breaker is None else model_key(step.runner.model)
+            if key is not None and self.breaker is not None:
+                self.breaker.check(key)
+                progress.key = key
             result = await step.runner.run(
                 prompt,
                 message_history=history,
@@ -158,6 +192,9 @@ class Crew:
                 usage=usage,
                 usage_limits=self.limits,
             )
+            if key is not None and self.breaker is not None:
+                self.breaker.success(key)
+                progress.key = None
             output = result.output
             _record_unknown_tools(result.new_messages(), step.agent_id, deps)
             kept = bound_dumped([*state.messages, *dump_messages(result.new_messages())], max_state)
@@ -165,6 +202,12 @@ class Crew:
             out[step.agent_id] = AgentState(messages=kept, slots=slots, updated_at=time.time())
             previous = step
         return output, out
+
+    def _model_failed(self, progress: _Progress) -> None:
+        """Count a model error or timeout against the breaker of the model that was called."""
+        if progress.key is not None and self.breaker is not None:
+            self.breaker.failure(progress.key)
+            progress.key = None
 
     def _fallback(
         self,

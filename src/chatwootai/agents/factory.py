@@ -47,13 +47,15 @@ class CrewFactory:
             assert crew.manager is not None
             members = [self._step(a, a, None, None) for a in crew.agents if a != crew.manager]
             manager = self._step(crew.manager, crew.manager, None, members)
-            built = Crew(crew_id, crew, config, self.proxy, [manager], members)
+            built = Crew(
+                crew_id, crew, config, self.proxy, [manager], members, breaker=self.models.breaker
+            )
         else:
             workflow = list(crew.workflow) or [
                 WorkflowStep(step=crew.agents[0], agent=crew.agents[0], description="")
             ]
             steps = [self._step(s.step, s.agent, s, None) for s in workflow]
-            built = Crew(crew_id, crew, config, self.proxy, steps)
+            built = Crew(crew_id, crew, config, self.proxy, steps, breaker=self.models.breaker)
         if built.offline:
             logger.info(
                 "crew %s/%s uses the offline model (no LLM configured)", config.name, crew_id
