@@ -457,10 +457,13 @@ def report(results: list[Result], conversations: int, messages: int) -> None:
             f"  max {max(res.turns, default=0) * 1000:7.1f} ms"
         )
         top = ", ".join(f"{name} {calls / per:.1f}" for name, calls in res.top_commands)
+        idle = res.redis_idle_rate * res.seconds / per
         print(
-            f"  Redis commands per message {res.redis_calls / per:.1f} "
-            f"(idle rate before the phase {res.redis_idle_rate:.0f}/s; top: {top})"
+            f"  Redis commands per message {res.redis_calls / per:.1f}, of which about "
+            f"{idle:.1f} at the idle rate measured before the phase ({res.redis_idle_rate:.0f}/s:"
+            " workers polling, other clients)"
         )
+        print(f"    top commands per message: {top}")
         print(
             f"  CPU per message: workers {res.cpu_s['workers'] / per * 1000:.1f} ms, "
             f"serve {res.cpu_s['serve'] / per * 1000:.1f} ms; "
