@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     new turn; each poll is one cheap Redis command (200/s per idle worker by default)."""
     busy_retry_s: float = Field(default=0.2, gt=0, alias="CHATWOOTAI_BUSY_RETRY")
     """Wait before retrying a turn whose conversation another worker is answering."""
+    worker_shutdown_grace_s: int | None = Field(
+        default=None, ge=1, alias="CHATWOOTAI_WORKER_SHUTDOWN_GRACE"
+    )
+    """On SIGTERM, how long running turns may finish (default: the job timeout); a turn still
+    running then is cancelled and goes back to the queue for another worker."""
     turn_attempts: int = Field(default=8, ge=1, alias="CHATWOOTAI_TURN_ATTEMPTS")
     """Failed attempts (not counting waits for the turn lock) before a turn hands off."""
 

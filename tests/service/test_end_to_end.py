@@ -7,143 +7,15 @@ does); the pipeline is the fake brain of ``service_fakes`` loaded through
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import pytest
-import redis
-
-from fakes.chatwoot_server import FakeChatwoot
+from service_deployment import ADMIN, DOMAINS, Deployment, launch, wait_for
 
 pytestmark = pytest.mark.slow
-
-HERE = Path(__file__).resolve().parent
-DOMAINS = HERE.parents[1] / "domains"
-BIN = Path(sys.executable).parent / "chatwootai"
-ADMIN = "admin-e2e-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Poll until `condition()` holds (a liveness bound, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
-
-
-class Deployment:
-    """The running processes and the fake Chatwoot they talk to."""
-
-    def __init__(self, fake: FakeChatwoot, url: str, prefix: str, redis_url: str) -> None:
-        self.fake = fake
-        self.url = url
-        self.prefix = prefix
-        self.redis = redis.Redis.from_url(redis_url, decode_responses=True)
-        self.workers: list[subprocess.Popen[bytes]] = []
-
-    def deliver(
-        self, payload: dict[str, object], *, delivery_id: str | None = None
-    ) -> httpx.Response:
-        """Sign and post a webhook like Chatwoot."""
-        body, headers = self.fake.build_delivery(payload, delivery_id=delivery_id)
-        return httpx.post(self.url + "/webhooks/chatwoot", content=body, headers=headers, timeout=5)
-
-    def replies(self, account_id: int, display_id: int) -> list[str]:
-        """Public messages the bot posted in a conversation."""
-        return [
-            str(call.body["content"])
-            for call in self.fake.calls_to("messages.create")
-            if (call.account_id, call.conversation_id) == (account_id, display_id)
-            and not call.body.get("private")
-        ]
-
-
-@contextmanager
-def launch(
-    tmp: Path, accounts: tuple[int, ...], overrides: dict[str, str], workers: int = 2
-) -> Iterator[Deployment]:
-    """A server and `workers` workers on the test Redis (fresh key prefix) and a fake Chatwoot."""
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    prefix = f"test:e2e{os.getpid()}{int(time.time() * 1000) % 100000}:"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    fake = FakeChatwoot(accounts=accounts, webhook_url=url + "/webhooks/chatwoot").start()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]),
-        "REDIS_URL": redis_url,
-        "CHATWOOTAI_REDIS_PREFIX": prefix,
-        "CHATWOOT_BASE_URL": fake.base_url,
-        "CHATWOOT_API_TOKEN": fake.bot_token,
-        "CHATWOOT_WEBHOOK_SECRET": fake.webhook_secret,
-        "ADMIN_TOKEN": ADMIN,
-        "CHATWOOTAI_BURST_WINDOW": "0.2",
-        "CHATWOOTAI_JOB_TIMEOUT": "3",
-        "CHATWOOTAI_WORKER_POLL": "0.05",
-        "CHATWOOTAI_DATA_DIR": str(tmp / "data"),
-        "CHATWOOTAI_LOG_LEVEL": "WARNING",
-        **overrides,
-    }
-    logs = tmp / "logs"
-    logs.mkdir()
-    server = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
-        env=env,
-        stdout=(logs / "serve.out").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    dep = Deployment(fake, url, prefix, redis_url)
-    for n in range(workers):
-        dep.workers.append(
-            subprocess.Popen(
-                [str(BIN), "worker"],
-                env=env,
-                stdout=(logs / f"worker{n}.out").open("wb"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-
-    def up() -> bool:
-        try:
-            return httpx.get(url + "/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(up, "the server to be ready")
-        queue = prefix + "arq:queue:health-check"
-        wait_for(lambda: dep.redis.exists(queue) == 1, "a worker to be up")
-        yield dep
-    finally:
-        for proc in [server, *dep.workers]:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in [server, *dep.workers]:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        fake.stop()
-        keys = list(dep.redis.scan_iter(match=prefix + "*", count=1000))
-        keys += list(dep.redis.scan_iter(match=f"arq:*{prefix}*", count=1000))
-        if keys:
-            dep.redis.delete(*keys)
-        dep.redis.close()
 
 
 @pytest.fixture(scope="module")

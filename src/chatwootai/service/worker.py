@@ -10,6 +10,7 @@ from typing import Any
 
 from arq import Retry
 from arq.worker import Worker, func
+from redis.exceptions import RedisError
 
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
@@ -241,6 +242,34 @@ async def _failed(ctx: dict[str, Any], conversation_key: str, exc: Exception) ->
     raise Retry(defer=min(0.2 * 2**failures, 10.0)) from exc
 
 
+OUTAGE_BACKOFF_MAX_S = 1.0
+"""Longest pause between two polls while Redis is unreachable (it never grows past this)."""
+
+
+class OutageTolerantWorker(Worker):
+    """An arq worker that waits out a Redis outage instead of exiting.
+
+    arq's poll loop lets a connection error end the worker; here a failed poll is logged once,
+    retried with a short capped backoff, and the worker carries on when Redis answers again.
+    Jobs are in Redis, so nothing the worker holds in memory is lost meanwhile.
+    """
+
+    _outage_polls = 0
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except (RedisError, OSError) as exc:
+            self._outage_polls += 1
+            if self._outage_polls == 1:
+                log.warning("Redis unreachable from the worker; waiting for it: %s", exc)
+            await asyncio.sleep(min(0.05 * 2**self._outage_polls, OUTAGE_BACKOFF_MAX_S))
+            return
+        if self._outage_polls:
+            log.warning("Redis reachable again after %d failed polls", self._outage_polls)
+            self._outage_polls = 0
+
+
 def build_worker(
     settings: Settings,
     runner_factory: Any,
@@ -260,7 +289,7 @@ def build_worker(
         if close is not None:
             await close()
 
-    worker = Worker(
+    worker = OutageTolerantWorker(
         functions=[
             func(  # type: ignore[arg-type]
                 turn_job,
@@ -275,7 +304,7 @@ def build_worker(
         on_startup=startup,
         on_shutdown=shutdown,
         handle_signals=handle_signals,
-        job_completion_wait=int(settings.job_timeout_s),
+        job_completion_wait=settings.worker_shutdown_grace_s or max(1, int(settings.job_timeout_s)),
         max_jobs=settings.worker_concurrency,
         job_timeout=settings.job_timeout_s,
         keep_result=0,
