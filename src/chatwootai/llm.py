@@ -25,7 +25,7 @@ from pydantic_ai.providers import Provider, infer_provider_class
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
-from chatwootai.agents.breaker import CircuitBreaker
+from chatwootai.breaker import CircuitBreaker
 from chatwootai.config.schema import LLMSettings
 from chatwootai.offline import OfflineModel
 from chatwootai.settings import Settings

@@ -156,7 +156,9 @@ class ChatwootAISystem:
         router = None
         model = self.models.resolve(config.llm)
         if not self.models.is_offline(model):
-            router = pydantic_ai_router(model)
+            router = pydantic_ai_router(
+                model, breaker=self.models.breaker, timeout_s=config.limits.timeout_s / 4
+            )
         hub = await asyncio.to_thread(Hub.build, config, llm_router=router)
         runtime = DomainRuntime(
             config, version, hub, proxy, CrewFactory(config, proxy, self.models)
@@ -187,6 +189,7 @@ class ChatwootAISystem:
         if not message.text.strip():
             outcome = non_text_outcome(config, message)
         else:
+            routing_started = time.monotonic()
             decision = await runtime.hub.aroute(
                 message.text, RoutingContext(conversation.crew, conversation.in_flow)
             )
@@ -204,8 +207,9 @@ class ChatwootAISystem:
                     ),
                 )
             else:
+                left_s = config.limits.timeout_s - (time.monotonic() - routing_started)
                 outcome = await self._run_crew(
-                    runtime, decision, message, conversation_key, channel, conversation
+                    runtime, decision, message, conversation_key, channel, conversation, left_s
                 )
         log.info(
             "turn %s domain=%s crew=%s method=%s handoff=%s fallback=%s in %.1f ms",
@@ -227,7 +231,9 @@ class ChatwootAISystem:
         conversation_key: str,
         channel: str,
         conversation: ConversationState,
+        left_s: float,
     ) -> TurnOutcome:
+        """Run the routed crew within what is left of the turn's deadline (`left_s`)."""
         config = runtime.config
         domain = config.name
         crew = await self.crews.get_crew(decision.crew, domain)
@@ -246,7 +252,7 @@ class ChatwootAISystem:
             channel=channel,
             timezone=config.timezone,
         )
-        result = await crew.run(message.text, states, context)
+        result = await crew.run(message.text, states, context, timeout_s=max(0.05, left_s))
         handoff = result.handoff
         if handoff is not None and not handoff.summary:
             handoff.summary = _summary(message.text, decision.crew)

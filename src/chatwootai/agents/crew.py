@@ -33,11 +33,11 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, RetryPromptPart, To
 from pydantic_ai.usage import RunUsage, UsageLimits
 
 from chatwootai.agents.base import BaseAgent
-from chatwootai.agents.breaker import BreakerOpenError, CircuitBreaker, model_key
 from chatwootai.agents.deps import ToolProxy, TurnDeps
 from chatwootai.agents.history import bound_dumped, dump_messages, load_messages
 from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.state import AgentState
+from chatwootai.breaker import BreakerOpenError, CircuitBreaker, model_key
 from chatwootai.config.schema import CrewConfig, DomainConfig
 from chatwootai.offline import NO_ANSWER
 from chatwootai.tools.base import HandoffRequest, ToolCallRecord, ToolContext
@@ -108,14 +108,23 @@ class Crew:
         """Shared by the crews of a process; None runs without one."""
 
     async def run(
-        self, message: str, states: Mapping[str, AgentState], context: ToolContext
+        self,
+        message: str,
+        states: Mapping[str, AgentState],
+        context: ToolContext,
+        *,
+        timeout_s: float | None = None,
     ) -> CrewResult:
-        """Answer `message` given each agent's state; never raises for LLM or limit failures."""
+        """Answer `message` given each agent's state; never raises for LLM or limit failures.
+
+        The run is cut after `timeout_s` (default: the domain's per-turn ``limits.timeout_s``).
+        """
         deps = TurnDeps(proxy=self.proxy, context=context)
         usage = RunUsage()
         progress = _Progress()
         try:
-            async with asyncio.timeout(self.domain.limits.timeout_s):
+            deadline_s = self.domain.limits.timeout_s if timeout_s is None else timeout_s
+            async with asyncio.timeout(deadline_s):
                 reply, new_states = await self._run_steps(message, states, deps, usage, progress)
         except BreakerOpenError as exc:
             logger.warning("crew %s/%s: %s", self.domain.name, self.id, exc)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, create_model
 from pydantic_ai import Agent
-from pydantic_ai.exceptions import AgentRunError, UserError
+from pydantic_ai.exceptions import AgentRunError, ModelAPIError, UserError
 from pydantic_ai.models import Model
+
+from chatwootai.breaker import BreakerOpenError, CircuitBreaker, model_key
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,19 @@ def _prompt(message: str, crews: Mapping[str, str]) -> str:
     return f"Teams:\n{teams}\n\nCustomer message:\n{message}"
 
 
-def pydantic_ai_router(model: Model | str) -> LLMRouter:
-    """An :class:`LLMRouter` making one pydantic-ai call, its output restricted to crew ids."""
+def pydantic_ai_router(
+    model: Model | str,
+    *,
+    breaker: CircuitBreaker | None = None,
+    timeout_s: float | None = None,
+) -> LLMRouter:
+    """An :class:`LLMRouter` making one pydantic-ai call, its output restricted to crew ids.
+
+    With a `breaker`, the call is skipped while the model's breaker is open, and its errors and
+    timeouts (after `timeout_s`) count against it; either way routing falls back to the default.
+    """
     agents: dict[tuple[str, ...], Agent[None, Any]] = {}
+    key = model_key(model) if breaker is not None else None
 
     async def route(message: str, crews: Mapping[str, str]) -> str | None:
         crew_ids = tuple(sorted(crews))
@@ -60,11 +73,28 @@ def pydantic_ai_router(model: Model | str) -> LLMRouter:
                 retries=1,
             )
             agents[crew_ids] = agent
+        if breaker is not None and key is not None:
+            try:
+                breaker.check(key)
+            except BreakerOpenError:
+                return None
         try:
-            result = await agent.run(_prompt(message, crews))
-        except (AgentRunError, UserError) as exc:
+            async with asyncio.timeout(timeout_s):
+                result = await agent.run(_prompt(message, crews))
+        except (AgentRunError, UserError, TimeoutError) as exc:
+            if breaker is not None and key is not None:
+                if isinstance(exc, TimeoutError | ModelAPIError):
+                    breaker.failure(key)
+                else:
+                    breaker.release(key)
             log.warning("LLM router failed, falling back: %s", type(exc).__name__)
             return None
+        except BaseException:
+            if breaker is not None and key is not None:
+                breaker.release(key)
+            raise
+        if breaker is not None and key is not None:
+            breaker.success(key)
         crew = getattr(result.output, "crew", None)
         return crew if isinstance(crew, str) and crew in crews else None
 
