@@ -50,7 +50,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import redis
@@ -117,7 +117,7 @@ class Result:
 
 
 class ReplyLog(list[Call]):
-    """The fake's call log: stamps each call and hands public replies to the waiting sender."""
+    """The fake's call log, handing each public reply and its arrival time to its sender."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -127,7 +127,6 @@ class ReplyLog(list[Call]):
     def append(self, item: Call) -> None:
         """Record a call (from the fake's thread)."""
         arrived = time.perf_counter()
-        item.arrived = arrived  # type: ignore[attr-defined]
         super().append(item)
         body = item.body if isinstance(item.body, dict) else {}
         if item.endpoint != "messages.create" or body.get("private"):
@@ -230,7 +229,7 @@ def redis_ports(pid: int) -> set[int]:
 
 def workers_polling(r: redis.Redis, pids: list[int]) -> bool:
     """Every worker has started its arq poll loop (a connection whose last command polled)."""
-    clients = r.client_list()
+    clients = cast(list[dict[str, str]], r.client_list())
     polling = {int(c["addr"].rsplit(":", 1)[1]) for c in clients if c.get("cmd") == "zrangebyscore"}
     return all(redis_ports(pid) & polling for pid in pids)
 
@@ -251,7 +250,7 @@ def cpu_s(pid: int) -> float:
 
 def command_calls(r: redis.Redis) -> dict[str, int]:
     """Calls per command since the server started (INFO commandstats), without INFO itself."""
-    stats = r.info("commandstats")
+    stats = cast(dict[str, dict[str, Any]], r.info("commandstats"))
     return {
         name.removeprefix("cmdstat_"): int(value["calls"])
         for name, value in stats.items()
@@ -495,10 +494,11 @@ def machine_facts(r: redis.Redis) -> list[str]:
                 model = line.split(":", 1)[1].strip()
                 break
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    server = cast(dict[str, Any], r.info("server"))
     return [
         f"date {dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"{os.cpu_count()} CPUs ({model or platform.machine()}), load average {load}",
-        f"Python {platform.python_version()}, Redis {r.info('server')['redis_version']}",
+        f"Python {platform.python_version()}, Redis {server['redis_version']}",
     ]
 
 
