@@ -2,7 +2,8 @@
 
 Chatwoot opens the conversation (hands it to humans) when a delivery fails or takes over 5 s, and
 retries only 429/500; so nothing slow happens here, and no failure of our own becomes a 5xx: a
-message the store cannot take goes to the local spool and still gets its 200.
+message the store cannot take goes to the local spool and still gets its 200. Only when the
+spool cannot write it either is the answer a 500, which Chatwoot re-delivers.
 """
 
 from __future__ import annotations
@@ -188,7 +189,19 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
     try:
         outcome = await service.accept(message)
     except Exception as exc:
-        service.spool.write(message)
+        try:
+            service.spool.write(message)
+        except OSError as disk:
+            # Neither the store nor the disk took it: a 500 makes Chatwoot re-deliver (3 tries,
+            # 3 s apart) rather than the message being lost behind a 200.
+            log.error(
+                "message %s of %s lost: store (%s) and spool (%s) both failed",
+                message.message_id,
+                key,
+                exc,
+                disk,
+            )
+            return _reply("unavailable", 500, reason="store and spool unavailable; retry")
         service.metrics.spooled.inc()
         log.warning("message %s of %s spooled: %s", message.message_id, key, exc)
         return _reply("spooled")
