@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-for path in (HERE.parent, HERE.parent / "service", HERE):
+# tests/service goes first, as its own conftest puts it (its modules import `conftest` by name);
+# this folder goes last, so it never shadows that name.
+for path in (HERE.parent, HERE.parent / "service"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+if str(HERE) not in sys.path:
+    sys.path.append(str(HERE))
 
 from resilience_support import PrivateRedis  # noqa: E402
 from service_deployment import free_port  # noqa: E402
