@@ -11,9 +11,9 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from chatwootai.breaker import BreakerOpenError, BreakerState, CircuitBreaker, model_key
 from chatwootai.agents.crew import Crew
 from chatwootai.agents.factory import CrewFactory
+from chatwootai.breaker import BreakerOpenError, BreakerState, CircuitBreaker, model_key
 from chatwootai.config.schema import DomainConfig, LLMSettings
 from chatwootai.llm import ModelResolver
 from chatwootai.settings import Settings
