@@ -75,3 +75,41 @@ def test_messages_arriving_while_redis_is_down_are_answered_once_it_is_back(
         assert list(spool.glob("*.json")) == []
         count = len(CONVERSATIONS)
         print(f"\n{count} spooled messages answered {drained_s:.2f} s after Redis came back")
+
+
+def test_a_human_taking_over_during_the_outage_keeps_the_bot_silent(
+    private_redis: PrivateRedis, tmp_path: Path
+) -> None:
+    overrides = {
+        "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
+        "CHATWOOTAI_DOMAINS_DIR": str(tmp_path / "domains"),
+        "CHATWOOTAI_BURST_WINDOW": "0",
+    }
+    with launch(tmp_path, (3,), overrides, workers=1, redis_url=private_redis.url) as dep:
+        fake = dep.fake
+        taken, control = (3, 801), (3, 802)
+        fake.add_conversation(account_id=3, display_id=taken[1])
+        fake.add_conversation(account_id=3, display_id=control[1])
+
+        private_redis.stop()
+        statuses = [
+            dep.deliver(fake.incoming(*taken, "preciso de ajuda")).json()["status"],
+            dep.deliver(fake.incoming(*control, "tem batom?")).json()["status"],
+            dep.deliver(fake.agent_reply(*taken, "Oi! Aqui é a Ana.")).json()["status"],
+        ]
+        assert statuses == ["spooled"] * 3
+
+        private_redis.start()
+        wait_for(lambda: bool(visible_replies(fake, *control)), "the control reply", timeout=30)
+        wait_for(lambda: not list((tmp_path / "data" / "spool").glob("*.json")), "the drain")
+        time.sleep(1.0)  # room for a wrong reply to show up
+        assert visible_replies(fake, *control) == ["[cosmetics/sales] tem batom?"]
+        assert visible_replies(fake, *taken) == ["Oi! Aqui é a Ana."]  # the human's alone
+        bot_posts = [
+            call
+            for call in fake.calls_to("messages.create")
+            if (call.account_id, call.conversation_id) == taken
+        ]
+        assert bot_posts == []
+        state = dep.redis.get(dep.prefix + "conversation:state:3:801")
+        assert state is not None and '"paused":true' in state

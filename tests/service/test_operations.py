@@ -2,36 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
-import pytest
-from service_fakes import TENANTS, FakeSystem
-
-from chatwootai.service.app import create_app, service_of
-from chatwootai.settings import Settings
-from chatwootai.store.redis import RedisStore
-from conftest import Harness, fast_client
-from fakes.chatwoot_server import FakeChatwoot
-
-DOWN_URL = "redis://127.0.0.1:1/0"
-"""A Redis URL nobody listens on (connection refused at once)."""
-
-
-@pytest.fixture
-async def store_down(settings: Settings, fake: FakeChatwoot) -> AsyncIterator[Harness]:
-    """The app whose Redis is unreachable."""
-    down = settings.model_copy(update={"redis_url": DOWN_URL})
-    system = FakeSystem(down, RedisStore.from_url(DOWN_URL, prefix=down.redis_prefix, timeout=0.5))
-    app = create_app(down, system, tenants=TENANTS, client_factory=fast_client, in_process=True)
-    service = service_of(app)
-    await service.start()
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://service"
-    ) as http:
-        yield Harness(app, http, fake)
-    await service.close()
-    await system.store.close()
+from conftest import Harness
 
 
 async def test_health_and_readiness(harness: Harness) -> None:

@@ -15,7 +15,7 @@ from chatwootai.service.metrics import Metrics
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, TurnQueue
 from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
-from chatwootai.service.spool import Spool
+from chatwootai.service.spool import OwnershipChange, Spool
 from chatwootai.service.turns import PendingList, PendingMessage, TurnLock, pending_list_for
 from chatwootai.service.worker import TurnRunner
 from chatwootai.settings import Settings
@@ -58,6 +58,17 @@ class Service:
     async def _replay(self, message: PendingMessage) -> None:
         await self.accept(message, dedupe=False)
 
+    async def change_owner(self, change: OwnershipChange) -> None:
+        """Record that a human took the conversation over (pause) or handed it back (resume)."""
+        conversations = self.system.conversations
+        if change.paused:
+            await conversations.pause(change.conversation_key, change.reason)
+        else:
+            await conversations.resume(change.conversation_key)
+
+    def _superseded(self, message: PendingMessage) -> None:
+        self.metrics.spool_superseded.inc()
+
     async def _store_ready(self) -> bool:
         try:
             return await self.system.store.ping()
@@ -65,8 +76,8 @@ class Service:
             return False
 
     async def drain_spool(self) -> int:
-        """Replay spooled messages now; the number replayed."""
-        return await self.spool.drain(self._replay)
+        """Replay spooled messages and ownership changes now; the number replayed or dropped."""
+        return await self.spool.drain(self._replay, self.change_owner, superseded=self._superseded)
 
     async def start(self) -> None:
         """Start the queue, recover stranded turns (in-process) and the spool drainer."""
@@ -78,7 +89,9 @@ class Service:
             except Exception as exc:
                 log.warning("pending conversations not recovered: %s", exc)
         self._drainer = asyncio.create_task(
-            self.spool.drain_forever(self._replay, self._store_ready)
+            self.spool.drain_forever(
+                self._replay, self.change_owner, self._store_ready, superseded=self._superseded
+            )
         )
 
     async def close(self) -> None:

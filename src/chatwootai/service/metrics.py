@@ -35,7 +35,14 @@ class Metrics:
             "chatwootai_webhooks_rejected", "Deliveries rejected.", ["reason"], registry=r
         )
         self.spooled = Counter(
-            "chatwootai_messages_spooled", "Messages kept in the local spool.", registry=r
+            "chatwootai_messages_spooled",
+            "Messages and ownership changes kept in the local spool.",
+            registry=r,
+        )
+        self.spool_superseded = Counter(
+            "chatwootai_spool_superseded",
+            "Spooled messages dropped on replay: a human took the conversation over after them.",
+            registry=r,
         )
         self.answered = Counter(
             "chatwootai_messages_answered", "Turns answered.", ["domain"], registry=r

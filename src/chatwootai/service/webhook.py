@@ -2,8 +2,9 @@
 
 Chatwoot opens the conversation (hands it to humans) when a delivery fails or takes over 5 s, and
 retries only 429/500; so nothing slow happens here, and no failure of our own becomes a 5xx: a
-message the store cannot take goes to the local spool and still gets its 200. Only when the
-spool cannot write it either is the answer a 500, which Chatwoot re-delivers.
+message, pause or resume the store cannot take goes to the local spool (in arrival order) and
+still gets its 200. Only when the spool cannot write it either is the answer a 500, which
+Chatwoot re-delivers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from chatwootai.chatwoot.filters import Verdict, decide
+from chatwootai.chatwoot.filters import Decision, Verdict, decide
 from chatwootai.chatwoot.payloads import MessageEvent, PayloadError, parse_event_data, redact
 from chatwootai.chatwoot.signature import (
     DELIVERY_HEADER,
@@ -26,6 +27,7 @@ from chatwootai.chatwoot.signature import (
     verify_signature,
 )
 from chatwootai.service.credentials import CredentialsError
+from chatwootai.service.spool import OwnershipChange, SpoolEntry
 from chatwootai.service.turns import PendingMessage
 from chatwootai.service.worker import channel_name
 
@@ -176,41 +178,62 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
         service.metrics.ignored.labels(_reason_label(reason)).inc()
         log.debug("ignored %s: %s", event.event, reason)
         return _reply("ignored", reason=reason)
-    if decision.verdict is Verdict.PAUSE:
-        await service.system.conversations.pause(key, decision.reason)
-        log.info("paused %s: %s", key, decision.reason)
-        return _reply("paused", reason=decision.reason)
-    if decision.verdict is Verdict.RESUME:
-        await service.system.conversations.resume(key)
-        log.info("resumed %s: %s", key, decision.reason)
-        return _reply("resumed", reason=decision.reason)
+    if decision.verdict in (Verdict.PAUSE, Verdict.RESUME):
+        return await _change_owner(service, key, decision)
     assert isinstance(event, MessageEvent)
     message = pending_message(event, request.headers.get(DELIVERY_HEADER))
+    if service.spool.holds(key):
+        # Older deliveries of this conversation wait in the spool: this one queues behind them.
+        return _spool(service, message, "earlier deliveries of the conversation are spooled")
     try:
         outcome = await service.accept(message)
     except Exception as exc:
-        try:
-            service.spool.write(message)
-        except OSError as disk:
-            # Neither the store nor the disk took it: a 500 makes Chatwoot re-deliver (3 tries,
-            # 3 s apart) rather than the message being lost behind a 200.
-            log.error(
-                "message %s of %s lost: store (%s) and spool (%s) both failed",
-                message.message_id,
-                key,
-                exc,
-                disk,
-            )
-            return _reply("unavailable", 500, reason="store and spool unavailable; retry")
-        service.metrics.spooled.inc()
-        log.warning("message %s of %s spooled: %s", message.message_id, key, exc)
-        return _reply("spooled")
+        return _spool(service, message, str(exc))
     if outcome == "duplicate":
         service.metrics.deduplicated.inc()
         return _reply("duplicate")
     service.metrics.queued.inc()
     log.info("queued message %s of %s", message.message_id, key)
     return _reply("queued")
+
+
+async def _change_owner(service: Service, key: str, decision: Decision) -> JSONResponse:
+    """Pause or resume the conversation; spooled (in arrival order) when the store cannot."""
+    change = OwnershipChange(
+        conversation_key=key,
+        paused=decision.verdict is Verdict.PAUSE,
+        reason=decision.reason,
+        received_at=time.time(),
+    )
+    done = "paused" if change.paused else "resumed"
+    if service.spool.holds(key):
+        return _spool(service, change, "earlier deliveries of the conversation are spooled")
+    try:
+        await service.change_owner(change)
+    except Exception as exc:
+        return _spool(service, change, str(exc))
+    log.info("%s %s: %s", done, key, decision.reason)
+    return _reply(done, reason=decision.reason)
+
+
+def _spool(service: Service, entry: SpoolEntry, why: str) -> JSONResponse:
+    """Keep an entry in the spool: 200 ``spooled``, or 500 when the disk fails too."""
+    what = (
+        f"message {entry.message_id}"
+        if isinstance(entry, PendingMessage)
+        else ("pause" if entry.paused else "resume")
+    )
+    key = entry.conversation_key
+    try:
+        service.spool.write(entry)
+    except OSError as disk:
+        # Neither the store nor the disk took it: a 500 makes Chatwoot re-deliver (3 tries,
+        # 3 s apart) rather than the delivery being lost behind a 200.
+        log.error("%s of %s lost: store (%s) and spool (%s) both failed", what, key, why, disk)
+        return _reply("unavailable", 500, reason="store and spool unavailable; retry")
+    service.metrics.spooled.inc()
+    log.warning("%s of %s spooled: %s", what, key, why)
+    return _reply("spooled")
 
 
 def _reason_label(reason: str) -> str:
