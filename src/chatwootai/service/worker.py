@@ -215,11 +215,16 @@ def _target(messages: list[PendingMessage]) -> ReplyTarget:
 
 
 async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
-    """The arq job: take the conversation's turn, retrying when busy or on transient errors."""
+    """The arq job: take the conversation's turn, retrying when busy or on transient errors.
+
+    Failed attempts are counted per conversation (``turn_failures``, 1 h TTL); at
+    ``turn_attempts`` the service gives up with the fallback text and a handoff. A turn of the
+    conversation that goes through resets the count, as does a retried job that ends well.
+    """
     runner: TurnRunner = ctx["runner"]
     settings: Settings = ctx["settings"]
     try:
-        return await runner.run(conversation_key)
+        outcome = await runner.run(conversation_key)
     except TurnBusyError:
         raise Retry(defer=settings.busy_retry_s) from None
     except (StoreError, ChatwootError, OSError) as exc:
@@ -227,6 +232,21 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
     except Exception as exc:
         log.exception("turn of %s failed", conversation_key)
         return await _failed(ctx, conversation_key, exc)
+    if outcome not in WITHOUT_TURN or int(ctx.get("job_try") or 1) > 1:
+        await _succeeded(runner, conversation_key)
+    return outcome
+
+
+WITHOUT_TURN = frozenset({"empty", "bursting"})
+"""Outcomes of a job that found no turn to take (another job of the burst takes it)."""
+
+
+async def _succeeded(runner: TurnRunner, conversation_key: str) -> None:
+    """A turn of the conversation went through: its earlier failures no longer count."""
+    try:
+        await runner.system.store.delete(keys.turn_failures(conversation_key))
+    except StoreError as exc:
+        log.warning("failure count of %s not reset (expires): %s", conversation_key, exc)
 
 
 async def _failed(ctx: dict[str, Any], conversation_key: str, exc: Exception) -> str:
