@@ -79,8 +79,12 @@ def launch(
     workers: int = 2,
     *,
     redis_url: str | None = None,
+    before_ready: Callable[[Path], None] | None = None,
 ) -> Iterator[Deployment]:
-    """A server and `workers` workers on a Redis (fresh key prefix) and a fake Chatwoot."""
+    """A server and `workers` workers on a Redis (fresh key prefix) and a fake Chatwoot.
+
+    `before_ready(logs_dir)` runs once the processes are started, before waiting for them.
+    """
     redis_url = redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"test:e2e{os.getpid()}{int(time.time() * 1000) % 100000}:"
     port = free_port()
@@ -120,6 +124,16 @@ def launch(
                 stderr=subprocess.STDOUT,
             )
         )
+
+    if before_ready is not None:
+        try:
+            before_ready(logs)
+        except BaseException:
+            for proc in [server, *dep.workers]:
+                proc.kill()
+                proc.wait()
+            fake.stop()
+            raise
 
     def up() -> bool:
         try:

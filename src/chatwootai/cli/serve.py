@@ -111,12 +111,16 @@ def worker(
         None, help="Serve this worker's Prometheus metrics on this port."
     ),
 ) -> None:
-    """Run a queue worker taking conversation turns (needs REDIS_URL; start as many as needed)."""
+    """Run a queue worker taking conversation turns (needs REDIS_URL; start as many as needed).
+
+    A worker started while Redis is down waits for it (logged once) instead of exiting.
+    """
     from prometheus_client import start_http_server
 
     from chatwootai.service.context import build_service
     from chatwootai.service.logs import configure_logging
     from chatwootai.service.metrics import Metrics
+    from chatwootai.service.redis_wait import wait_for_redis_or_signal
     from chatwootai.service.worker import TurnRunner, build_worker
 
     settings = Settings()
@@ -144,4 +148,6 @@ def worker(
 
         return service.runner, close
 
+    if not wait_for_redis_or_signal(settings):
+        return  # stopped (SIGTERM / Ctrl-C) before Redis answered: a clean exit
     build_worker(settings, make_runner).run()
