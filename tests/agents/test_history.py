@@ -17,7 +17,6 @@ from chatwootai.agents.history import (
     bound_state,
     dump_messages,
     load_messages,
-    trim_history,
 )
 
 
@@ -45,12 +44,3 @@ def test_dumped_bound_matches_the_object_bound():
     for limit in range(len(history) + 1):
         assert bound_dumped(dumped, limit) == dump_messages(bound_state(history, limit))
     assert load_messages(dumped) == history
-
-
-def test_trim_keeps_current_turn_and_bounded_past():
-    a, b, c = turn("a"), turn("b", with_tool=True), turn("c")[:1]
-    history = a + b + c
-    assert trim_history(history, 0) == c
-    assert trim_history(history, 4) == b + c
-    assert trim_history(history, 5) == b + c
-    assert trim_history(history, 100) == history

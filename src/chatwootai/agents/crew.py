@@ -183,9 +183,11 @@ class Crew:
         output = ""
         previous: Step | None = None
         max_state = self.domain.limits.max_state_messages
+        sent = self.domain.limits.history_messages
+        """History sent to the LLM: whole earlier turns, at most this many messages."""
         for step in self.steps if not self.offline else self.steps[self._offline_step :][:1]:
             state = out.get(step.agent_id) or AgentState()
-            history = load_messages(state.messages)
+            history = load_messages(bound_dumped(state.messages, sent))
             prompt = message
             if previous is not None:
                 prompt = f"{message}\n\nResultado da etapa anterior ({previous.step_id}):\n{output}"

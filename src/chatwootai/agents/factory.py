@@ -11,7 +11,7 @@ from pydantic_ai import Tool as AITool
 from chatwootai.agents.base import BaseAgent, local_today
 from chatwootai.agents.crew import Crew, Step
 from chatwootai.agents.deps import ToolProxy, TurnDeps
-from chatwootai.agents.limits import history_bound, usage_limits
+from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.toolkit import domain_tool
 from chatwootai.agents.types import agent_class
 from chatwootai.config.schema import DomainConfig, WorkflowStep
@@ -96,7 +96,6 @@ class CrewFactory:
             tools=tools,
             model_settings=self.models.model_settings(config.llm, agent_config.llm),
             name=f"{config.name}.{agent_id}",
-            capabilities=[history_bound(config.limits)],
         )
         kinds = tuple(sorted({t.kind for t in granted}))
         return Step(step_id, agent_id, agent, runner, self.models.is_offline(model), kinds)

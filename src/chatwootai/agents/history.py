@@ -26,18 +26,6 @@ def _turn_starts(messages: Sequence[ModelMessage]) -> list[int]:
     ]
 
 
-def trim_history(messages: Sequence[ModelMessage], limit: int) -> list[ModelMessage]:
-    """The current turn of `messages` plus at most `limit` messages of whole earlier turns."""
-    starts = _turn_starts(messages)
-    if not starts:
-        return list(messages)
-    current = starts[-1]
-    for start in starts:
-        if current - start <= limit:
-            return list(messages[start:])
-    return list(messages[current:])
-
-
 def bound_state(messages: Sequence[ModelMessage], limit: int) -> list[ModelMessage]:
     """`messages` reduced to at most `limit` (oldest whole turns dropped; may be empty)."""
     if len(messages) <= limit:
