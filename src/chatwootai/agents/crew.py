@@ -183,8 +183,7 @@ class Crew:
         output = ""
         previous: Step | None = None
         max_state = self.domain.limits.max_state_messages
-        sent = self.domain.limits.history_messages
-        """History sent to the LLM: whole earlier turns, at most this many messages."""
+        sent = self.domain.limits.history_messages  # whole earlier turns sent to the LLM
         for step in self.steps if not self.offline else self.steps[self._offline_step :][:1]:
             state = out.get(step.agent_id) or AgentState()
             history = load_messages(bound_dumped(state.messages, sent))
