@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import redis
 import redis.asyncio as aioredis
+
+from chatwootai.store.base import Store
+from chatwootai.store.embedded import EmbeddedStore
+from chatwootai.store.redis import RedisStore
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 HOW_TO_START = (
@@ -50,3 +55,17 @@ async def redis_client(key_prefix: str) -> AsyncIterator[aioredis.Redis]:
     client = aioredis.Redis.from_url(REDIS_URL)
     yield client
     await client.aclose()
+
+
+@pytest.fixture(params=["redis", "embedded"])
+async def store(
+    request: pytest.FixtureRequest, redis_url: str, key_prefix: str, tmp_path: Path
+) -> AsyncIterator[Store]:
+    """A RedisStore under the test's prefix, or an EmbeddedStore in a temporary file."""
+    opened: Store
+    if request.param == "redis":
+        opened = RedisStore.from_url(redis_url, prefix=key_prefix)
+    else:
+        opened = EmbeddedStore(tmp_path / "store.sqlite3", prefix=key_prefix)
+    yield opened
+    await opened.close()

@@ -10,24 +10,11 @@ import pytest
 from chatwootai.settings import Settings
 from chatwootai.store import keys
 from chatwootai.store.base import Store
-from chatwootai.store.embedded import EmbeddedStore
-from chatwootai.store.redis import RedisStore
 from chatwootai.system import HANDOFF_CREW, ChatwootAISystem
 from chatwootai.tenancy import NoDomainError
 from chatwootai.turn import Customer, IncomingMessage
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
-
-
-@pytest.fixture(params=["redis", "embedded"])
-async def store(
-    request: pytest.FixtureRequest, redis_url: str, key_prefix: str, tmp_path: Path
-) -> AsyncIterator[Store]:
-    """The real Redis under a test prefix, and the embedded store in a temporary file."""
-    if request.param == "redis":
-        yield RedisStore.from_url(redis_url, prefix=key_prefix)
-    else:
-        yield EmbeddedStore(tmp_path / "store.sqlite3", prefix=key_prefix)
 
 
 @pytest.fixture

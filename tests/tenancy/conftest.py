@@ -1,8 +1,8 @@
-"""Fixtures of the tenancy tests: the store (Redis and embedded), a fake loader, a registry."""
+"""Fixtures of the tenancy tests: a fake loader and a registry (the store is the suite's)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +12,6 @@ from chatwootai.config.errors import ConfigError, ConfigIssue
 from chatwootai.config.registry import DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.store.base import Store
-from chatwootai.store.embedded import EmbeddedStore
-from chatwootai.store.redis import RedisStore
-
-
-@pytest.fixture(params=["redis", "embedded"])
-async def store(
-    request: pytest.FixtureRequest, redis_url: str, key_prefix: str, tmp_path: Path
-) -> AsyncIterator[Store]:
-    """A RedisStore under the test's prefix, or an EmbeddedStore in a temporary file."""
-    opened: Store
-    if request.param == "redis":
-        opened = RedisStore.from_url(redis_url, prefix=key_prefix)
-    else:
-        opened = EmbeddedStore(tmp_path / "store.sqlite3", prefix=key_prefix)
-    yield opened
-    await opened.close()
 
 
 class FakeLoader:
