@@ -1,7 +1,16 @@
-"""Routing and ownership state of a conversation: current crew, mid-flow, paused by a human."""
+"""Routing and ownership state of a conversation: current crew, mid-flow, paused by a human.
+
+The two halves have different writers and live under different keys, so neither can overwrite
+the other: the turn writes the routing half (``conversation:state:{key}``: crew, in flow, inbox)
+after its crew ran, while a webhook may pause or resume the bot at any moment
+(``conversation:paused:{key}``, which also remembers when the bot was given the conversation
+back, so a flow begun before a human took over is not resumed). A human who takes over during
+a long LLM run is never undone by the turn that was running.
+"""
 
 from __future__ import annotations
 
+import json
 import time
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -20,53 +29,94 @@ class ConversationState(BaseModel):
     """The crew that answered last (sticky routing keeps it while `in_flow`)."""
     in_flow: bool = False
     """True while a crew is mid-way through a multi-turn flow (e.g. a booking)."""
+    inbox_id: str | None = None
+    """The Chatwoot inbox of the conversation's last turn (inbox mappings pick the domain)."""
     paused: bool = False
     """True when a human took the conversation over: the bot stays silent."""
     paused_reason: str | None = None
     updated_at: float = 0.0
 
 
+ROUTING_FIELDS = frozenset({"crew", "in_flow", "inbox_id", "updated_at"})
+"""The fields kept under ``conversation:state:{key}``; the pause has its own key."""
+
+
 class ConversationStore:
-    """Loads and saves :class:`ConversationState` (key ``conversation:state:{key}``)."""
+    """Loads and saves :class:`ConversationState`: routing and pause under separate keys."""
 
     def __init__(self, store: Store, *, ttl: int = CONVERSATION_TTL) -> None:
         self.store = store
         self.ttl = ttl
 
     async def load(self, conversation_key: str) -> ConversationState:
-        """The conversation's state; a fresh one when absent, expired or unreadable."""
-        raw = await self.store.get(keys.conversation_state(conversation_key))
-        if raw is None:
-            return ConversationState()
-        try:
-            return ConversationState.model_validate_json(raw)
-        except ValidationError:
-            return ConversationState()
+        """The conversation's state (one round trip); a fresh one when absent or unreadable."""
+        raw, paused = await self.store.mget(
+            [keys.conversation_state(conversation_key), keys.conversation_paused(conversation_key)]
+        )
+        state = ConversationState()
+        if raw is not None:
+            try:
+                routing = ConversationState.model_validate_json(raw)
+            except ValidationError:
+                routing = ConversationState()
+            state = ConversationState(**routing.model_dump(include=set(ROUTING_FIELDS)))
+        owner = _ownership(paused)
+        if owner is None:
+            return state
+        is_paused, reason, changed_at = owner
+        if is_paused:
+            return state.model_copy(
+                update={"paused": True, "paused_reason": reason, "in_flow": False}
+            )
+        if state.updated_at < changed_at:  # a flow begun before a human took over is over
+            return state.model_copy(update={"in_flow": False})
+        return state
 
     async def save(
         self, conversation_key: str, state: ConversationState, ttl: int | None = None
     ) -> ConversationState:
-        """Save the state (stamping `updated_at`); the saved state."""
+        """Save the routing half of `state` (crew, in flow, inbox); the pause is not touched."""
         stamped = state.model_copy(update={"updated_at": time.time()})
         await self.store.set(
             keys.conversation_state(conversation_key),
-            stamped.model_dump_json(),
+            stamped.model_dump_json(include=set(ROUTING_FIELDS)),
             self.ttl if ttl is None else ttl,
         )
         return stamped
 
     async def pause(self, conversation_key: str, reason: str) -> ConversationState:
         """Silence the bot in this conversation (a human is in charge)."""
-        state = await self.load(conversation_key)
-        update = {"paused": True, "paused_reason": reason, "in_flow": False}
-        return await self.save(conversation_key, state.model_copy(update=update))
+        record = json.dumps({"paused": True, "reason": reason, "at": time.time()})
+        await self.store.set(keys.conversation_paused(conversation_key), record, self.ttl)
+        return await self.load(conversation_key)
 
     async def resume(self, conversation_key: str) -> ConversationState:
-        """Give the conversation back to the bot."""
-        state = await self.load(conversation_key)
-        update = {"paused": False, "paused_reason": None}
-        return await self.save(conversation_key, state.model_copy(update=update))
+        """Give the conversation back to the bot (a flow begun before the pause is dropped)."""
+        record = json.dumps({"paused": False, "at": time.time()})
+        await self.store.set(keys.conversation_paused(conversation_key), record, self.ttl)
+        return await self.load(conversation_key)
 
     async def clear(self, conversation_key: str) -> None:
         """Forget the conversation's state."""
-        await self.store.delete(keys.conversation_state(conversation_key))
+        await self.store.delete(
+            keys.conversation_state(conversation_key), keys.conversation_paused(conversation_key)
+        )
+
+
+def _ownership(raw: str | None) -> tuple[bool, str | None, float] | None:
+    """(paused, reason, when) from an ownership record; None when absent or unreadable."""
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    reason = record.get("reason")
+    at = record.get("at")
+    return (
+        record.get("paused", True) is not False,
+        reason if isinstance(reason, str) else None,
+        float(at) if isinstance(at, int | float) else 0.0,
+    )

@@ -74,6 +74,7 @@ class ChatwootAISystem:
         self.states = AgentStateManager(store, ttl=ttls.agent_state)
         self._ttls = ttls
         self._runtimes: dict[str, DomainRuntime] = {}
+        self._runtime_locks: dict[str, asyncio.Lock] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._watch_stop = asyncio.Event()
         self.crews: CrewRegistry[Crew] = CrewRegistry(self._build_crew, registry)
@@ -152,6 +153,16 @@ class ChatwootAISystem:
         runtime = self._runtimes.get(domain)
         if runtime is not None and runtime.version == version and runtime.config is config:
             return runtime
+        async with self._runtime_locks.setdefault(domain, asyncio.Lock()):
+            runtime = self._runtimes.get(domain)  # built meanwhile by a concurrent turn?
+            if runtime is not None and runtime.version == version and runtime.config is config:
+                return runtime
+            runtime = await self._build_runtime(config, version)
+            self._runtimes[domain] = runtime
+        log.info("domain %s ready (version %d)", domain, version)
+        return runtime
+
+    async def _build_runtime(self, config: DomainConfig, version: int) -> DomainRuntime:
         proxy = DataProxy.for_domain(config, self.store)
         router = None
         model = self.models.resolve(config.llm)
@@ -160,12 +171,7 @@ class ChatwootAISystem:
                 model, breaker=self.models.breaker, timeout_s=config.limits.timeout_s / 4
             )
         hub = await asyncio.to_thread(Hub.build, config, llm_router=router)
-        runtime = DomainRuntime(
-            config, version, hub, proxy, CrewFactory(config, proxy, self.models)
-        )
-        self._runtimes[domain] = runtime
-        log.info("domain %s ready (version %d)", domain, version)
-        return runtime
+        return DomainRuntime(config, version, hub, proxy, CrewFactory(config, proxy, self.models))
 
     async def _build_crew(self, config: DomainConfig, crew_id: str) -> Crew:
         runtime = await self.runtime(config.name)
@@ -258,11 +264,21 @@ class ChatwootAISystem:
             handoff.summary = _summary(message.text, decision.crew)
         if result.states:
             await self.states.save_many(
-                domain, result.states, conversation_key, ttl=ttls.agent_state
+                domain,
+                result.states,
+                conversation_key,
+                ttl=ttls.agent_state,
+                max_messages=config.limits.max_state_messages,
             )
         await self.conversations.save(
             conversation_key,
-            conversation.model_copy(update={"crew": decision.crew, "in_flow": result.in_flow}),
+            conversation.model_copy(
+                update={
+                    "crew": decision.crew,
+                    "in_flow": result.in_flow,
+                    "inbox_id": message.inbox_id,
+                }
+            ),
             ttl=ttls.conversation,
         )
         return TurnOutcome(
@@ -286,12 +302,14 @@ class ChatwootAISystem:
         """Domain, current crew and a state summary of a conversation (for the admin API)."""
         summary: dict[str, Any] = {"conversation_id": conversation_key}
         try:
-            domain = await self.domains.get_domain_for_conversation(conversation_key)
+            conversation = await self.conversations.load(conversation_key)
+            domain = await self.domains.get_domain_for_conversation(
+                conversation_key, inbox_id=conversation.inbox_id
+            )
         except Exception as exc:  # NoDomainError and store errors are reported, not raised
             summary["domain"] = None
             summary["error"] = str(exc)
             return summary
-        conversation = await self.conversations.load(conversation_key)
         summary.update(
             domain=domain,
             crew=conversation.crew,

@@ -63,8 +63,16 @@ def load_messages(dumped: Sequence[dict[str, Any]]) -> list[ModelMessage]:
 
 
 def dump_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
-    """Messages in their JSON form (as kept in an AgentState)."""
+    """Messages in their JSON form (as kept in an AgentState), without their instructions.
+
+    pydantic-ai sends the running agent's current instructions with each request, never the
+    ones stored in the history, so keeping them would only fill the state (they were about
+    60 % of it).
+    """
     if not messages:
         return []
     dumped: list[dict[str, Any]] = ModelMessagesTypeAdapter.dump_python(list(messages), mode="json")
+    for message in dumped:
+        if message.get("instructions") is not None:
+            message["instructions"] = None
     return dumped

@@ -97,13 +97,14 @@ class AgentStateManager:
         messages = trim_messages(state.messages, limit, self.max_bytes - slots_bytes)
         return state.model_copy(update={"messages": messages, "updated_at": time.time()})
 
-    def encode(self, state: AgentState) -> str:
+    def encode(self, state: AgentState, max_messages: int | None = None) -> str:
         """`state` as bounded JSON (trimming only when over a bound)."""
+        limit = self.max_messages if max_messages is None else max_messages
         stamped = state.model_copy(update={"updated_at": time.time()})
         raw = stamped.model_dump_json()
-        if len(stamped.messages) <= self.max_messages and len(raw) <= self.max_bytes:
+        if len(stamped.messages) <= limit and len(raw) <= self.max_bytes:
             return raw
-        return self.bound(stamped).model_dump_json()
+        return self.bound(stamped, limit).model_dump_json()
 
     async def save(
         self,
@@ -126,10 +127,15 @@ class AgentStateManager:
         states: Mapping[str, AgentState],
         conversation_key: str,
         ttl: int | None = None,
+        max_messages: int | None = None,
     ) -> None:
-        """Save several agents' states (agent id → state), bounded, in one round trip."""
+        """Save several agents' states (agent id → state), bounded, in one round trip.
+
+        `max_messages` is the domain's `limits.max_state_messages` (default: the manager's).
+        """
         items = {
-            keys.agent_state(domain, a, conversation_key): self.encode(s) for a, s in states.items()
+            keys.agent_state(domain, a, conversation_key): self.encode(s, max_messages)
+            for a, s in states.items()
         }
         await self.store.mset(items, self.ttl if ttl is None else ttl)
 

@@ -33,6 +33,11 @@ def conversation_state(conversation_key: str) -> str:
     return f"conversation:state:{conversation_key}"
 
 
+def conversation_paused(conversation_key: str) -> str:
+    """Who owns the conversation: paused (a human, with the reason) or resumed, and when."""
+    return f"conversation:paused:{conversation_key}"
+
+
 def booking_slot(domain: str, tool_id: str, start: str, seat: int) -> str:
     """One seat of a calendar slot (`start` is ISO local date-time); holds the booking id."""
     return f"booking:slot:{domain}:{tool_id}:{start}:{seat}"
