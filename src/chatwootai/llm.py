@@ -25,7 +25,7 @@ from pydantic_ai.providers import Provider, infer_provider_class
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
-from chatwootai.breaker import CircuitBreaker
+from chatwootai.breaker import CircuitBreaker, credential_id, model_key
 from chatwootai.config.schema import LLMSettings
 from chatwootai.offline import OfflineModel
 from chatwootai.settings import Settings
@@ -80,6 +80,18 @@ class ModelResolver:
             self._cache[key] = model
             logger.info("model %s resolved%s", name, f" at {base_url}" if base_url else "")
         return model
+
+    def breaker_key(self, domain: LLMSettings, agent: LLMSettings | None = None) -> str | None:
+        """The circuit-breaker key of an agent's model: endpoint and its API key's identity.
+
+        Tenants on the same model with different keys get different breakers; None offline.
+        """
+        model = self.resolve(domain, agent)
+        if self.is_offline(model):
+            return None
+        env = self.effective(domain, agent).api_key_env
+        secret = os.environ.get(env, "").strip() if env else ""
+        return model_key(model, credential_id(secret) if secret else None)
 
     def is_offline(self, model: Model) -> bool:
         """True for the offline model (no LLM behind it)."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from pydantic import BaseModel
 from pydantic_ai.exceptions import ModelHTTPError, UsageLimitExceeded
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models import Model
@@ -218,3 +219,167 @@ async def test_the_key_is_the_model_and_its_endpoint() -> None:
     key = model_key(model)
     assert key is not None and key.startswith("function:")
     assert model_key("openai:gpt-4o-mini") is None
+
+
+# -- what counts, and whose breaker -------------------------------------------------------------
+
+
+def test_only_outages_count_refusals_never_do() -> None:
+    from pydantic_ai.exceptions import (
+        ModelAPIError,
+        ModelConnectionError,
+        ModelRequestTimeout,
+        ModelTimeoutError,
+    )
+
+    from chatwootai.breaker import is_outage
+
+    outages = [
+        ModelHTTPError(500, "m"),
+        ModelHTTPError(503, "m"),
+        ModelHTTPError(429, "m"),
+        ModelConnectionError("m", "connection refused"),
+        ModelTimeoutError("m", "read timeout"),
+        ModelRequestTimeout("m", 30.0),
+    ]
+    refusals = [
+        ModelHTTPError(400, "m"),
+        ModelHTTPError(401, "m"),
+        ModelHTTPError(403, "m"),
+        ModelHTTPError(404, "m"),
+        ModelAPIError("m", "could not decode"),
+        UsageLimitExceeded("too many requests"),
+    ]
+    assert [is_outage(e) for e in outages] == [True] * len(outages)
+    assert [is_outage(e) for e in refusals] == [False] * len(refusals)
+
+
+class Refusing(Provider):
+    """A provider refusing one tenant's key with 401 (or another status)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__()
+        self.status = status
+
+    async def __call__(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        self.calls += 1
+        raise ModelHTTPError(self.status, "fake-model", {"error": "refused"})
+
+
+class LookupArgs(BaseModel):
+    """Arguments of the slow lookup."""
+
+    query: str
+
+
+class SlowLookup(Tool):
+    """A knowledge tool that takes far longer than a turn."""
+
+    kind: ClassVar[str] = "knowledge"
+    args_model: ClassVar[type[BaseModel]] = LookupArgs
+
+    async def run(self, ctx: ToolContext, args: BaseModel) -> ToolResult:
+        await asyncio.sleep(30)
+        return ToolResult(text="late")
+
+
+class SlowToolProxy:
+    """A tool proxy whose only tool is slow."""
+
+    def __init__(self) -> None:
+        self.tool = SlowLookup("slow_lookup", "busca lenta", store=None)  # type: ignore[arg-type]
+
+    def tools_for(self, agent_id: str) -> list[Tool]:
+        return [self.tool]
+
+    async def call(self, ctx: ToolContext, tool_id: str, args: Any) -> ToolResult:
+        return await self.tool.run(ctx, LookupArgs.model_validate(args))
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+async def test_refused_requests_never_open_the_breaker(status: int) -> None:
+    provider = Refusing(status)
+    crew = crew_of(provider, shop(), failures=2, cooldown_s=30)
+    for _ in range(5):
+        assert (await crew.run("oi", {}, CTX)).fallback
+    assert provider.calls == 5  # every turn still reached the model
+
+
+async def test_a_turn_timeout_spent_in_a_tool_does_not_count() -> None:
+    from pydantic_ai.messages import ToolCallPart
+
+    async def call_the_tool(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        return ModelResponse(parts=[ToolCallPart("slow_lookup", {"query": "x"})])
+
+    domain = DomainConfig.model_validate(
+        {
+            "name": "shop",
+            "agents": {
+                "support": {
+                    "type": "SupportAgent",
+                    "role": "atendente",
+                    "goal": "ajudar",
+                    "tools": ["slow_lookup"],
+                }
+            },
+            "tools": {"slow_lookup": {"kind": "knowledge"}},
+            "crews": {"support": {"name": "Suporte", "agents": ["support"]}},
+            "limits": {"timeout_s": 0.05},
+        }
+    )
+    resolver = OneModel(FunctionModel(call_the_tool), failures=1, cooldown_s=30)
+    crew = CrewFactory(domain, SlowToolProxy(), resolver).build("support")  # type: ignore[arg-type]
+    for _ in range(3):
+        result = await crew.run("oi", {}, CTX)
+        assert result.fallback and result.handoff is not None
+        assert "tempo limite" in result.handoff.reason
+    key = crew.steps[0].breaker_key
+    assert key is not None and resolver.breaker.state(key) is BreakerState.CLOSED
+
+
+def test_tenants_with_different_keys_have_different_breakers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOP_A_KEY", "sk-tenant-a-secret")
+    monkeypatch.setenv("SHOP_B_KEY", "sk-tenant-b-secret")
+    resolver = ModelResolver(Settings())
+    a = LLMSettings(model="openai:gpt-4o-mini", api_key_env="SHOP_A_KEY")
+    b = LLMSettings(model="openai:gpt-4o-mini", api_key_env="SHOP_B_KEY")
+    key_a, key_b = resolver.breaker_key(a), resolver.breaker_key(b)
+    assert key_a is not None and key_b is not None and key_a != key_b
+    assert "secret" not in key_a and "sk-" not in key_a  # the key itself never shows
+    for _ in range(resolver.breaker.threshold):
+        resolver.breaker.failure(key_a)
+    assert resolver.breaker.state(key_a) is BreakerState.OPEN
+    resolver.breaker.check(key_b)  # tenant B's turns still reach the model
+    # the model itself also tells its key apart (the LLM router passes only the model)
+    assert model_key(resolver.resolve(a)) == key_a
+    assert resolver.breaker_key(LLMSettings(model="offline")) is None
+
+
+def test_a_late_failure_while_open_neither_extends_the_cooldown_nor_frees_the_trial() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(1, window_s=10, cooldown_s=30, clock=clock)
+    late = breaker.check("m")  # admitted while closed
+    breaker.failure("m")  # another call fails: open
+    clock.now += 20
+    breaker.failure("m", trial=late)  # the late call fails: the cooldown is not extended
+    clock.now += 10
+    assert breaker.state("m") is BreakerState.HALF_OPEN
+    assert breaker.check("m") is True  # the trial
+    breaker.failure("m", trial=False)  # another late failure while the trial runs
+    breaker.release("m", trial=False)
+    with pytest.raises(BreakerOpenError):
+        breaker.check("m")  # still only one trial
+    breaker.failure("m", trial=True)  # the trial itself fails: open again
+    assert breaker.state("m") is BreakerState.OPEN
+
+
+def test_a_late_failure_without_trial_flag_during_the_cooldown_is_ignored() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(1, window_s=10, cooldown_s=30, clock=clock)
+    breaker.failure("m")
+    clock.now += 29
+    breaker.failure("m")  # no trial can be running during the cooldown
+    clock.now += 1
+    assert breaker.state("m") is BreakerState.HALF_OPEN

@@ -23,12 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pydantic_ai import Agent
-from pydantic_ai.exceptions import (
-    AgentRunError,
-    ModelAPIError,
-    ModelContextWindowExceededError,
-    UsageLimitExceeded,
-)
+from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
 from pydantic_ai.messages import ModelMessage, ModelRequest, RetryPromptPart, ToolReturnPart
 from pydantic_ai.usage import RunUsage, UsageLimits
 
@@ -37,7 +32,7 @@ from chatwootai.agents.deps import ToolProxy, TurnDeps
 from chatwootai.agents.history import bound_dumped, dump_messages, load_messages
 from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.state import AgentState
-from chatwootai.breaker import BreakerOpenError, CircuitBreaker, model_key
+from chatwootai.breaker import BreakerOpenError, CircuitBreaker, is_outage, model_key
 from chatwootai.config.schema import CrewConfig, DomainConfig
 from chatwootai.offline import NO_ANSWER
 from chatwootai.tools.base import HandoffRequest, ToolCallRecord, ToolContext
@@ -72,13 +67,16 @@ class Step:
     offline: bool
     kinds: tuple[str, ...] = ()
     """Kinds of the domain tools this step may call."""
+    breaker_key: str | None = None
+    """The breaker key of the step's model (with its API key's identity); None: from the model."""
 
 
 @dataclass
 class _Progress:
-    """The breaker key of the model call under way (None between steps)."""
+    """The breaker key of the model call under way (None between steps), and if it is the trial."""
 
     key: str | None = None
+    trial: bool = False
 
 
 class Crew:
@@ -132,12 +130,18 @@ class Crew:
         except UsageLimitExceeded as exc:
             return self._fallback(states, deps, usage, f"limite do turno atingido: {exc}")
         except TimeoutError:
-            self._model_failed(progress)
+            if deps.interrupted_tool is None:
+                self._model_failed(progress)  # the model itself was too slow
+            else:
+                logger.warning(
+                    "crew %s/%s: turn timed out in tool %s",
+                    self.domain.name,
+                    self.id,
+                    deps.interrupted_tool,
+                )
             return self._fallback(states, deps, usage, "tempo limite do turno esgotado")
         except AgentRunError as exc:
-            if isinstance(exc, ModelAPIError) and not isinstance(
-                exc, ModelContextWindowExceededError
-            ):
+            if is_outage(exc):
                 self._model_failed(progress)
             hint = ""
             if getattr(exc, "status_code", None) in (401, 403):
@@ -149,7 +153,8 @@ class Crew:
             return self._fallback(states, deps, usage, f"erro inesperado: {type(exc).__name__}")
         finally:
             if progress.key is not None and self.breaker is not None:
-                self.breaker.release(progress.key)  # neither success nor a model failure
+                # neither success nor an outage
+                self.breaker.release(progress.key, trial=progress.trial)
         if self.offline and (NO_ANSWER in reply or not _found_anything(deps.records)):
             logger.info("crew %s/%s: offline model found no answer", self.domain.name, self.id)
             return self._fallback(states, deps, usage, "modelo offline sem resposta")
@@ -191,9 +196,11 @@ class Crew:
             if previous is not None:
                 prompt = f"{message}\n\nResultado da etapa anterior ({previous.step_id}):\n{output}"
             deps.slots = dict(state.slots)
-            key = None if step.offline or self.breaker is None else model_key(step.runner.model)
+            key = None
+            if not step.offline and self.breaker is not None:
+                key = step.breaker_key or model_key(step.runner.model)
             if key is not None and self.breaker is not None:
-                self.breaker.check(key)
+                progress.trial = self.breaker.check(key)
                 progress.key = key
             result = await step.runner.run(
                 prompt,
@@ -214,9 +221,9 @@ class Crew:
         return output, out
 
     def _model_failed(self, progress: _Progress) -> None:
-        """Count a model error or timeout against the breaker of the model that was called."""
+        """Count an outage against the breaker of the model that was called."""
         if progress.key is not None and self.breaker is not None:
-            self.breaker.failure(progress.key)
+            self.breaker.failure(progress.key, trial=progress.trial)
             progress.key = None
 
     def _fallback(

@@ -35,3 +35,5 @@ class TurnDeps:
     records: list[ToolCallRecord] = field(default_factory=list)
     handoff: HandoffRequest | None = None
     slots: dict[str, Any] = field(default_factory=dict)
+    interrupted_tool: str | None = None
+    """The domain tool that was running when the turn was cut (its time is not the model's)."""

@@ -98,7 +98,9 @@ class CrewFactory:
             name=f"{config.name}.{agent_id}",
         )
         kinds = tuple(sorted({t.kind for t in granted}))
-        return Step(step_id, agent_id, agent, runner, self.models.is_offline(model), kinds)
+        breaker_key = self.models.breaker_key(config.llm, agent_config.llm)
+        offline = self.models.is_offline(model)
+        return Step(step_id, agent_id, agent, runner, offline, kinds, breaker_key)
 
 
 def _instructions(

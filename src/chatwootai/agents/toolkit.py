@@ -8,6 +8,7 @@ recorded in ``deps.records``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from typing import Any
@@ -37,6 +38,9 @@ def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
         context = dataclasses.replace(deps.context, agent_id=agent_id)
         try:
             result = await deps.proxy.call(context, tool_id, args)
+        except asyncio.CancelledError:
+            deps.interrupted_tool = tool_id  # the turn was cut while this tool ran
+            raise
         except ToolError as exc:
             deps.records.append(
                 ToolCallRecord(

@@ -9,10 +9,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, create_model
 from pydantic_ai import Agent
-from pydantic_ai.exceptions import AgentRunError, ModelAPIError, UserError
+from pydantic_ai.exceptions import AgentRunError, UserError
 from pydantic_ai.models import Model
 
-from chatwootai.breaker import BreakerOpenError, CircuitBreaker, model_key
+from chatwootai.breaker import BreakerOpenError, CircuitBreaker, is_outage, model_key
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,16 @@ def pydantic_ai_router(
     *,
     breaker: CircuitBreaker | None = None,
     timeout_s: float | None = None,
+    breaker_key: str | None = None,
 ) -> LLMRouter:
     """An :class:`LLMRouter` making one pydantic-ai call, its output restricted to crew ids.
 
-    With a `breaker`, the call is skipped while the model's breaker is open, and its errors and
-    timeouts (after `timeout_s`) count against it; either way routing falls back to the default.
+    With a `breaker`, the call is skipped while the model's breaker is open, and its outages
+    (5xx, 429, connection errors) and timeouts (after `timeout_s`) count against it; either way
+    routing falls back to the default. `breaker_key` defaults to :func:`model_key` of `model`.
     """
     agents: dict[tuple[str, ...], Agent[None, Any]] = {}
-    key = model_key(model) if breaker is not None else None
+    key = (breaker_key or model_key(model)) if breaker is not None else None
 
     async def route(message: str, crews: Mapping[str, str]) -> str | None:
         crew_ids = tuple(sorted(crews))
@@ -73,9 +75,10 @@ def pydantic_ai_router(
                 retries=1,
             )
             agents[crew_ids] = agent
+        trial = False
         if breaker is not None and key is not None:
             try:
-                breaker.check(key)
+                trial = breaker.check(key)
             except BreakerOpenError:
                 return None
         try:
@@ -83,15 +86,15 @@ def pydantic_ai_router(
                 result = await agent.run(_prompt(message, crews))
         except (AgentRunError, UserError, TimeoutError) as exc:
             if breaker is not None and key is not None:
-                if isinstance(exc, TimeoutError | ModelAPIError):
-                    breaker.failure(key)
+                if isinstance(exc, TimeoutError) or is_outage(exc):
+                    breaker.failure(key, trial=trial)
                 else:
-                    breaker.release(key)
+                    breaker.release(key, trial=trial)
             log.warning("LLM router failed, falling back: %s", type(exc).__name__)
             return None
         except BaseException:
             if breaker is not None and key is not None:
-                breaker.release(key)
+                breaker.release(key, trial=trial)
             raise
         if breaker is not None and key is not None:
             breaker.success(key)
