@@ -89,17 +89,28 @@ class Credentials:
         value = secret.get_secret_value() if secret is not None else ""
         return value or None
 
-    def webhook_secret(
-        self, account_id: int | str | None, inbox_id: int | str | None
-    ) -> str | None:
-        """The secret a delivery for this account/inbox must be signed with, or None."""
-        entry = self._entry(account_id, inbox_id)
-        if entry is not None and entry.webhook_secret_env:
+    def webhook_secret(self, account_id: int | None, inbox_id: int | None) -> str | None:
+        """The secret a delivery for this account/inbox must be signed with, or None.
+
+        The inbox entry's secret wins, else its account's, else ``CHATWOOT_WEBHOOK_SECRET``; an
+        inbox entry without a secret of its own does not hide its account's. Takes the ids the
+        delivery is keyed by (parsed integers), so a secret cannot be dodged by spelling them
+        differently.
+        """
+        tenants = self.tenants
+        entries = [
+            tenants.inboxes.get(str(inbox_id)) if inbox_id is not None else None,
+            tenants.accounts.get(str(account_id)) if account_id is not None else None,
+        ]
+        for entry in entries:
+            if entry is None or not entry.webhook_secret_env:
+                continue
             value = self.environ.get(entry.webhook_secret_env, "")
             if not value:
                 raise CredentialsError(
                     f"tenants.yaml names {entry.webhook_secret_env} as the webhook secret of "
-                    f"account {account_id}, but that environment variable is empty"
+                    f"account {account_id} (inbox {inbox_id}), but that environment variable "
+                    "is empty"
                 )
             return value
         return self.global_secret()

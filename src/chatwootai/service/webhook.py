@@ -18,7 +18,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from chatwootai.chatwoot.filters import Decision, Verdict, decide
-from chatwootai.chatwoot.payloads import MessageEvent, PayloadError, parse_event_data, redact
+from chatwootai.chatwoot.payloads import (
+    ConversationEvent,
+    Event,
+    MessageEvent,
+    PayloadError,
+    parse_event_data,
+    redact,
+)
 from chatwootai.chatwoot.signature import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
@@ -65,24 +72,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _ids(data: Any) -> tuple[Any, Any]:
-    """Account and inbox ids from a decoded body, best effort (to pick the webhook secret)."""
-    if not isinstance(data, dict):
-        return None, None
-    account = data.get("account")
-    conversation = data.get("conversation") if isinstance(data.get("conversation"), dict) else data
-    if not isinstance(account, dict):
-        account = conversation.get("account") if isinstance(conversation, dict) else None
-    account_id = account.get("id") if isinstance(account, dict) else None
-    inbox = data.get("inbox")
-    inbox_id = inbox.get("id") if isinstance(inbox, dict) else None
-    if inbox_id is None and isinstance(conversation, dict):
-        inbox_id = conversation.get("inbox_id")
-    scalar = (int, str)
-    return (
-        account_id if isinstance(account_id, scalar) else None,
-        inbox_id if isinstance(inbox_id, scalar) else None,
-    )
+def _ids(event: Event | None) -> tuple[int | None, int | None]:
+    """The account and inbox ids a parsed delivery is keyed by (to pick its webhook secret)."""
+    if isinstance(event, MessageEvent):
+        return event.account_id_or_none, event.inbox_id
+    if isinstance(event, ConversationEvent):
+        return event.account_id, event.conversation.inbox_id
+    return None, None
 
 
 def pending_message(event: MessageEvent, delivery_id: str | None) -> PendingMessage:
@@ -140,37 +136,27 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
         raw = await read_body(request, settings.max_body_bytes)
     except BodyTooLargeError as exc:
         return _rejected(service, str(exc), 413, "too_large")
+    # The body is decoded and parsed before its signature is checked, so that the secret is
+    # picked from the very ids the event is keyed by; nothing acts on it before the check.
+    event: Event | None = None
+    problem, problem_code = "", 400
     try:
         data: Any = json.loads(raw)
-        decoded = True
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        data, decoded = None, False
-        not_json = f"webhook body is not JSON: {exc}"
-    if service.credentials.any_secret:
-        account_id, inbox_id = _ids(data)
+        data = None
+        problem = f"webhook body is not JSON: {exc}"
+    else:
         try:
-            secret = service.credentials.webhook_secret(account_id, inbox_id)
-        except CredentialsError as exc:
-            log.error("%s", exc)
-            return _rejected(service, "webhook secret is not configured", 401, "signature")
-        if secret is not None:
-            try:
-                verify_signature(
-                    secret,
-                    request.headers.get(TIMESTAMP_HEADER),
-                    request.headers.get(SIGNATURE_HEADER),
-                    raw,
-                )
-            except SignatureError as exc:
-                return _rejected(service, str(exc), 401, "signature")
-    if not decoded:
-        return _rejected(service, not_json, 400, "payload")
+            event = parse_event_data(data)
+        except PayloadError as exc:
+            problem, problem_code = str(exc), 422
+    refused = _check_signature(service, request, raw, event)
+    if refused is not None:
+        return refused
+    if event is None:
+        return _rejected(service, problem, problem_code, "payload")
     if log.isEnabledFor(logging.DEBUG):
         log.debug("delivery: %s", json.dumps(redact(data), ensure_ascii=False)[:DEBUG_CHARS])
-    try:
-        event = parse_event_data(data)
-    except PayloadError as exc:
-        return _rejected(service, str(exc), 422, "payload")
     decision = decide(event)
     key = getattr(event, "conversation_key", None)
     if decision.verdict is Verdict.IGNORE or key is None:
@@ -195,6 +181,44 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
     service.metrics.queued.inc()
     log.info("queued message %s of %s", message.message_id, key)
     return _reply("queued")
+
+
+def _check_signature(
+    service: Service, request: Request, raw: bytes, event: Event | None
+) -> JSONResponse | None:
+    """None when the delivery may be processed, else its 401.
+
+    The secret is the one of the parsed event's inbox, else of its account, else the global one.
+    Once any secret is configured, a delivery no secret applies to is refused (fail closed);
+    only a deployment without any secret accepts unsigned deliveries.
+    """
+    credentials = service.credentials
+    if not credentials.any_secret:
+        return None
+    account_id, inbox_id = _ids(event)
+    try:
+        secret = credentials.webhook_secret(account_id, inbox_id)
+    except CredentialsError as exc:
+        log.error("%s", exc)
+        return _rejected(service, "webhook secret is not configured", 401, "signature")
+    if secret is None:
+        return _rejected(
+            service,
+            f"no webhook secret applies to account {account_id}, inbox {inbox_id}: set "
+            "CHATWOOT_WEBHOOK_SECRET or webhook_secret_env for it in tenants.yaml",
+            401,
+            "signature",
+        )
+    try:
+        verify_signature(
+            secret,
+            request.headers.get(TIMESTAMP_HEADER),
+            request.headers.get(SIGNATURE_HEADER),
+            raw,
+        )
+    except SignatureError as exc:
+        return _rejected(service, str(exc), 401, "signature")
+    return None
 
 
 async def _change_owner(service: Service, key: str, decision: Decision) -> JSONResponse:
