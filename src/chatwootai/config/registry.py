@@ -94,8 +94,7 @@ class DomainRegistry:
             version = self.version(name)
             config = await self._from_store(name)
             if config is None:
-                config = await self._from_files(name)
-                await self._write_store(name, config, quiet=True)
+                config = await self._fill_from_files(name)
             if self.version(name) == version:  # not invalidated while we read
                 self._configs[name] = config
             return config
@@ -119,18 +118,29 @@ class DomainRegistry:
             raise DomainNotFoundError(name, self.loader.names())
         return await asyncio.to_thread(self.loader.load, name)
 
+    async def _fill_from_files(self, name: str) -> DomainConfig:
+        """The YAML config, cached in the store only if absent (an update made meanwhile wins)."""
+        config = await self._from_files(name)
+        try:
+            written = await self.store.set(
+                keys.domain_config(name), config.model_dump_json(), self._ttl_for(config), nx=True
+            )
+        except StoreError as exc:
+            log.warning("config of %s not cached in the store: %s", name, exc)
+            return config
+        if not written:
+            newer = await self._from_store(name)
+            if newer is not None:
+                return newer
+        return config
+
     def _ttl_for(self, config: DomainConfig) -> int:
         return config.ttl.config if "config" in config.ttl.model_fields_set else self.ttl
 
-    async def _write_store(self, name: str, config: DomainConfig, *, quiet: bool) -> None:
-        try:
-            await self.store.set(
-                keys.domain_config(name), config.model_dump_json(), self._ttl_for(config)
-            )
-        except StoreError as exc:
-            if not quiet:
-                raise
-            log.warning("config of %s not cached in the store: %s", name, exc)
+    async def _write_store(self, name: str, config: DomainConfig) -> None:
+        await self.store.set(
+            keys.domain_config(name), config.model_dump_json(), self._ttl_for(config)
+        )
 
     # -- changing ----------------------------------------------------------------------------
 
@@ -139,7 +149,7 @@ class DomainRegistry:
         if new_config.name != name:
             raise ValueError(f"config named {new_config.name!r} cannot replace domain {name!r}")
         self._swap(name, new_config)
-        await self._write_store(name, new_config, quiet=False)
+        await self._write_store(name, new_config)
         await self.store.publish(
             keys.INVALIDATION_CHANNEL, json.dumps({"domain": name, "origin": self._origin})
         )

@@ -1,0 +1,50 @@
+"""DomainRegistry across processes and failures: no stale config written back, no split brain."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from chatwootai.config.registry import DomainRegistry
+from chatwootai.config.schema import DomainConfig
+from chatwootai.store import keys
+from chatwootai.store.base import Store
+
+Make = Callable[..., DomainConfig]
+
+
+class SlowLoader:
+    """Wraps a loader; `load` waits (in its thread) until `release` is set."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def names(self) -> list[str]:
+        """Names of the wrapped loader."""
+        return list(self.inner.names())
+
+    def load(self, name: str) -> DomainConfig:
+        """The wrapped loader's config, once released."""
+        config: DomainConfig = self.inner.load(name)
+        self.started.set()
+        self.release.wait(timeout=10)
+        return config
+
+
+async def test_a_slow_cold_read_does_not_put_an_old_config_back_in_the_store(
+    loader: Any, store: Store, make_domain: Make
+) -> None:
+    slow = SlowLoader(loader)
+    reader, writer = DomainRegistry(slow, store), DomainRegistry(loader, store)
+    read = asyncio.create_task(reader.get_domain_config("cosmetics"))
+    await asyncio.to_thread(slow.started.wait, 10)  # the reader holds the old files' config
+    await writer.update_domain_config("cosmetics", make_domain("cosmetics", description="v2"))
+    slow.release.set()
+    served = await read
+    raw = await store.get(keys.domain_config("cosmetics"))
+    assert raw is not None and DomainConfig.model_validate_json(raw).description == "v2"
+    assert served.description == "v2"  # the store's newer copy wins over the slow read
