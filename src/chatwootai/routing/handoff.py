@@ -21,6 +21,13 @@ FILLER = frozenset(_FILLER_TEXT.split())
 NEGATIONS = frozenset({"nao", "nem", "nunca", "not", "dont", "never", "no"})
 """A negation just before the phrase cancels it ("não quero falar com atendente")."""
 
+_BRIDGE_TEXT = """
+    precisa precisar precisamos necessario vou vai vamos mais
+    need needs needed have has more
+"""
+BRIDGES = frozenset(_BRIDGE_TEXT.split())
+"""Words that carry a negation over to the phrase after them ("não precisa chamar o gerente")."""
+
 SLACK = 3
 """Extra words allowed between the matched words of one phrase."""
 
@@ -65,15 +72,21 @@ class HandoffMatcher:
                 for number, position in self._index.get(key, ()):
                     found = hits[number]
                     found[at, position] = found.get((at, position), False) or key[0] == "="
-        best: HandoffMatch | None = None
+        spans: list[tuple[int, int, str, float, bool]] = []  # start, end, phrase, score, negated
         for number, found in hits.items():
             phrase, content = self._phrases[number]
             window = _smallest_window(found, len(content))
             if window is None:
                 continue
-            start, exact = window
+            start, end, exact = window
             negated = NEGATIONS.isdisjoint(content) and _negated(tokens, start)
-            score = 1.0 if exact else 0.9
+            spans.append((start, end, phrase, 1.0 if exact else 0.9, negated))
+        # A phrase found inside a negated one is negated too: in "não quero falar com atendente",
+        # "atendente" alone is part of the refusal, not a request of its own.
+        refused = [(start, end) for start, end, _, _, negated in spans if negated]
+        best: HandoffMatch | None = None
+        for start, _, phrase, score, negated in spans:
+            negated = negated or any(a <= start <= b for a, b in refused)
             if (
                 best is None
                 or (best.negated, best.score) > (negated, score)
@@ -84,17 +97,18 @@ class HandoffMatcher:
 
 
 def _negated(tokens: tuple[str, ...], start: int) -> bool:
-    """True when a negation precedes `start`, with only filler words between."""
+    """True when a negation precedes `start`, with only filler or bridge words between."""
     for token in reversed(tokens[:start]):
         if token in NEGATIONS:
             return True
-        if token not in FILLER:
+        if token not in FILLER and token not in BRIDGES:
             return False
     return False
 
 
-def _smallest_window(found: dict[tuple[int, int], bool], size: int) -> tuple[int, bool] | None:
-    """Start of a span covering every phrase token within `size + SLACK` words, and exactness."""
+def _smallest_window(found: dict[tuple[int, int], bool], size: int) -> tuple[int, int, bool] | None:
+    """First and last word of a span covering every phrase token within `size + SLACK` words,
+    and whether every token matched exactly."""
     ordered = sorted(found.items())
     for i, ((start, _), _) in enumerate(ordered):
         best_exact: dict[int, bool] = {}
@@ -103,5 +117,5 @@ def _smallest_window(found: dict[tuple[int, int], bool], size: int) -> tuple[int
                 break
             best_exact[position] = best_exact.get(position, False) or exact
             if len(best_exact) == size:
-                return start, all(best_exact.values())
+                return start, at, all(best_exact.values())
     return None
