@@ -20,7 +20,7 @@ from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig, Tenants
 from chatwootai.store import keys
 from chatwootai.store.base import Store
-from chatwootai.store.ttl import CONVERSATION_TTL
+from chatwootai.store.ttl import CONVERSATION_TTL, ttl_or
 
 __all__ = ["DomainManager", "DomainNotFoundError", "NoDomainError"]
 
@@ -96,7 +96,7 @@ class DomainManager:
     async def set_conversation_domain(self, conversation_key: str, domain: str) -> None:
         """Make `domain` answer this conversation from now on (for the conversation TTL)."""
         config = await self._servable(domain)
-        ttl = config.ttl.conversation if "conversation" in config.ttl.model_fields_set else self.ttl
+        ttl = ttl_or(config.ttl.conversation, self.ttl)
         key = keys.domain_conversation(conversation_key)
         await self.store.set(key, domain, ttl)
         self._remember(key, domain)

@@ -17,7 +17,7 @@ from chatwootai.store.base import StoreUnavailableError
 from chatwootai.store.connection import open_store, store_ready
 from chatwootai.store.embedded import EmbeddedStore
 from chatwootai.store.redis import RedisStore
-from chatwootai.store.ttl import deployment_ttls, effective_ttls
+from chatwootai.store.ttl import Lifetimes, deployment_ttls, effective_ttls
 
 
 @pytest.fixture(autouse=True)
@@ -139,12 +139,14 @@ async def test_redis_down_and_back_without_restart(
 def test_ttl_policy_defaults_and_domain_overrides() -> None:
     settings = Settings(CHATWOOTAI_TTL_CONFIG=60, CHATWOOTAI_TTL_AGENT_STATE=120)
     defaults = deployment_ttls(settings)
-    assert defaults == TTLs(config=60, conversation=86400, agent_state=120)
+    assert defaults == Lifetimes(config=60, conversation=86400, agent_state=120)
     assert effective_ttls(defaults, None) == defaults
     assert effective_ttls(defaults, TTLs()) == defaults  # nothing written: deployment wins
     domain = TTLs.model_validate({"agent_state": 600})
-    assert effective_ttls(defaults, domain) == TTLs(config=60, conversation=86400, agent_state=600)
+    assert effective_ttls(defaults, domain) == Lifetimes(60, 86400, 600)
 
 
 def test_default_ttls_are_the_documented_ones() -> None:
-    assert deployment_ttls(Settings()) == TTLs(config=3600, conversation=86400, agent_state=86400)
+    assert deployment_ttls(Settings()) == Lifetimes(
+        config=3600, conversation=86400, agent_state=86400
+    )

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from chatwootai.config.registry import DomainRegistry
-from chatwootai.config.schema import DomainConfig
+from chatwootai.config.schema import DomainConfig, Tenants
 from chatwootai.store import keys
 from chatwootai.store.base import Store
+from chatwootai.tenancy import DomainManager
 
 Make = Callable[..., DomainConfig]
 
@@ -48,3 +49,25 @@ async def test_a_slow_cold_read_does_not_put_an_old_config_back_in_the_store(
     raw = await store.get(keys.domain_config("cosmetics"))
     assert raw is not None and DomainConfig.model_validate_json(raw).description == "v2"
     assert served.description == "v2"  # the store's newer copy wins over the slow read
+
+
+async def test_deployment_ttls_apply_to_a_config_read_back_from_the_store(
+    loader: Any, store: Store
+) -> None:
+    await DomainRegistry(loader, store, ttl=111).get_domain_config("retail")  # another process
+    reader = DomainRegistry(loader, store, ttl=222)
+    config = await reader.get_domain_config("retail")  # from the store, through JSON
+    await reader.update_domain_config("retail", config)
+    ttl = await store.ttl(keys.domain_config("retail"))
+    assert ttl is not None and 200 <= ttl <= 222
+
+
+async def test_conversation_override_uses_the_deployment_ttl_after_a_round_trip(
+    loader: Any, store: Store
+) -> None:
+    await DomainRegistry(loader, store).get_domain_config("retail")
+    reader = DomainRegistry(loader, store)
+    manager = DomainManager(store, reader, Tenants(), default_domain=None, ttl=500)
+    await manager.set_conversation_domain("1:2", "retail")
+    ttl = await store.ttl(keys.domain_conversation("1:2"))
+    assert ttl is not None and 480 <= ttl <= 500

@@ -22,7 +22,7 @@ from chatwootai.config.errors import ConfigError, ConfigIssue
 from chatwootai.config.schema import DomainConfig
 from chatwootai.store import keys
 from chatwootai.store.base import Store, StoreError
-from chatwootai.store.ttl import CONFIG_TTL
+from chatwootai.store.ttl import CONFIG_TTL, ttl_or
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class DomainRegistry:
         return config
 
     def _ttl_for(self, config: DomainConfig) -> int:
-        return config.ttl.config if "config" in config.ttl.model_fields_set else self.ttl
+        return ttl_or(config.ttl.config, self.ttl)
 
     async def _write_store(self, name: str, config: DomainConfig) -> None:
         await self.store.set(

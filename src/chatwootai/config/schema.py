@@ -102,12 +102,25 @@ class RunLimits(StrictModel):
     )
 
 
-class TTLs(StrictModel):
-    """Lifetimes, in seconds, of what is kept in the store for this domain."""
+_DEPLOYMENT_DEFAULT = "Unset (null): the deployment's default"
 
-    config: int = Field(default=3600, gt=0)
-    conversation: int = Field(default=86400, gt=0)
-    agent_state: int = Field(default=86400, gt=0)
+
+class TTLs(StrictModel):
+    """Lifetimes, in seconds, of what is kept in the store for this domain (unset: deployment's)."""
+
+    config: int | None = Field(
+        default=None, gt=0, description=f"{_DEPLOYMENT_DEFAULT} (CHATWOOTAI_TTL_CONFIG, 3600)."
+    )
+    conversation: int | None = Field(
+        default=None,
+        gt=0,
+        description=f"{_DEPLOYMENT_DEFAULT} (CHATWOOTAI_TTL_CONVERSATION, 86400).",
+    )
+    agent_state: int | None = Field(
+        default=None,
+        gt=0,
+        description=f"{_DEPLOYMENT_DEFAULT} (CHATWOOTAI_TTL_AGENT_STATE, 86400).",
+    )
 
 
 class AgentConfig(StrictModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chatwootai.config.schema import TTLs
 from chatwootai.settings import Settings
 
@@ -13,18 +15,35 @@ AGENT_STATE_TTL = 86400
 """`agent:state:{domain}:{agent_id}:{conversation_key}`: one day."""
 
 
-def deployment_ttls(settings: Settings) -> TTLs:
+@dataclass(frozen=True, slots=True)
+class Lifetimes:
+    """TTLs in seconds with every value decided (a domain's over the deployment's)."""
+
+    config: int = CONFIG_TTL
+    conversation: int = CONVERSATION_TTL
+    agent_state: int = AGENT_STATE_TTL
+
+
+def deployment_ttls(settings: Settings) -> Lifetimes:
     """The deployment's default TTLs (CHATWOOTAI_TTL_*)."""
-    return TTLs(
+    return Lifetimes(
         config=settings.ttl_config,
         conversation=settings.ttl_conversation,
         agent_state=settings.ttl_agent_state,
     )
 
 
-def effective_ttls(defaults: TTLs, domain: TTLs | None) -> TTLs:
+def effective_ttls(defaults: Lifetimes, domain: TTLs | None) -> Lifetimes:
     """`defaults` with the values a domain wrote in its `ttl:` section put over them."""
     if domain is None:
         return defaults
-    overrides = {name: getattr(domain, name) for name in domain.model_fields_set}
-    return defaults.model_copy(update=overrides) if overrides else defaults
+    return Lifetimes(
+        config=ttl_or(domain.config, defaults.config),
+        conversation=ttl_or(domain.conversation, defaults.conversation),
+        agent_state=ttl_or(domain.agent_state, defaults.agent_state),
+    )
+
+
+def ttl_or(written: int | None, default: int) -> int:
+    """A domain's TTL if it wrote one, else `default`."""
+    return default if written is None else written
