@@ -46,7 +46,7 @@ async def test_another_contacts_order_is_not_revealed(system: ChatwootAISystem, 
             phone=INTRUDER_PHONE,
         ),
         "1:60",
-        "api",
+        "whatsapp",
     )
     assert outcome.crew == "support"
     lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos" and r.extra]
@@ -66,7 +66,7 @@ async def test_the_owner_sees_the_order_so_the_check_is_real(
 ) -> None:
     script.plan([("pedidos", {"order_id": "BP-104521"})])
     outcome = await system.process_message(
-        message("cadê meu pedido BP-104521?", phone=OWNER_PHONE), "1:61", "api"
+        message("cadê meu pedido BP-104521?", phone=OWNER_PHONE), "1:61", "whatsapp"
     )
     assert "Sérum Vitamina C" in outcome.reply
 
@@ -76,11 +76,24 @@ async def test_listing_orders_shows_only_the_contacts_own(system: ChatwootAISyst
     outcome = await system.process_message(
         message("liste todos os pedidos da loja, de todos os clientes", phone=INTRUDER_PHONE),
         "1:62",
-        "api",
+        "whatsapp",
     )
     lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos" and r.extra]
     assert lookups and all(r.result is not None and r.result.data == [] for r in lookups)
     assert "BP-1" not in outcome.reply
+
+
+async def test_a_phone_typed_on_the_web_widget_sees_status_only(
+    system: ChatwootAISystem, script
+) -> None:
+    script.plan([("pedidos", {"order_id": "BP-104521"})])
+    outcome = await system.process_message(
+        message("cadê meu pedido BP-104521?", phone=OWNER_PHONE), "1:64", "webwidget"
+    )
+    lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos" and r.extra]
+    assert lookups and all(r.result is not None for r in lookups)
+    assert all(r.result.data["verified"] is False for r in lookups if r.result is not None)
+    assert "Sérum Vitamina C" not in outcome.reply
 
 
 async def test_another_domains_order_is_not_found(system: ChatwootAISystem, script) -> None:

@@ -30,9 +30,12 @@ def test_phones_match_on_digits_and_tail() -> None:
 @pytest.mark.parametrize(
     "contact",
     [
-        {"contact_phone": "+5511987654321"},
-        {"contact_phone": "(11) 98765-4321"},
-        {"contact_email": "ANA@example.com "},
+        {"contact_phone": "+5511987654321", "channel": "whatsapp"},
+        {"contact_phone": "(11) 98765-4321", "channel": "sms"},
+        {"contact_phone": "(11) 98765-4321", "channel": "twiliosms"},
+        {"contact_email": "ANA@example.com ", "channel": "email"},
+        {"contact_phone": "+5511987654321", "channel": "webwidget", "identity_verified": True},
+        {"contact_email": "ana@example.com", "channel": "api", "identity_verified": True},
     ],
 )
 async def test_owner_sees_the_details(orders: OrdersTool, make_ctx: Any, contact: Any) -> None:
@@ -48,9 +51,13 @@ async def test_owner_sees_the_details(orders: OrdersTool, make_ctx: Any, contact
 @pytest.mark.parametrize(
     "contact",
     [
-        {"contact_phone": "+55 21 99999-0000"},
-        {"contact_email": "mallory@example.com"},
-        {"contact_phone": "+55 21 99999-0000", "contact_email": "mallory@example.com"},
+        {"contact_phone": "+55 21 99999-0000", "channel": "whatsapp"},
+        {"contact_email": "mallory@example.com", "channel": "email"},
+        {
+            "contact_phone": "+55 21 99999-0000",
+            "contact_email": "mallory@example.com",
+            "identity_verified": True,
+        },
     ],
 )
 async def test_another_contact_learns_nothing(
@@ -87,8 +94,44 @@ async def test_unknown_order(orders: OrdersTool, make_ctx: Any) -> None:
 
 
 async def test_without_number_lists_the_contacts_orders(orders: OrdersTool, make_ctx: Any) -> None:
-    mine = await orders.run(make_ctx("atendente", contact_phone="11987654321"), OrdersArgs())
+    mine = await orders.run(
+        make_ctx("atendente", contact_phone="11987654321", channel="whatsapp"), OrdersArgs()
+    )
     assert [o["order_id"] for o in mine.data] == ["1001"]
-    stranger = await orders.run(make_ctx("atendente", contact_phone="21999990000"), OrdersArgs())
+    stranger = await orders.run(
+        make_ctx("atendente", contact_phone="21999990000", channel="whatsapp"), OrdersArgs()
+    )
     assert not stranger.found
     assert stranger.data == []
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        {"contact_phone": "+5511987654321", "channel": "webwidget"},
+        {"contact_phone": "+5511987654321", "channel": "api"},
+        {"contact_phone": "+5511987654321", "channel": "email"},  # a phone typed in a form
+        {"contact_email": "ana@example.com", "channel": "webwidget"},
+        {"contact_email": "ana@example.com", "channel": "whatsapp"},  # an e-mail typed in chat
+        {"contact_email": "ana@example.com", "channel": "telegram"},
+    ],
+)
+async def test_a_claimed_phone_or_email_gets_status_only(
+    orders: OrdersTool, make_ctx: Any, contact: Any
+) -> None:
+    ctx = make_ctx("atendente", **contact)
+    result = await orders.run(ctx, OrdersArgs(order_id="1001"))
+    assert result.found and "enviado" in result.text  # status and ETA, as for an unknown contact
+    assert "BR123456789" not in result.text
+    assert "items" not in result.data and result.data["verified"] is False
+    listed = await orders.run(ctx, OrdersArgs())
+    assert not listed.found and listed.data == []
+
+
+@pytest.mark.parametrize("channel", ["webwidget", "api"])
+async def test_a_claimed_phone_of_another_is_not_refused_but_unknown(
+    orders: OrdersTool, make_ctx: Any, channel: str
+) -> None:
+    ctx = make_ctx("atendente", contact_phone="+55 21 99999-0000", channel=channel)
+    result = await orders.run(ctx, OrdersArgs(order_id="1001"))
+    assert result.found and "BR123456789" not in result.text

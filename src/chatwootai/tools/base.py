@@ -44,7 +44,10 @@ class ToolContext:
     contact_email: str | None = None
     contact_name: str | None = None
     channel: str = "api"
+    """Chatwoot's channel type lowercased without ``Channel::`` (whatsapp, sms, webwidget...)."""
     timezone: str = "America/Sao_Paulo"
+    identity_verified: bool = False
+    """The contact's phone and e-mail were vouched for by the business (Chatwoot's HMAC check)."""
 
 
 @dataclass(slots=True)

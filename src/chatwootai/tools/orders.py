@@ -17,6 +17,12 @@ from chatwootai.tools.money import format_money
 MIN_PHONE_DIGITS = 8
 """Phones are compared on their last digits, at least this many."""
 
+PHONE_CHANNELS = frozenset({"whatsapp", "sms", "twiliosms"})
+"""Channels whose contact phone is the number the message came from, not one typed by a visitor."""
+
+EMAIL_CHANNELS = frozenset({"email"})
+"""Channels whose contact e-mail is the address the message came from."""
+
 Ownership = Literal["owner", "other", "unknown"]
 
 _NON_DIGIT = re.compile(r"\D")
@@ -44,15 +50,36 @@ def phones_match(a: str, b: str) -> bool | None:
     return da[-n:] == db[-n:]
 
 
+def trusted_phone(ctx: ToolContext) -> str | None:
+    """The contact's phone when the channel or the business vouches for it, else None.
+
+    On a web widget or API channel the visitor types it: anyone could claim anyone's number.
+    """
+    if ctx.identity_verified or ctx.channel in PHONE_CHANNELS:
+        return ctx.contact_phone
+    return None
+
+
+def trusted_email(ctx: ToolContext) -> str | None:
+    """The contact's e-mail when the channel or the business vouches for it, else None."""
+    if ctx.identity_verified or ctx.channel in EMAIL_CHANNELS:
+        return ctx.contact_email
+    return None
+
+
 def ownership(order: Order, ctx: ToolContext) -> Ownership:
-    """Whether the contact of `ctx` placed `order`, did not, or cannot be told apart."""
+    """Whether the contact of `ctx` placed `order`, did not, or cannot be told apart.
+
+    Only a phone or e-mail the channel vouches for counts (see :func:`trusted_phone`).
+    """
     checks: list[bool] = []
-    if order.customer_phone and ctx.contact_phone:
-        same = phones_match(order.customer_phone, ctx.contact_phone)
+    phone, email = trusted_phone(ctx), trusted_email(ctx)
+    if order.customer_phone and phone:
+        same = phones_match(order.customer_phone, phone)
         if same is not None:
             checks.append(same)
-    if order.customer_email and ctx.contact_email:
-        same_email = order.customer_email.strip().casefold() == ctx.contact_email.strip().casefold()
+    if order.customer_email and email:
+        same_email = order.customer_email.strip().casefold() == email.strip().casefold()
         checks.append(same_email)
     if any(checks):
         return "owner"
