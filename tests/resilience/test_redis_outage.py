@@ -23,6 +23,8 @@ import pytest
 from resilience_support import PrivateRedis, visible_replies
 from service_deployment import launch, wait_for
 
+from chatwootai.store import keys
+
 pytestmark = pytest.mark.slow
 
 CONVERSATIONS = [(3, 700 + n) for n in range(5)]
@@ -111,5 +113,5 @@ def test_a_human_taking_over_during_the_outage_keeps_the_bot_silent(
             if (call.account_id, call.conversation_id) == taken
         ]
         assert bot_posts == []
-        state = dep.redis.get(dep.prefix + "conversation:state:3:801")
-        assert state is not None and '"paused":true' in state
+        owner = dep.redis.get(dep.prefix + keys.conversation_paused("3:801"))
+        assert owner is not None and '"paused": true' in owner
