@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import job_key_prefix
 from redis.exceptions import RedisError
 
 from chatwootai.service.turns import TurnBusyError
@@ -104,6 +105,16 @@ class ArqTurnQueue(TurnQueue):
             )
         except (RedisError, OSError) as exc:
             raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+
+    async def has_job(self, conversation_key: str, message_ids: Sequence[int]) -> bool:
+        """Whether a turn job of any of these messages is queued, deferred or running."""
+        if not message_ids:
+            return False
+        pool = await self._get_pool()
+        names = [
+            job_key_prefix + job_id(self.settings, conversation_key, mid) for mid in message_ids
+        ]
+        return bool(await pool.exists(*names))
 
     async def depth(self) -> int:
         """Jobs in the arq queue."""

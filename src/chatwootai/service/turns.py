@@ -138,6 +138,10 @@ class TurnLock:
         taken = await self.store.set(keys.turn_lock(conversation_key), token, self.ttl_s, nx=True)
         return token if taken else None
 
+    async def held(self, conversation_key: str) -> bool:
+        """Whether a turn of the conversation holds the lock now."""
+        return await self.store.get(keys.turn_lock(conversation_key)) is not None
+
     async def release(self, conversation_key: str, token: str) -> bool:
         """Release the lock if this token still holds it."""
         return await self.store.compare_and_delete(keys.turn_lock(conversation_key), token)

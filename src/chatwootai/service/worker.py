@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from chatwootai.config.schema import ChatwootOptions
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.pipeline import Pipeline
-from chatwootai.service.queue import TURN_FUNCTION, queue_name, redis_settings
+from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
 from chatwootai.service.turns import (
     PendingList,
@@ -40,6 +41,25 @@ OUTCOME_TTL_S = 86400
 TYPING_AFTER_S = 0.3
 RECHECK_AFTER_S = 0.05
 """A turn that thought longer re-reads the pause flag before replying (a human may have come)."""
+TIMEOUT_MARGIN_S = 10.0
+"""Time kept out of arq's job timeout to count a timed-out turn and, at the end, give up."""
+DELIVERY_MARGIN_S = 10.0
+"""Time a turn needs after its domain's ``limits.timeout_s`` to post the reply parts."""
+STORE_RETRY_S = 1.0
+"""Delay of a job retried because its failure could not be counted (the store failed too)."""
+RESCAN_EVERY_S = 30.0
+"""How often a worker looks for conversations left with pending messages and no turn job."""
+RESCAN_LOCK_KEY = "turn:rescan"
+"""Held (SET NX, short TTL) by the worker scanning, so one worker at a time scans."""
+
+
+class TurnTimeoutError(Exception):
+    """A turn outlasted its share of the job timeout; it is retried, then given up."""
+
+
+def turn_budget_s(settings: Settings) -> float:
+    """How long a turn may run inside arq's job timeout before it is cut and counted as failed."""
+    return settings.job_timeout_s - min(TIMEOUT_MARGIN_S, settings.job_timeout_s / 4)
 
 
 def channel_name(channel: str | None) -> str:
@@ -219,14 +239,22 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
 
     Failed attempts are counted per conversation (``turn_failures``, 1 h TTL); at
     ``turn_attempts`` the service gives up with the fallback text and a handoff. A turn of the
-    conversation that goes through resets the count, as does a retried job that ends well.
+    conversation that goes through resets the count, as does a retried job that ends well. A turn
+    is cut at :func:`turn_budget_s`, before arq's own timeout, and counts as a failed attempt.
     """
     runner: TurnRunner = ctx["runner"]
     settings: Settings = ctx["settings"]
+    budget = turn_budget_s(settings)
     try:
-        outcome = await runner.run(conversation_key)
+        outcome = await asyncio.wait_for(runner.run(conversation_key), budget)
     except TurnBusyError:
         raise Retry(defer=settings.busy_retry_s) from None
+    except TimeoutError:
+        cut = TurnTimeoutError(
+            f"turn of {conversation_key} outlasted {budget:g} s (CHATWOOTAI_JOB_TIMEOUT less "
+            f"a margin); raise CHATWOOTAI_JOB_TIMEOUT or lower the domain's limits.timeout_s"
+        )
+        return await _failed(ctx, conversation_key, cut)
     except (StoreError, ChatwootError, OSError) as exc:
         return await _failed(ctx, conversation_key, exc)
     except Exception as exc:
@@ -253,13 +281,88 @@ async def _failed(ctx: dict[str, Any], conversation_key: str, exc: Exception) ->
     runner: TurnRunner = ctx["runner"]
     settings: Settings = ctx["settings"]
     runner.metrics.turn_errors.inc()
-    failures = await runner.system.store.incr(keys.turn_failures(conversation_key), 3600)
+    store = runner.system.store
+    try:
+        failures = await store.incr(keys.turn_failures(conversation_key), 3600)
+    except StoreError as uncounted:
+        # Dropping the job would strand the messages: retry it, uncounted.
+        log.warning(
+            "turn of %s failed (%s) and the failure was not counted (%s); retrying",
+            conversation_key,
+            exc,
+            uncounted,
+        )
+        raise Retry(defer=STORE_RETRY_S) from exc
     if failures >= settings.turn_attempts:
         await runner.give_up(conversation_key)
-        await runner.system.store.delete(keys.turn_failures(conversation_key))
+        try:
+            await store.delete(keys.turn_failures(conversation_key))
+        except StoreError as kept:
+            log.warning("failure count of %s not reset (expires): %s", conversation_key, kept)
         return "gave up"
     log.warning("turn of %s failed (%s); retrying", conversation_key, exc)
     raise Retry(defer=min(0.2 * 2**failures, 10.0)) from exc
+
+
+async def timeout_warnings(system: Pipeline, settings: Settings) -> list[str]:
+    """Why served domains' turns may be cut: time limit plus delivery above the turn budget."""
+    budget = turn_budget_s(settings)
+    warnings: list[str] = []
+    for name in system.registry.names():
+        try:
+            config = await system.registry.get_domain_config(name)
+        except Exception as exc:
+            log.debug("domain %s not checked against the job timeout: %s", name, exc)
+            continue
+        needed = config.limits.timeout_s + DELIVERY_MARGIN_S
+        if config.abstract or needed <= budget:
+            continue
+        warnings.append(
+            f"domain {name}: limits.timeout_s ({config.limits.timeout_s:g} s) plus "
+            f"{DELIVERY_MARGIN_S:g} s to deliver is above the {budget:g} s a turn may run "
+            f"(CHATWOOTAI_JOB_TIMEOUT={settings.job_timeout_s:g} less a margin): its slowest "
+            "turns are cut and retried; raise CHATWOOTAI_JOB_TIMEOUT to at least "
+            f"{needed + TIMEOUT_MARGIN_S:g} or lower limits.timeout_s"
+        )
+    return warnings
+
+
+async def rescan_pending(
+    runner: TurnRunner, queue: ArqTurnQueue, *, every_s: float = RESCAN_EVERY_S
+) -> list[str]:
+    """Re-enqueue the turn of conversations left with pending messages, no lock and no job.
+
+    At most one worker scans per `every_s` (a short lock, left to expire). Messages younger than
+    the scan period are left alone: their own job is on its way.
+    """
+    store = runner.system.store
+    ttl = max(1, int(every_s) - 1)
+    if not await store.set(RESCAN_LOCK_KEY, str(time.time()), ttl, nx=True):
+        return []
+    requeued: list[str] = []
+    now = time.time()
+    for key in await runner.pending.conversations():
+        messages = await runner.pending.peek(key)
+        if not messages or max(m.received_at for m in messages) > now - every_s:
+            continue
+        ids = [m.message_id for m in messages]
+        if await runner.lock.held(key) or await queue.has_job(key, ids):
+            continue
+        await queue.enqueue(key, max(ids), 0)
+        requeued.append(key)
+    if requeued:
+        log.warning("re-enqueued the turns of %d stranded conversations", len(requeued))
+    return requeued
+
+
+async def _rescan_forever(runner: TurnRunner, queue: ArqTurnQueue, every_s: float) -> None:
+    """Run :func:`rescan_pending` every `every_s` until cancelled; failures are only logged."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await rescan_pending(runner, queue, every_s=every_s)
+        except Exception as exc:
+            log.warning("scan for stranded conversations failed: %s", exc)
 
 
 OUTAGE_BACKOFF_MAX_S = 1.0
@@ -295,16 +398,31 @@ def build_worker(
     runner_factory: Any,
     *,
     handle_signals: bool = True,
+    rescan_every_s: float = RESCAN_EVERY_S,
 ) -> Worker:
-    """An arq worker running turn jobs; `runner_factory()` builds the runner at startup."""
+    """An arq worker running turn jobs; `runner_factory()` builds the runner at startup.
+
+    At startup it warns about domains whose turns cannot fit in the job timeout, and starts the
+    periodic scan for stranded conversations (:func:`rescan_pending`).
+    """
 
     async def startup(ctx: dict[str, Any]) -> None:
         runner, close = await runner_factory()
         ctx["runner"] = runner
         ctx["close"] = close
         ctx["settings"] = settings
+        for warning in await timeout_warnings(runner.system, settings):
+            log.warning("%s", warning)
+        queue = ctx["rescan_queue"] = ArqTurnQueue(settings)
+        ctx["rescan"] = asyncio.create_task(_rescan_forever(runner, queue, rescan_every_s))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        rescan: asyncio.Task[None] | None = ctx.get("rescan")
+        if rescan is not None:
+            rescan.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rescan
+            await ctx["rescan_queue"].close()
         close = ctx.get("close")
         if close is not None:
             await close()
