@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chatwootai.config.errors import ConfigError, ConfigIssue, did_you_mean, format_path
+from chatwootai.config.schema import DOMAIN_NAME
 from chatwootai.config.source import Located, issue_at, to_plain
 
 logger = logging.getLogger("chatwootai.config")
@@ -53,6 +55,27 @@ def parents_of(root: Located) -> list[tuple[str, Located]]:
     return [(item.value, item) for item in node.value]
 
 
+def check_parent_names(parents: list[tuple[str, Located]]) -> None:
+    """Raise ConfigError unless every parent is a plain domain name (a directory, not a path)."""
+    issues = [
+        _issue(
+            node,
+            "extends",
+            f"parent {parent!r} is not a domain name: name a directory of the domains "
+            "directory (lowercase letters, digits, '_' and '-'), not a path",
+        )
+        for parent, node in parents
+        if not is_domain_name(parent)
+    ]
+    if issues:
+        raise ConfigError(issues)
+
+
+def is_domain_name(name: str) -> bool:
+    """Whether `name` is a valid domain name (so it cannot point outside the domains directory)."""
+    return len(name) <= 64 and re.fullmatch(DOMAIN_NAME, name) is not None
+
+
 def linearize(name: str, read: DomainReader, known: Callable[[], Sequence[str]]) -> list[str]:
     """C3 linearization of `name` and its ancestors (the domain first); raises ConfigError."""
     return linearize_all(name, read, known)[name]
@@ -70,6 +93,7 @@ def linearize_all(
         root = read(current)
         assert root is not None
         parents = parents_of(root)
+        check_parent_names(parents)
         for parent, node in parents:
             if parent in stack or parent == current:
                 chain = " -> ".join([*stack[stack.index(parent) :], current, parent])

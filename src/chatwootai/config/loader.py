@@ -16,9 +16,9 @@ from chatwootai.config.agent_types import AgentTypeNotFound, resolve_agent_type
 from chatwootai.config.cache import FileCache
 from chatwootai.config.checks import cross_references
 from chatwootai.config.data import Calendar, DomainData, FaqEntry, Order, Product
-from chatwootai.config.errors import ConfigError, ConfigIssue, did_you_mean
+from chatwootai.config.errors import ConfigError, ConfigIssue, did_you_mean, format_path
 from chatwootai.config.explain import Explanation, origins_of
-from chatwootai.config.inheritance import Resolution, resolve
+from chatwootai.config.inheritance import Resolution, is_domain_name, resolve
 from chatwootai.config.model_errors import issues_from_validation
 from chatwootai.config.schema import (
     SETTINGS_BY_KIND,
@@ -37,6 +37,9 @@ DOMAIN_FILE = "domain.yaml"
 TENANTS_FILE = "tenants.yaml"
 DATA_PATH_KEYS = ("file", "files")
 """Keys of tool settings holding data file paths, relative to the YAML file that wrote them."""
+
+DataPath = tuple[str | int, ...]
+"""Where a data file path is in the merged tree, e.g. ('tools', 'faq', 'settings', 'file')."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,8 @@ class DomainLoader:
     # -- internals ---------------------------------------------------------------------------
 
     def _read(self, name: str) -> Located | None:
+        if not is_domain_name(name):  # a path such as '../x' names no domain of this directory
+            return None
         file = self.domain_file(name)
         if not file.is_file():
             return None
@@ -163,7 +168,7 @@ class DomainLoader:
         issues = list(resolution.issues)
         warnings = list(resolution.warnings)
         tree = _with_own_keys(resolution, issues)
-        tree = _with_data_paths(tree)
+        tree, refused = _with_data_paths(tree, issues)
         document = tree.plain()
         if "data" in document:
             issues.append(
@@ -179,7 +184,7 @@ class DomainLoader:
             issues.append(
                 issue_at(tree, problem.path, problem.message, suggestion=problem.suggestion)
             )
-        data = self._data(config, tree, issues)
+        data = self._data(config, tree, issues, refused)
         config = config.model_copy(update={"data": data})
         self._agent_types(config, tree, issues)
         if issues:
@@ -188,7 +193,13 @@ class DomainLoader:
             logger.warning("%s", warning)
         return Loaded(config, warnings, resolution.order), tree
 
-    def _data(self, config: DomainConfig, tree: Located, issues: list[ConfigIssue]) -> DomainData:
+    def _data(
+        self,
+        config: DomainConfig,
+        tree: Located,
+        issues: list[ConfigIssue],
+        refused: set[DataPath],
+    ) -> DomainData:
         knowledge: dict[str, list[FaqEntry]] = {}
         catalogs: dict[str, list[Product]] = {}
         calendars: dict[str, Calendar] = {}
@@ -207,25 +218,25 @@ class DomainLoader:
                 entries: list[FaqEntry] = []
                 for index, name in enumerate(settings.files):
                     found = self._data_file(
-                        name, [*base, "files", index], tree, datafiles.parse_faq, issues
+                        name, [*base, "files", index], tree, datafiles.parse_faq, issues, refused
                     )
                     entries += found or []
                 knowledge[tool_id] = entries
             elif isinstance(settings, CatalogSettings):
                 products = self._data_file(
-                    settings.file, [*base, "file"], tree, datafiles.parse_catalog, issues
+                    settings.file, [*base, "file"], tree, datafiles.parse_catalog, issues, refused
                 )
                 if products is not None:
                     catalogs[tool_id] = products
             elif isinstance(settings, CalendarSettings):
                 calendar = self._data_file(
-                    settings.file, [*base, "file"], tree, datafiles.parse_calendar, issues
+                    settings.file, [*base, "file"], tree, datafiles.parse_calendar, issues, refused
                 )
                 if calendar is not None:
                     calendars[tool_id] = calendar
             elif isinstance(settings, OrdersSettings):
                 found_orders = self._data_file(
-                    settings.file, [*base, "file"], tree, datafiles.parse_orders, issues
+                    settings.file, [*base, "file"], tree, datafiles.parse_orders, issues, refused
                 )
                 if found_orders is not None:
                     orders[tool_id] = found_orders
@@ -240,7 +251,10 @@ class DomainLoader:
         tree: Located,
         parse: Callable[[bytes, Path], Any],
         issues: list[ConfigIssue],
+        refused: set[DataPath],
     ) -> Any:
+        if tuple(path) in refused:  # outside its domain's directory: never read
+            return None
         file = Path(name)
         if not file.is_file():
             issues.append(issue_at(tree, path, f"data file not found: {file}", at_key=False))
@@ -294,11 +308,21 @@ def _with_own_keys(resolution: Resolution, issues: list[ConfigIssue]) -> Located
     return Located(body, tree.file, tree.line, tree.column)
 
 
-def _with_data_paths(tree: Located) -> Located:
-    """Data file paths in tool settings made relative to the file that wrote them, not the child."""
+def _with_data_paths(tree: Located, issues: list[ConfigIssue]) -> tuple[Located, set[DataPath]]:
+    """Data file paths made relative to the file that wrote them; those leaving its directory."""
+    refused: set[DataPath] = set()
     tools = tree.value.get("tools") if isinstance(tree.value, dict) else None
     if tools is None or not isinstance(tools.value, dict):
-        return tree
+        return tree, refused
+
+    def relocated(node: Located, path: DataPath) -> Located:
+        problem = _escape(node)
+        if problem is None:
+            return _relocated(node)
+        issues.append(ConfigIssue(node.file, node.line, node.column, format_path(path), problem))
+        refused.add(path)
+        return node
+
     new_tools = {}
     for tool_id, tool in tools.value.items():
         settings = tool.value.get("settings") if isinstance(tool.value, dict) else None
@@ -306,27 +330,46 @@ def _with_data_paths(tree: Located) -> Located:
             new_tools[tool_id] = tool
             continue
         new_settings = dict(settings.value)
+        base = ("tools", tool_id, "settings")
         for key in DATA_PATH_KEYS:
             node = new_settings.get(key)
             if node is None:
                 continue
             if isinstance(node.value, str):
-                new_settings[key] = _relocated(node)
+                new_settings[key] = relocated(node, (*base, key))
             elif isinstance(node.value, list):
-                items = [_relocated(i) if isinstance(i.value, str) else i for i in node.value]
+                items = [
+                    relocated(item, (*base, key, index)) if isinstance(item.value, str) else item
+                    for index, item in enumerate(node.value)
+                ]
                 new_settings[key] = _replace(node, items)
         new_tool = dict(tool.value)
         new_tool["settings"] = _replace(settings, new_settings)
         new_tools[tool_id] = _replace(tool, new_tool)
     body = dict(tree.value)
     body["tools"] = _replace(tools, new_tools)
-    return _replace(tree, body)
+    return _replace(tree, body), refused
+
+
+def _escape(node: Located) -> str | None:
+    """Why a data path may not be read (absolute, or leaving the writer's directory), or None."""
+    written = str(node.value)
+    if Path(written).is_absolute():
+        return (
+            f"data file path {written!r} is absolute: write it relative to "
+            f"{node.file.parent.name}/ (the directory of {node.file.name})"
+        )
+    normal = os.path.normpath(written)
+    if normal == os.pardir or normal.startswith(os.pardir + os.sep):
+        return (
+            f"data file path {written!r} points outside {node.file.parent.name}/ "
+            f"(the directory of {node.file.name}): a domain reads only its own files"
+        )
+    return None
 
 
 def _relocated(node: Located) -> Located:
-    path = Path(node.value)
-    if not path.is_absolute():
-        path = Path(os.path.normpath(node.file.parent / path))
+    path = Path(os.path.normpath(node.file.parent / Path(node.value)))
     return _replace(node, str(path))
 
 
