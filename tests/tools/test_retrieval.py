@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from chatwootai.tools.retrieval import LexicalIndex, edit_distance, terms
+from chatwootai.tools.retrieval import (
+    MAX_FUZZY_TERMS,
+    MAX_QUERY_CHARS,
+    LexicalIndex,
+    edit_distance,
+    terms,
+)
 
 DOCS = [
     [("Protetores solares FPS 50", 3), ("proteção contra raios UV", 1)],
@@ -84,3 +92,40 @@ def test_edit_distance() -> None:
 
 def test_empty_index() -> None:
     assert LexicalIndex([]).search("qualquer coisa") == []
+
+
+def synthetic_catalog(products: int) -> list[list[tuple[str, int]]]:
+    """`products` documents over a large vocabulary of made-up product words."""
+    rng = random.Random(7)
+    letters = "abcdefghijlmnoprstuv"
+    vocabulary = [
+        "".join(rng.choice(letters) for _ in range(rng.randint(5, 12))) for _ in range(6000)
+    ]
+    return [
+        [(" ".join(rng.sample(vocabulary, 6)), 3), (" ".join(rng.sample(vocabulary, 20)), 1)]
+        for _ in range(products)
+    ]
+
+
+def test_a_long_junk_query_does_bounded_work() -> None:
+    catalog = synthetic_catalog(2000)
+    index = LexicalIndex(catalog)
+    vocabulary = {t for doc in catalog for text, _ in doc for t in terms(text)}
+    rng = random.Random(11)
+    junk = " ".join(
+        "".join(rng.choice("qwxyzkh") for _ in range(rng.randint(6, 10))) for _ in range(80)
+    )
+    unknown = [t for t in dict.fromkeys(terms(junk[:MAX_QUERY_CHARS])) if t not in vocabulary]
+    assert len(unknown) > 3 * MAX_FUZZY_TERMS  # far more unknown words than the budget
+    assert index.search(junk) == []
+    # at most MAX_FUZZY_TERMS scans of the vocabulary, however many unknown words there are
+    assert 0 < index.comparisons <= MAX_FUZZY_TERMS * len(vocabulary)
+    again = index.comparisons
+    index.search(junk + " " + junk)  # reads no further than MAX_QUERY_CHARS
+    assert index.comparisons == again  # and what it expanded before is cached
+
+
+def test_typos_still_match_within_the_fuzzy_budget() -> None:
+    index = LexicalIndex([[("hidratante facial com vitamina", 1)], [("shampoo anticaspa", 1)]])
+    hits = index.search("hidratnte " + "xqzwk " * 30)
+    assert hits and hits[0].index == 0

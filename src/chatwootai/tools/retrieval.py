@@ -6,11 +6,16 @@ dropped. A query term missing from the vocabulary is matched to close vocabulary
 prefix of at least five letters ("agendar" / "agendamento") or an edit distance of one (two for
 long words) for words of five letters or more ("hidratnte" / "hidratante"), with a lower weight;
 two adjacent query words also match their joined form ("derma care" / "DermaCare").
+
+Fuzzy matching is bounded per query: only the first :data:`MAX_FUZZY_TERMS` unknown terms are
+expanded, and only the first :data:`MAX_QUERY_CHARS` characters are read, so a long run of typos
+or junk costs a few thousand comparisons, not one scan of the vocabulary per word.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +40,12 @@ FUZZY_MIN_LENGTH = 5
 PREFIX_WEIGHT = 0.8
 FUZZY_WEIGHT = 0.7
 UNKNOWN_TERM_WEIGHT = 0.5
+
+MAX_FUZZY_TERMS = 8
+"""Unknown query terms expanded approximately per query; later ones must match exactly."""
+
+MAX_QUERY_CHARS = 500
+"""Characters of a query read by a search (the rest is ignored)."""
 
 
 def terms(text: str) -> list[str]:
@@ -106,7 +117,10 @@ class LexicalIndex:
         self._by_length: dict[int, list[str]] = {}
         for term in self._idf:
             self._by_length.setdefault(len(term), []).append(term)
+        self._sorted = sorted(t for t in self._idf if len(t) >= FUZZY_MIN_LENGTH)
         self._expansions: dict[str, list[tuple[str, float]]] = {}
+        self.comparisons = 0
+        """Vocabulary terms compared with query terms by fuzzy expansion so far (bounded work)."""
 
     def __len__(self) -> int:
         return len(self._tf)
@@ -123,17 +137,25 @@ class LexicalIndex:
             limit = 1 if len(term) < 8 else 2
             for length in range(len(term) - limit, len(term) + limit + 1):
                 for candidate in self._by_length.get(length, ()):
+                    self.comparisons += 1
                     if edit_distance(term, candidate, limit) <= limit:
                         found[candidate] = FUZZY_WEIGHT
-            for candidate in self._idf:
-                if len(candidate) >= FUZZY_MIN_LENGTH and (
-                    candidate.startswith(term) or term.startswith(candidate)
-                ):
-                    found[candidate] = max(found.get(candidate, 0.0), PREFIX_WEIGHT)
+            for candidate in self._prefixed(term):
+                found[candidate] = max(found.get(candidate, 0.0), PREFIX_WEIGHT)
         expansion = sorted(found.items())
         if len(self._expansions) < 10_000:
             self._expansions[term] = expansion
         return expansion
+
+    def _prefixed(self, term: str) -> list[str]:
+        """Vocabulary terms (five letters or more) that start with `term` or that it starts with."""
+        found = [term[:n] for n in range(FUZZY_MIN_LENGTH, len(term)) if term[:n] in self._idf]
+        at = bisect_left(self._sorted, term)
+        while at < len(self._sorted) and self._sorted[at].startswith(term):
+            self.comparisons += 1
+            found.append(self._sorted[at])
+            at += 1
+        return found
 
     def _joined(self, query: str) -> list[str]:
         """Stems of adjacent query words written together in the documents ("derma care")."""
@@ -145,11 +167,21 @@ class LexicalIndex:
         self, query: str, limit: int = 5, candidates: Iterable[int] | None = None
     ) -> list[Hit]:
         """Documents matching `query`, best first (only those sharing at least one term)."""
+        query = query[:MAX_QUERY_CHARS]
         query_terms = list(dict.fromkeys(terms(query) + self._joined(query)))
         if not query_terms or not self._tf:
             return []
         allowed = None if candidates is None else set(candidates)
-        expanded = [self.expand(t) for t in query_terms]
+        expanded: list[list[tuple[str, float]]] = []
+        fuzzy_left = MAX_FUZZY_TERMS
+        for term in query_terms:
+            if term in self._idf:
+                expanded.append([(term, 1.0)])
+            elif fuzzy_left > 0:
+                fuzzy_left -= 1
+                expanded.append(self.expand(term))
+            else:
+                expanded.append([])  # past the fuzzy budget: an unknown word matches nothing
         total_weight = sum(
             max((self._idf[v] for v, _ in exp), default=self._unknown_idf) for exp in expanded
         )
