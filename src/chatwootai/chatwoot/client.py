@@ -207,25 +207,23 @@ class ChatwootClient:
 
     # -- machinery ---------------------------------------------------------------------------
 
-    async def _find_posted(
+    async def find_posted(
         self,
         account_id: int,
         conversation_id: int,
         content: str,
-        private: bool,
-        echo_id: str,
-        started: float,
+        *,
+        private: bool = False,
+        echo_id: str | None = None,
+        since: float,
     ) -> dict[str, Any] | None:
-        """The message a lost send already created, if the conversation shows it."""
-        try:
-            conversation = await self.get_conversation(account_id, conversation_id)
-        except ChatwootError as exc:
-            raise ChatwootDeliveryUnknown(
-                "POST",
-                _conversation_path(account_id, conversation_id) + "/messages",
-                exc.status,
-                f"the reply may have been posted; reading the conversation failed: {exc.reason}",
-            ) from exc
+        """The bot's message with this echo id, or content and privacy, posted since `since`.
+
+        Only the conversation's last messages are visible to a bot token (``GET`` of the
+        conversation: the last chat message and the last non-activity one), so a message
+        followed by another one is not found.
+        """
+        conversation = await self.get_conversation(account_id, conversation_id)
         candidates = list(conversation.get("messages") or [])
         last = conversation.get("last_non_activity_message")
         if isinstance(last, dict):
@@ -241,10 +239,37 @@ class ChatwootClient:
                 and message.get("content") == content
                 and bool(message.get("private")) == private
                 and isinstance(created, int | float)
-                and created >= started - self.clock_skew
+                and created >= since - self.clock_skew
             ):
                 return message
         return None
+
+    async def _find_posted(
+        self,
+        account_id: int,
+        conversation_id: int,
+        content: str,
+        private: bool,
+        echo_id: str,
+        started: float,
+    ) -> dict[str, Any] | None:
+        """The message a lost send already created, if the conversation shows it."""
+        try:
+            return await self.find_posted(
+                account_id,
+                conversation_id,
+                content,
+                private=private,
+                echo_id=echo_id,
+                since=started,
+            )
+        except ChatwootError as exc:
+            raise ChatwootDeliveryUnknown(
+                "POST",
+                _conversation_path(account_id, conversation_id) + "/messages",
+                exc.status,
+                f"the reply may have been posted; reading the conversation failed: {exc.reason}",
+            ) from exc
 
     async def _call(
         self, method: str, path: str, body: Any = None, *, check: _Check | None = None

@@ -1,14 +1,20 @@
 """Sending a turn's answer to Chatwoot: typing, crew label, reply parts and human handoff.
 
-Each step of a turn's delivery is recorded under the turn id once done, so a turn re-run after
-a crash skips what was already posted; a crash between posting and recording is covered by the
-client's ``echo_id`` check.
+Each step of a turn's delivery is recorded under the turn id once done, and a re-run of the turn
+(after a crash, a timeout or a failed step) skips the recorded steps. A step cut between posting
+and recording is not recorded: before posting such a message again, a re-run reads the
+conversation and skips the post when the message is there (same echo id, or same content and
+privacy, posted since the turn was planned). A bot token can read only the conversation's last
+messages, so the guarantee is: a message is not posted twice unless another message was posted
+to the conversation in between (then it may be). Labels are merged, so adding one twice is
+harmless.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +47,8 @@ class PlannedReply(BaseModel):
     handoff_summary: str = ""
     fallback: bool = False
     offline: bool = False
+    planned_at: float = 0.0
+    """When the plan was made (epoch seconds): a re-run looks for its messages since then."""
 
     @classmethod
     def from_outcome(cls, outcome: TurnOutcome) -> PlannedReply:
@@ -56,6 +64,7 @@ class PlannedReply(BaseModel):
             handoff_summary=handoff.summary if handoff else "",
             fallback=outcome.fallback,
             offline=outcome.offline,
+            planned_at=time.time(),
         )
 
 
@@ -135,11 +144,24 @@ class Replier:
         """Post the plan's reply parts, crew label and handoff; the steps done by this call.
 
         With `first_attempt` (the plan was just made, so nothing of it can have been sent) the
-        record of sent steps is not read.
+        record of sent steps is not read; otherwise a message not recorded as sent is first
+        looked for in the conversation (see the module's docstring).
         """
         client = self.client_for(target)
         done = [] if first_attempt else await self._done(target, turn_id)
         performed: list[str] = []
+        since = plan.planned_at or time.time() - SENT_TTL_S
+
+        async def posted(content: str, echo_id: str) -> bool:
+            """On a re-run: whether an earlier attempt posted this message unrecorded."""
+            if first_attempt:
+                return False
+            found = await client.find_posted(
+                target.account_id, target.display_id, content, echo_id=echo_id, since=since
+            )
+            if found is not None:
+                log.info("reply %s of %s was already posted", echo_id, target.conversation_key)
+            return found is not None
 
         async def step(name: str) -> bool:
             return name not in done
@@ -159,9 +181,11 @@ class Replier:
         for index, part in enumerate(split_reply(plan.reply, target.channel)):
             name = f"reply:{index}"
             if await step(name):
-                await client.send_message(
-                    target.account_id, target.display_id, part, echo_id=f"{turn_id}-{index}"
-                )
+                echo_id = f"{turn_id}-{index}"
+                if not await posted(part, echo_id):
+                    await client.send_message(
+                        target.account_id, target.display_id, part, echo_id=echo_id
+                    )
                 await mark(name)
         if plan.handoff_reason is not None and await step("handoff"):
             summary = _summary(plan, customer_text)

@@ -210,6 +210,7 @@ class TurnRunner:
                 handoff_reason="the service failed to answer this conversation",
                 handoff_by="service",
                 fallback=True,
+                planned_at=time.time(),
             )
             try:
                 await self.replier.deliver(target, plan, options, turn_id(messages) + "-failed")
