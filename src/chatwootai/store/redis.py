@@ -97,16 +97,16 @@ class RedisStore(Store):
         return bool(await self._call(lambda: self.client.expire(self._k(key), ttl)))
 
     async def incr(self, key: str, ttl: int | None = None) -> int:
-        """Increment a counter, setting the TTL on creation."""
+        """Increment a counter, setting the TTL on creation (SET NX EX, then INCR: any Redis 6)."""
         full = self._k(key)
 
         async def op() -> int:
             async with self.client.pipeline(transaction=True) as pipe:
-                pipe.incr(full)
                 if ttl is not None:
-                    pipe.expire(full, ttl, nx=True)
+                    pipe.set(full, 0, ex=ttl, nx=True)
+                pipe.incr(full)
                 results = await pipe.execute()
-            return int(results[0])
+            return int(results[-1])
 
         return await self._call(op)
 
