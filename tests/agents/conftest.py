@@ -41,11 +41,20 @@ class FakeTool(Tool):
     kind: ClassVar[str] = "knowledge"
     args_model: ClassVar[type[BaseModel]] = QueryArgs
 
-    def __init__(self, tool_id: str, kind: str, answers: dict[str, str], handoff: bool = False):
+    def __init__(
+        self,
+        tool_id: str,
+        kind: str,
+        answers: dict[str, str],
+        handoff: bool = False,
+        data: dict[str, Any] | None = None,
+    ):
         super().__init__(tool_id, f"{kind} search", store=None)  # type: ignore[arg-type]
         self.kind = kind  # type: ignore[misc]
         self.answers = answers
         self.handoff = handoff
+        self.data = data or {}
+        """Structured data returned with the answer of a word."""
         if kind == "orders":
             self.args_model = OrderArgs  # type: ignore[misc]
 
@@ -53,7 +62,7 @@ class FakeTool(Tool):
         text = " ".join(str(v) for v in args.model_dump().values()).lower()
         for word, answer in self.answers.items():
             if word in text:
-                return ToolResult(text=answer)
+                return ToolResult(text=answer, data=self.data.get(word))
         if self.handoff:
             return ToolResult(text="transferindo", handoff=HandoffRequest(reason="asked"))
         return ToolResult(text="nada encontrado", found=False)
@@ -144,7 +153,12 @@ def proxy() -> FakeProxy:
             FakeTool("faq", "knowledge", {"horario": "Abrimos das 9h às 18h.", "humano": ""}),
             FakeTool("orders", "orders", {"1234": "Pedido 1234: enviado, chega amanhã."}),
             FakeTool("catalog", "catalog", {"batom": "Batom Rubi: R$ 39,90 (12 em estoque)"}),
-            FakeTool("calendar", "calendar", {"book": "Reservado!", "livre": "Livre: 10h, 14h"}),
+            FakeTool(
+                "calendar",
+                "calendar",
+                {"book": "Reservado!", "livre": "Livre: 10h, 14h"},
+                data={"book": {"booked": True, "booking_id": "b1"}, "livre": {"free": ["10:00"]}},
+            ),
         ],
         {"support": ["faq", "orders"], "sales": ["catalog"], "scheduler": ["calendar"]},
     )

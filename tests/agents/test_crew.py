@@ -266,6 +266,35 @@ async def test_scheduling_agent_keeps_flow_until_booked(scheduler_domain, fake_p
     assert first.states["scheduler"].slots == {"service": "limpeza"}
     second = await crew.run("sim, confirma", first.states, ctx)
     assert not second.in_flow
+    assert second.states["scheduler"].slots == {}  # the booking is done: its slots go
+
+
+async def test_booking_slots_are_cleared_by_the_booking_not_by_its_words(
+    scheduler_domain, fake_proxy, ctx
+):
+    async def fn(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        text = last_user_text(messages)
+        if tool_returns(messages) or "obrigado" in text:
+            return ModelResponse(parts=[TextPart("ok")])
+        if "limpeza" in text:
+            details = {"service": "limpeza", "date": "2030-01-10", "time": "10:00"}
+            return ModelResponse(parts=[ToolCallPart("save_booking_details", details)])
+        if "horarios" in text:  # words of a booking, but only availability is asked
+            return ModelResponse(parts=[ToolCallPart("calendar", {"query": "livre reservar"})])
+        return ModelResponse(parts=[ToolCallPart("calendar", {"query": "book"})])
+
+    crew = CrewFactory(scheduler_domain, fake_proxy, FixedResolver(FunctionModel(fn))).build(
+        "agenda"
+    )
+    first = await crew.run("quero limpeza dia 10 às 10h", {}, ctx)
+    assert first.in_flow and len(first.states["scheduler"].slots) == 3
+    looked = await crew.run("quais horarios?", first.states, ctx)
+    assert looked.in_flow  # "reservar" in the arguments is not a booking
+    assert looked.states["scheduler"].slots == first.states["scheduler"].slots
+    booked = await crew.run("sim, confirma", looked.states, ctx)
+    assert not booked.in_flow and booked.states["scheduler"].slots == {}
+    after = await crew.run("obrigado", booked.states, ctx)
+    assert not after.in_flow  # the next turn does not find the old date and time
 
 
 async def test_offline_manager_delegates_to_the_member_with_the_tool(shop, fake_proxy, ctx):

@@ -68,6 +68,12 @@ class BaseAgent:
         """True while the agent is mid-task and the conversation should stay with its crew."""
         return False
 
+    def kept_slots(
+        self, slots: Mapping[str, Any], records: Sequence[ToolCallRecord]
+    ) -> dict[str, Any]:
+        """The slots kept after a turn whose tool calls were `records` (all of them, by default)."""
+        return dict(slots)
+
     def system_prompt(self, today: datetime | None = None) -> str:
         """The full system prompt: identity, instructions, type behaviour, business facts, date."""
         domain, agent = self.domain, self.agent

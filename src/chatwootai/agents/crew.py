@@ -216,6 +216,7 @@ class Crew:
             _record_unknown_tools(result.new_messages(), step.agent_id, deps)
             kept = bound_dumped([*state.messages, *dump_messages(result.new_messages())], max_state)
             slots = {k: v for k, v in deps.slots.items() if v not in (None, "")}
+            slots = step.agent.kept_slots(slots, deps.records)
             out[step.agent_id] = AgentState(messages=kept, slots=slots, updated_at=time.time())
             previous = step
         return output, out

@@ -52,18 +52,23 @@ class SchedulingAgent(BaseAgent):
         """In flow while booking details are collected and no booking has been made."""
         return bool(slots) and not any(is_booking(r) for r in records)
 
-
-_BOOKING_WORDS = ("book", "reserv")
+    def kept_slots(
+        self, slots: Mapping[str, Any], records: Sequence[ToolCallRecord]
+    ) -> dict[str, Any]:
+        """No slots once a booking went through this turn: the next request starts afresh."""
+        if any(is_booking(r) and r.agent_id == self.id for r in records):
+            return {}
+        return dict(slots)
 
 
 def is_booking(record: ToolCallRecord) -> bool:
-    """True when `record` is a successful booking on a calendar tool."""
-    if not record.ok or record.extra.get("kind") != "calendar":
+    """True when `record` is a calendar call that booked (or rescheduled) an appointment."""
+    if not record.ok or record.extra.get("kind") != "calendar" or record.result is None:
         return False
-    if record.result is not None and not record.result.found:
+    data = record.result.data
+    if not isinstance(data, dict):
         return False
-    words = [str(v) for v in record.args.values()]
-    return any(w in str(word).lower() for word in words for w in _BOOKING_WORDS)
+    return data.get("booked") is True or data.get("rescheduled") is True
 
 
 async def save_booking_details(
