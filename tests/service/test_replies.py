@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from service_fakes import DOMAINS, TENANTS, FakeSystem
 
+from chatwootai.chatwoot.client import ChatwootUnavailable
 from chatwootai.service.credentials import Credentials
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
 from chatwootai.settings import Settings
@@ -69,3 +70,33 @@ async def test_a_first_attempt_does_not_read_the_conversation(
     await replier.deliver(TARGET, plan("Oi!"), OPTIONS, "t3", first_attempt=True)
     assert fake.calls_to("conversation.show") == []
     assert posts(fake) == ["Oi!"]
+
+
+async def test_a_handoff_cut_at_opening_resumes_without_posting_its_messages_again(
+    replier: Replier, fake: FakeChatwoot
+) -> None:
+    options = DOMAINS["cosmetics"]  # team 2, labels handoff and cosmeticos
+    handoff = plan("", handoff_reason="cliente pediu humano", handoff_by="routing")
+    fake.fail("toggle_status", "error", times=4)  # the first attempt cannot open it
+    with pytest.raises(ChatwootUnavailable):
+        await replier.deliver(TARGET, handoff, options, "t4", first_attempt=True)
+    done = await replier.deliver(TARGET, handoff, options, "t4", first_attempt=False)
+    assert done == ["handoff:status", "handoff"]
+    assert posts(fake) == [options.texts.handoff]
+    assert len(posts(fake, private=True)) == 1
+    assert len(fake.calls_to("assignments")) == 1
+    assert fake.conversations[(3, 417)].status == "open"
+
+
+async def test_a_handoff_note_posted_but_not_recorded_is_not_posted_again(
+    replier: Replier, fake: FakeChatwoot
+) -> None:
+    options = DOMAINS["retail"]
+    handoff = plan("Vou chamar alguém.", handoff_reason="reclamação")
+    assert await replier.deliver(TARGET, handoff, options, "t5", first_attempt=True)
+    note = posts(fake, private=True)
+    assert len(note) == 1
+    # A second turn id with the same plan: its note is the conversation's last message.
+    done = await replier.deliver(TARGET, handoff, options, "t6", first_attempt=False)
+    assert "handoff:private_note" in done
+    assert posts(fake, private=True) == note

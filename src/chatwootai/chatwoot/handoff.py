@@ -4,12 +4,17 @@ Customer message, private note for the agents, labels, team, and last ``toggle_s
 with the bot token, which runs Chatwoot's bot handoff (metric, notification, auto-assignment).
 The optional steps may fail without stopping the handoff; opening the conversation is always
 attempted, and its failure is raised.
+
+Each step is named (:data:`STEPS`); a caller that records the steps it is told about
+(``on_step``) and passes them back as ``done`` resumes an interrupted handoff where it stopped,
+and with ``since`` first looks for the customer message and the note of an attempt cut between
+posting and being told.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from chatwootai.chatwoot.client import ChatwootClient, ChatwootError
@@ -17,6 +22,11 @@ from chatwootai.chatwoot.client import ChatwootClient, ChatwootError
 logger = logging.getLogger(__name__)
 
 NOTE_TITLE = "Transferido para atendimento humano"
+
+STEPS = ("customer_message", "private_note", "labels", "team", "status")
+"""The steps of a handoff, in order."""
+
+StepDone = Callable[[str], Awaitable[object]]
 
 
 @dataclass(slots=True)
@@ -49,32 +59,52 @@ async def hand_off(
     customer_text: str | None = None,
     team_id: int | None = None,
     labels: Sequence[str] = (),
+    done: Collection[str] = (),
+    on_step: StepDone | None = None,
+    since: float | None = None,
 ) -> HandoffResult:
-    """Hand the conversation to humans; raise :class:`ChatwootError` if it could not be opened."""
+    """Hand the conversation to humans; raise :class:`ChatwootError` if it could not be opened.
+
+    Steps in `done` are skipped; `on_step` is awaited after each step (done, or failed and
+    skipped). With `since`, a message step first looks for its message posted since then.
+    """
     result = HandoffResult()
     where = f"{account_id}:{conversation_id}"
 
-    async def attempt(step: str, call: Awaitable[object]) -> None:
+    async def finished(step: str) -> None:
+        if on_step is not None:
+            await on_step(step)
+
+    async def attempt(step: str, call: Callable[[], Awaitable[object]]) -> None:
+        if step in done:
+            return
         try:
-            await call
+            await call()
         except ChatwootError as exc:
             result.failed_steps.append(step)
             logger.warning("handoff of %s: %s failed, continuing: %s", where, step, exc)
+        await finished(step)
+
+    def post(content: str, private: bool) -> Callable[[], Awaitable[object]]:
+        async def call() -> None:
+            if since is not None and await client.find_posted(
+                account_id, conversation_id, content, private=private, since=since
+            ):
+                logger.info("handoff of %s: message already posted", where)
+                return
+            await client.send_message(account_id, conversation_id, content, private=private)
+
+        return call
 
     if customer_text and customer_text.strip():
-        await attempt(
-            "customer_message", client.send_message(account_id, conversation_id, customer_text)
-        )
-    await attempt(
-        "private_note",
-        client.send_message(
-            account_id, conversation_id, handoff_note(reason, summary), private=True
-        ),
-    )
+        await attempt("customer_message", post(customer_text, False))
+    await attempt("private_note", post(handoff_note(reason, summary), True))
     if labels:
-        await attempt("labels", client.add_labels(account_id, conversation_id, labels))
+        await attempt("labels", lambda: client.add_labels(account_id, conversation_id, labels))
     if team_id is not None:
-        await attempt("team", client.assign_team(account_id, conversation_id, team_id))
-    await client.toggle_status(account_id, conversation_id, "open")
+        await attempt("team", lambda: client.assign_team(account_id, conversation_id, team_id))
+    if "status" not in done:
+        await client.toggle_status(account_id, conversation_id, "open")
+        await finished("status")
     logger.info("handed %s to humans (%s)", where, reason)
     return result

@@ -6,8 +6,9 @@ and recording is not recorded: before posting such a message again, a re-run rea
 conversation and skips the post when the message is there (same echo id, or same content and
 privacy, posted since the turn was planned). A bot token can read only the conversation's last
 messages, so the guarantee is: a message is not posted twice unless another message was posted
-to the conversation in between (then it may be). Labels are merged, so adding one twice is
-harmless.
+to the conversation in between (then it may be). A handoff records each of its steps (customer
+text, private note, labels, team, status), so a retry resumes it where it stopped. Labels are
+merged, so adding one twice is harmless.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from chatwootai.turn import TurnOutcome
 log = logging.getLogger(__name__)
 
 SENT_TTL_S = 86400
+HANDOFF_STEP = "handoff:"
+"""Prefix of the recorded handoff sub-steps (``handoff:private_note``...)."""
 SUMMARY_CHARS = 500
 
 
@@ -189,6 +192,10 @@ class Replier:
                 await mark(name)
         if plan.handoff_reason is not None and await step("handoff"):
             summary = _summary(plan, customer_text)
+
+            async def handoff_step(name: str) -> None:
+                await mark(f"{HANDOFF_STEP}{name}")
+
             await hand_off(
                 client,
                 target.account_id,
@@ -198,6 +205,9 @@ class Replier:
                 customer_text=None if plan.reply.strip() else options.texts.handoff,
                 team_id=options.handoff_team_id,
                 labels=options.handoff_labels,
+                done=[s.removeprefix(HANDOFF_STEP) for s in done if s.startswith(HANDOFF_STEP)],
+                on_step=handoff_step,
+                since=None if first_attempt else since,
             )
             await mark("handoff")
         return performed
