@@ -312,3 +312,41 @@ async def test_missing_key_fails_at_build_not_mid_turn(shop, fake_proxy, monkeyp
     config = shop.model_copy(update={"llm": llm})
     with pytest.raises(MissingModelKeyError, match="SHOP_KEY"):
         CrewFactory(config, fake_proxy, ModelResolver(Settings())).build("support")
+
+
+def with_slots(domain: DomainConfig, slots: list[str]) -> DomainConfig:
+    """`domain` whose scheduler asks for `slots` (its `config.required_slots`)."""
+    agents = dict(domain.agents)
+    agents["scheduler"] = agents["scheduler"].model_copy(
+        update={"config": {"required_slots": slots}}
+    )
+    return domain.model_copy(update={"agents": agents})
+
+
+async def test_booking_details_follow_the_configured_slots(scheduler_domain, fake_proxy, ctx):
+    config = with_slots(scheduler_domain, ["service", "professional", "date"])
+    seen: list[str] = []
+
+    async def fn(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        returns = tool_returns(messages)
+        if returns:
+            seen.append(str(returns[-1].content))
+            return ModelResponse(parts=[TextPart("ok")])
+        tool = next(t for t in info.function_tools if t.name == "save_booking_details")
+        assert set(tool.parameters_json_schema["properties"]) == {"service", "professional", "date"}
+        details = {"service": "corte", "date": "2030-01-10"}
+        if "Ana" in last_user_text(messages):
+            details = {"professional": "Ana"}
+        return ModelResponse(parts=[ToolCallPart("save_booking_details", details)])
+
+    crew = CrewFactory(config, fake_proxy, FixedResolver(FunctionModel(fn))).build("agenda")
+    first = await crew.run("corte dia 10", {}, ctx)
+    assert seen[-1] == "Anotado. Ainda falta: professional"  # no time asked; a professional is
+    assert first.in_flow
+    second = await crew.run("com a Ana", first.states, ctx)
+    assert seen[-1].startswith("Anotado. Todos os dados coletados")
+    assert second.states["scheduler"].slots == {
+        "service": "corte",
+        "date": "2030-01-10",
+        "professional": "Ana",
+    }

@@ -46,7 +46,9 @@ class SchedulingAgent(BaseAgent):
 
     def extra_tools(self) -> list[AITool[TurnDeps]]:
         """`save_booking_details` (remember slots) and `end_booking` (abandon the flow)."""
-        return [AITool(save_booking_details, takes_ctx=True), AITool(end_booking, takes_ctx=True)]
+        settings = self.settings
+        assert isinstance(settings, SchedulingConfig)
+        return [booking_details_tool(settings.required_slots), AITool(end_booking, takes_ctx=True)]
 
     def in_flow(self, slots: Mapping[str, Any], records: Sequence[ToolCallRecord]) -> bool:
         """In flow while booking details are collected and no booking has been made."""
@@ -71,20 +73,43 @@ def is_booking(record: ToolCallRecord) -> bool:
     return data.get("booked") is True or data.get("rescheduled") is True
 
 
-async def save_booking_details(
-    ctx: RunContext[TurnDeps],
-    service: str | None = None,
-    date: str | None = None,
-    time: str | None = None,
-) -> str:
-    """Remember the booking details given so far (service, date YYYY-MM-DD, time HH:MM)."""
-    for name, value in (("service", service), ("date", date), ("time", time)):
-        if value:
-            ctx.deps.slots[name] = value
-    missing = [n for n in SCHEDULING_SLOTS if n not in ctx.deps.slots]
-    if missing:
-        return "Anotado. Ainda falta: " + ", ".join(missing)
-    return "Anotado. Todos os dados coletados: confirme com o cliente antes de reservar."
+SLOT_HINTS = {
+    "service": "Serviço escolhido pelo cliente.",
+    "date": "Data no formato AAAA-MM-DD.",
+    "time": "Horário no formato HH:MM.",
+}
+"""How the model is asked to fill the usual slots (any other slot is free text)."""
+
+
+def booking_details_tool(slots: Sequence[str]) -> AITool[TurnDeps]:
+    """`save_booking_details`: remembers the configured `slots` and says which are missing."""
+    required = tuple(dict.fromkeys(slots))
+
+    async def save_booking_details(ctx: RunContext[TurnDeps], /, **details: Any) -> str:
+        for name, value in details.items():
+            if name in required and value not in (None, ""):
+                ctx.deps.slots[name] = str(value)
+        missing = [n for n in required if n not in ctx.deps.slots]
+        if missing:
+            return "Anotado. Ainda falta: " + ", ".join(missing)
+        return "Anotado. Todos os dados coletados: confirme com o cliente antes de reservar."
+
+    schema = {
+        "type": "object",
+        "properties": {
+            name: {"type": "string", "description": SLOT_HINTS.get(name, name)} for name in required
+        },
+        "additionalProperties": False,
+    }
+    return AITool.from_schema(
+        save_booking_details,
+        name="save_booking_details",
+        description="Guarda os dados do agendamento informados até agora ("
+        + ", ".join(required)
+        + ").",
+        json_schema=schema,
+        takes_ctx=True,
+    )
 
 
 async def end_booking(ctx: RunContext[TurnDeps], reason: str = "") -> str:
