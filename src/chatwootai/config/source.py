@@ -22,6 +22,17 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 Scalar = str | int | float | bool | None | datetime.date | datetime.datetime
 
+MAX_NODES = 100_000
+"""Most values a YAML file may hold once its aliases are expanded (stops "billion laughs")."""
+
+
+class _TooManyNodes(Exception):
+    """Raised inside the builder when aliases expand past :data:`MAX_NODES`."""
+
+    def __init__(self, mark: yaml.Mark, path: str) -> None:
+        self.mark = mark
+        self.path = path
+
 
 @dataclass(frozen=True, slots=True)
 class Located:
@@ -94,6 +105,9 @@ def issue_at(
     )
 
 
+_RECURSIVE = "recursive alias: this value contains itself (an alias to an enclosing anchor)"
+
+
 class _Builder:
     """Turns composed YAML nodes into :class:`Located` trees, rejecting duplicate keys."""
 
@@ -101,18 +115,30 @@ class _Builder:
         self.file = file
         self.constructor = yaml.constructor.SafeConstructor()
         self.issues: list[ConfigIssue] = []
+        self._open: set[int] = set()
+        """Ids of the collection nodes being built (an alias to one of them is a cycle)."""
+        self._count = 0
 
     def build(self, node: yaml.Node, key: yaml.Node | None = None, path: str = "") -> Located:
         mark = node.start_mark
         key_line = key.start_mark.line + 1 if key is not None else None
         key_column = key.start_mark.column + 1 if key is not None else None
+        self._count += 1
+        if self._count > MAX_NODES:
+            raise _TooManyNodes(key.start_mark if key is not None else mark, path)
         value: Any
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and id(node) in self._open:
+            where = key.start_mark if key is not None else mark
+            self.issues.append(self._issue(where, path, _RECURSIVE))
+            value = None
+        elif isinstance(node, yaml.MappingNode):
             value = self._mapping(node, path)
         elif isinstance(node, yaml.SequenceNode):
+            self._open.add(id(node))
             value = [
                 self.build(item, None, f"{path}[{index}]") for index, item in enumerate(node.value)
             ]
+            self._open.discard(id(node))
         elif node.tag == _STR_TAG:
             value = node.value
         else:
@@ -124,6 +150,13 @@ class _Builder:
         return Located(value, self.file, mark.line + 1, mark.column + 1, key_line, key_column)
 
     def _mapping(self, node: yaml.MappingNode, path: str) -> dict[str, Located]:
+        self._open.add(id(node))
+        try:
+            return self._mapping_items(node, path)
+        finally:
+            self._open.discard(id(node))
+
+    def _mapping_items(self, node: yaml.MappingNode, path: str) -> dict[str, Located]:
         result: dict[str, Located] = {}
         merged: dict[str, Located] = {}
         for key_node, value_node in node.value:
@@ -158,7 +191,9 @@ class _Builder:
         nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
         sources = []
         for item in nodes:
-            if isinstance(item, yaml.MappingNode):
+            if isinstance(item, yaml.MappingNode) and id(item) in self._open:
+                self.issues.append(self._issue(node.start_mark, path, _RECURSIVE))
+            elif isinstance(item, yaml.MappingNode):
                 sources.append(self._mapping(item, path))
             else:
                 self.issues.append(self._issue(item.start_mark, path, "'<<' needs a mapping"))
@@ -187,10 +222,27 @@ def parse_yaml(text: str, file: Path) -> Located:
         raise ConfigError([issue]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigIssue(file, None, None, "", f"YAML error: {exc}")]) from None
+    except RecursionError:
+        issue = ConfigIssue(file, None, None, "", "values nested too deeply; flatten the file")
+        raise ConfigError([issue]) from None
     if node is None:
         return Located({}, file, 1, 1)
     builder = _Builder(file)
-    root = builder.build(node)
+    try:
+        root = builder.build(node)
+    except RecursionError:
+        issue = ConfigIssue(file, None, None, "", "values nested too deeply; flatten the file")
+        raise ConfigError([issue]) from None
+    except _TooManyNodes as exc:
+        issue = ConfigIssue(
+            file,
+            exc.mark.line + 1,
+            exc.mark.column + 1,
+            exc.path,
+            f"aliases expand to more than {MAX_NODES} values; write the data out or use fewer "
+            "nested aliases",
+        )
+        raise ConfigError([issue]) from None
     if builder.issues:
         raise ConfigError(builder.issues)
     return root
