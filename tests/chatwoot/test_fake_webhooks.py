@@ -105,5 +105,5 @@ async def test_fake_delivers_the_bots_reply_back_signed(fake: FakeChatwoot) -> N
     )
     assert headers["x-chatwoot-delivery"]
     assert decide(parse_event(body)) == Decision(
-        Verdict.IGNORE, "the bot's own message (agent_bot)"
+        Verdict.IGNORE, "the bot's own message (agent_bot)", "own_message"
     )

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chatwootai.chatwoot.filters import Verdict, decide
+from chatwootai.chatwoot.filters import LABELS, Verdict, decide
 from chatwootai.chatwoot.payloads import parse_event
 from fakes.chatwoot_server import FIXTURES, load_fixture
 
@@ -47,6 +47,7 @@ def test_fixture_verdict(name: str) -> None:
     decision = decide(parse_event((FIXTURES / f"{name}.json").read_bytes()))
     assert decision.verdict is verdict, decision.reason
     assert reason in decision.reason
+    assert decision.label in LABELS
 
 
 def _decide(data: dict[str, object]) -> Verdict:

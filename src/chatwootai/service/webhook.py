@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 router = APIRouter()
 
+NO_ACCOUNT = "no_account"
+"""Label of the ignored-messages counter for an event whose account is unknown."""
+
 DEBUG_CHARS = 2000
 """Longest excerpt of a (redacted) delivery written to the debug log."""
 
@@ -160,8 +163,9 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
     decision = decide(event)
     key = getattr(event, "conversation_key", None)
     if decision.verdict is Verdict.IGNORE or key is None:
-        reason = decision.reason if key is not None else "conversation without account id"
-        service.metrics.ignored.labels(_reason_label(reason)).inc()
+        ignored = decision.verdict is Verdict.IGNORE
+        reason = decision.reason if ignored else "conversation without account id"
+        service.metrics.ignored.labels(decision.label if ignored else NO_ACCOUNT).inc()
         log.debug("ignored %s: %s", event.event, reason)
         return _reply("ignored", reason=reason)
     if decision.verdict in (Verdict.PAUSE, Verdict.RESUME):
@@ -258,8 +262,3 @@ def _spool(service: Service, entry: SpoolEntry, why: str) -> JSONResponse:
     service.metrics.spooled.inc()
     log.warning("%s of %s spooled: %s", what, key, why)
     return _reply("spooled")
-
-
-def _reason_label(reason: str) -> str:
-    """A short, bounded label for the ignored-messages counter."""
-    return reason.split(":")[0].split("(")[0].strip()[:40] or "other"
