@@ -188,3 +188,58 @@ def test_registry_builds_http_tools_and_reports_bad_ones(make_domain: Any, store
     config = DomainConfig.model_validate(make_domain(tools={**tools, "estoque": bad}))
     with pytest.raises(ToolConfigError, match="allowed_hosts"):
         ToolRegistry.build(config, store)
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """A transport that answers 200 and counts how many times it was closed."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.closed = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        return httpx.Response(200, json={"ok": True})
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+async def test_one_client_serves_every_call_until_closed(
+    store: Store, ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created: list[httpx.AsyncClient] = []
+    real = httpx.AsyncClient
+
+    def counting(*args: Any, **kwargs: Any) -> httpx.AsyncClient:
+        client = real(*args, **kwargs)
+        created.append(client)
+        return client
+
+    monkeypatch.setattr(httpx, "AsyncClient", counting)
+    transport = CountingTransport()
+    tool = HttpTool(
+        "estoque",
+        "",
+        store,
+        settings(headers_env={}),
+        transport=transport,
+    )
+    proxy = proxy_for(tool)
+    for sku in ("A1", "B2", "C3"):
+        result = await proxy.call(ctx, "estoque", {"sku": sku, "cep": "01001000"})
+        assert result.found
+    assert transport.requests == 3 and len(created) == 1  # one client, reused
+    assert transport.closed == 0
+    await proxy.aclose()
+    assert transport.closed == 1 and created[0].is_closed
+    reopened = await proxy.call(ctx, "estoque", {"sku": "D4", "cep": "01001000"})
+    assert reopened.found  # a new client, opened on demand
+    assert len(created) == 2
+    await proxy.aclose()
+
+
+async def test_tools_without_resources_close_as_a_no_op(store: Store) -> None:
+    from chatwootai.tools.handoff import HandoffTool
+
+    assert await HandoffTool("humano", "", store).aclose() is None

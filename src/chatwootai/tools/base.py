@@ -96,3 +96,6 @@ class Tool(ABC):
     @abstractmethod
     async def run(self, ctx: ToolContext, args: BaseModel) -> ToolResult:
         """Run the tool for the tenant in `ctx` with validated `args`."""
+
+    async def aclose(self) -> None:  # noqa: B027 - a no-op for tools that hold no resources
+        """Release what the tool holds open (connections); nothing by default."""

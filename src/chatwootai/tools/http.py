@@ -5,10 +5,14 @@ value cannot change the scheme, host or path structure); the host is checked aga
 ``allowed_hosts`` after templating; parameters not in the template go to the query string (GET,
 DELETE) or a JSON body. Header values come only from environment variables named in
 ``headers_env``. Redirects are not followed. The response is truncated for the LLM.
+
+Each tool keeps one HTTP client (its connection pool), created at its first call and closed by
+:meth:`HttpTool.aclose`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -81,6 +85,8 @@ class HttpTool(Tool):
         self.settings = settings
         self.transport = transport
         self.environ = os.environ if environ is None else environ
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
         placeholders = template_fields(settings.url)
         unknown = sorted(set(placeholders) - set(settings.parameters))
         if unknown:
@@ -106,6 +112,24 @@ class HttpTool(Tool):
         if host not in self.allowed_hosts:
             raise HttpConfigError(f"host {host!r} is not in allowed_hosts of this tool")
         return url
+
+    def client(self) -> httpx.AsyncClient:
+        """The tool's HTTP client, created at the first call (one per event loop)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client.is_closed or self._client_loop is not loop:
+            self._client = httpx.AsyncClient(
+                transport=self.transport,
+                timeout=self.settings.timeout_s,
+                follow_redirects=False,
+            )
+            self._client_loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the tool's HTTP client and its connections; a later call opens a new one."""
+        client, self._client, self._client_loop = self._client, None, None
+        if client is not None:
+            await client.aclose()
 
     def build_request(self, values: Mapping[str, str]) -> httpx.Request:
         """The request for validated argument `values`."""
@@ -133,12 +157,7 @@ class HttpTool(Tool):
         values = {k: str(v) for k, v in args.model_dump().items()}
         request = self.build_request(values)
         try:
-            async with httpx.AsyncClient(
-                transport=self.transport,
-                timeout=self.settings.timeout_s,
-                follow_redirects=False,
-            ) as client:
-                response = await client.send(request)
+            response = await self.client().send(request)
         except httpx.TimeoutException:
             raise ToolError(f"a API ({self.id}) não respondeu a tempo") from None
         except httpx.HTTPError as exc:

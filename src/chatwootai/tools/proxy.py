@@ -73,6 +73,11 @@ class DataProxy:
         """The proxy of a domain, its tools built from the config."""
         return cls(config.name, ToolRegistry.build(config, store), grants_for(config))
 
+    async def aclose(self) -> None:
+        """Close every tool's open resources (HTTP clients)."""
+        for tool in self.tools.values():
+            await tool.aclose()
+
     def tools_for(self, agent_id: str) -> list[Tool]:
         """The tools granted to `agent_id`, in the domain's declaration order."""
         granted = self.grants.get(agent_id, frozenset())
