@@ -130,3 +130,19 @@ async def test_drain_stops_at_the_first_failure_and_keeps_the_rest(tmp_path: Pat
     # A new process sees what the last one left.
     assert Spool(tmp_path).holds("3:1")
     assert not Spool(tmp_path).holds("3:2")
+
+
+async def test_a_replayed_message_is_not_answered_again_when_delivered_again(
+    store_down: Harness, back: Harness, fake: FakeChatwoot
+) -> None:
+    payload = fake.incoming(3, 417, "tem protetor?")
+    spooled = await store_down.post(payload, delivery_id="agent-bot")
+    assert spooled.json()["status"] == "spooled"
+    assert await replay(back) == 1
+    # The same message from the account webhook (another delivery id), after the replay.
+    twin = await back.post(payload, delivery_id="account-webhook")
+    assert twin.json()["status"] == "duplicate"
+    again = await back.post(payload, delivery_id="agent-bot")
+    assert again.json()["status"] == "duplicate"
+    await back.settle()
+    assert back.replies(3, 417) == ["[cosmetics/sales] tem protetor?"]

@@ -56,6 +56,12 @@ class Service:
         return "queued"
 
     async def _replay(self, message: PendingMessage) -> None:
+        """Accept a spooled message, marking it seen so a later copy of it is a duplicate.
+
+        It is accepted even if marked before: the mark may be from the delivery that the store
+        failed to keep (and could not unmark).
+        """
+        await self.dedupe.mark(message.message_id, message.delivery_id)
         await self.accept(message, dedupe=False)
 
     async def change_owner(self, change: OwnershipChange) -> None:

@@ -29,6 +29,13 @@ class Deduplicator:
         key = keys.dedupe_message(message_id)
         return await self.store.set(key, "1", self.ttl, nx=True)
 
+    async def mark(self, message_id: int | str, delivery_id: str | None = None) -> None:
+        """Mark ids as received whatever was seen before (a spooled message being replayed)."""
+        items = {keys.dedupe_message(message_id): "1"}
+        if delivery_id:
+            items[keys.dedupe_delivery(delivery_id)] = "1"
+        await self.store.mset(items, self.ttl)
+
     async def forget(self, message_id: int | str, delivery_id: str | None = None) -> None:
         """Unmark ids whose message could not be stored, so a re-delivery is accepted."""
         names = [keys.dedupe_message(message_id)]
