@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from chatwootai.config.registry import DomainRegistry
 from chatwootai.config.schema import DomainConfig, Tenants
 from chatwootai.store import keys
-from chatwootai.store.base import Store
+from chatwootai.store.base import Store, StoreUnavailableError
+from chatwootai.store.redis import RedisStore
 from chatwootai.tenancy import DomainManager
 
 Make = Callable[..., DomainConfig]
@@ -71,3 +75,29 @@ async def test_conversation_override_uses_the_deployment_ttl_after_a_round_trip(
     await manager.set_conversation_domain("1:2", "retail")
     ttl = await store.ttl(keys.domain_conversation("1:2"))
     assert ttl is not None and 480 <= ttl <= 500
+
+
+def _unreachable() -> RedisStore:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return RedisStore.from_url(f"redis://127.0.0.1:{port}/0", timeout=0.2)
+
+
+async def test_an_update_the_store_refuses_is_not_swapped_in(
+    loader: Any, make_domain: Make
+) -> None:
+    store = _unreachable()
+    registry = DomainRegistry(loader, store)
+    changed: list[str] = []
+    registry.on_change(changed.append)
+    old = await registry.get_domain_config("cosmetics")  # from files: the store is down
+    with pytest.raises(StoreUnavailableError):
+        await registry.update_domain_config("cosmetics", make_domain("cosmetics", description="v2"))
+    assert await registry.get_domain_config("cosmetics") is old
+    assert registry.version("cosmetics") == 0 and changed == []
+    loader.configs["cosmetics"] = make_domain("cosmetics", description="edited")
+    with pytest.raises(StoreUnavailableError):
+        await registry.update_domain_configuration("cosmetics")
+    assert (await registry.get_domain_config("cosmetics")).description == "v1"
+    await store.close()

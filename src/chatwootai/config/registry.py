@@ -145,17 +145,20 @@ class DomainRegistry:
     # -- changing ----------------------------------------------------------------------------
 
     async def update_domain_config(self, name: str, new_config: DomainConfig) -> None:
-        """Swap `new_config` in (memory and store), bump the version and tell every process."""
+        """Store `new_config`, then swap it in and tell every process; StoreError swaps nothing."""
         if new_config.name != name:
             raise ValueError(f"config named {new_config.name!r} cannot replace domain {name!r}")
-        self._swap(name, new_config)
         await self._write_store(name, new_config)
-        await self.store.publish(
-            keys.INVALIDATION_CHANNEL, json.dumps({"domain": name, "origin": self._origin})
-        )
+        self._swap(name, new_config)
+        try:
+            await self.store.publish(
+                keys.INVALIDATION_CHANNEL, json.dumps({"domain": name, "origin": self._origin})
+            )
+        except StoreError as exc:  # listeners that lost the store drop every copy on return
+            log.warning("change of %s stored but not announced to other processes: %s", name, exc)
 
     async def update_domain_configuration(self, name: str) -> list[ConfigIssue]:
-        """Reload `name` from YAML; swap it in only if valid, else keep the old one; the issues."""
+        """Reload `name` from YAML; swap it in only if valid (else the issues) and stored."""
         try:
             config = await self._from_files(name)
         except ConfigError as exc:
