@@ -5,6 +5,8 @@ In process, against a Redis URL where nothing listens (connections refused at on
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from service_deployment import free_port
 from service_fakes import TENANTS, FakeSystem
 
 from chatwootai.service.app import create_app
+from chatwootai.service.spool import OwnershipChange, Spool
 from chatwootai.service.turns import PendingMessage
 from chatwootai.settings import Settings
 from chatwootai.store.redis import RedisStore
@@ -77,3 +80,43 @@ async def test_store_and_disk_down_gives_500_so_chatwoot_delivers_again(
     response = await store_and_disk_down.post(fake.incoming(3, 417, "oi"))
     assert response.status_code == 500  # Chatwoot retries 500 (and 429), 3 times, 3 s apart
     assert response.json()["status"] == "unavailable"
+
+
+async def test_the_drainer_outlives_a_failed_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool(tmp_path)
+    spool.write(
+        PendingMessage(message_id=1, conversation_key="3:417", account_id=3, display_id=417)
+    )
+    listing = spool.files
+    rounds = 0
+
+    def flaky_files() -> list[Path]:
+        nonlocal rounds
+        rounds += 1
+        if rounds == 1:
+            raise OSError("input/output error")
+        return listing()
+
+    monkeypatch.setattr(spool, "files", flaky_files)
+    accepted = asyncio.Event()
+
+    async def accept(message: PendingMessage) -> None:
+        accepted.set()
+
+    async def own(change: OwnershipChange) -> None:
+        raise AssertionError("no ownership change was spooled")
+
+    async def ready() -> bool:
+        return True
+
+    drainer = asyncio.create_task(spool.drain_forever(accept, own, ready, every_s=0.01))
+    try:
+        await asyncio.wait_for(accepted.wait(), 10)
+    finally:
+        drainer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await drainer
+    assert rounds >= 2
+    assert not spool.holds("3:417")

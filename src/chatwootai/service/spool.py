@@ -180,10 +180,17 @@ class Spool:
         superseded: Superseded | None = None,
         every_s: float = 1.0,
     ) -> None:
-        """Drain whenever there is something spooled and the store answers."""
+        """Drain whenever there is something spooled and the store answers.
+
+        A failure of one round (the disk, say) is logged and the next round tries again: the
+        drainer never ends on its own, or the conversations it holds would stay spooled.
+        """
         while True:
-            if self.files() and await ready():
-                count = await self.drain(accept, own, superseded=superseded)
-                if count:
-                    log.info("replayed %d spooled entries", count)
+            try:
+                if self.files() and await ready():
+                    count = await self.drain(accept, own, superseded=superseded)
+                    if count:
+                        log.info("replayed %d spooled entries", count)
+            except Exception:
+                log.exception("spool drain failed; trying again in %g s", every_s)
             await asyncio.sleep(every_s)
