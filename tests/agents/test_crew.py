@@ -350,3 +350,83 @@ async def test_booking_details_follow_the_configured_slots(scheduler_domain, fak
         "date": "2030-01-10",
         "professional": "Ana",
     }
+
+
+def with_manager(domain: DomainConfig, max_delegations: int = 3) -> DomainConfig:
+    """`domain` plus crew `front`: the boss (with `max_delegations`) leads scheduler and sales."""
+    agents = dict(domain.agents)
+    agents["boss"] = agents["boss"].model_copy(
+        update={"config": {"max_delegations": max_delegations}}
+    )
+    crews = dict(domain.crews)
+    crews["front"] = domain.crews["managed"].model_copy(
+        update={"agents": ["scheduler", "sales"], "manager": "boss"}
+    )
+    return domain.model_copy(update={"agents": agents, "crews": crews})
+
+
+async def test_the_manager_may_delegate_only_max_delegations_times(
+    scheduler_domain, fake_proxy, ctx
+):
+    member_runs = 0
+
+    async def fn(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        nonlocal member_runs
+        names = {t.name for t in info.function_tools}
+        returns = tool_returns(messages)
+        if "delegate_to_sales" in names:  # the manager delegates twice
+            done = sum(
+                isinstance(p, ToolReturnPart)
+                for m in messages
+                if isinstance(m, ModelRequest)
+                for p in m.parts
+            )
+            if done < 2:
+                return ModelResponse(parts=[ToolCallPart("delegate_to_sales", {"task": "preço"})])
+            return ModelResponse(parts=[TextPart(str(returns[0].content))])
+        member_runs += 1
+        return ModelResponse(parts=[TextPart("R$ 39,90")])
+
+    crew = CrewFactory(
+        with_manager(scheduler_domain, max_delegations=1),
+        fake_proxy,
+        FixedResolver(FunctionModel(fn)),
+    ).build("front")
+    result = await crew.run("preço do batom", {}, ctx)
+    assert member_runs == 1  # the second delegation was refused
+    assert "Limite de delegações neste atendimento (1)" in result.reply
+    assert not result.fallback
+
+
+async def test_a_scheduling_member_keeps_a_hierarchical_crew_in_flow(
+    scheduler_domain, fake_proxy, ctx
+):
+    async def fn(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        names = {t.name for t in info.function_tools}
+        returns = tool_returns(messages)
+        text = last_user_text(messages)
+        if "delegate_to_scheduler" in names:  # the manager
+            if returns:
+                return ModelResponse(parts=[TextPart(str(returns[0].content))])
+            task = {"task": text}
+            return ModelResponse(parts=[ToolCallPart("delegate_to_scheduler", task)])
+        if returns:  # the scheduler, after its tool call
+            return ModelResponse(parts=[TextPart(str(returns[0].content))])
+        if "confirma" in text:
+            return ModelResponse(parts=[ToolCallPart("calendar", {"query": "book"})])
+        details = {"service": "limpeza"} if "limpeza" in text else {"date": "2030-01-10"}
+        return ModelResponse(parts=[ToolCallPart("save_booking_details", details)])
+
+    crew = CrewFactory(
+        with_manager(scheduler_domain), fake_proxy, FixedResolver(FunctionModel(fn))
+    ).build("front")
+    first = await crew.run("quero limpeza", {}, ctx)
+    assert first.in_flow
+    assert first.states["scheduler"].slots == {"service": "limpeza"}
+    assert first.states["boss"].slots == {}  # the member's slots are the member's
+    second = await crew.run("dia 10", first.states, ctx)
+    assert second.in_flow
+    assert second.states["scheduler"].slots == {"service": "limpeza", "date": "2030-01-10"}
+    assert "Ainda falta: time" in second.reply
+    third = await crew.run("sim, confirma", second.states, ctx)
+    assert not third.in_flow and third.states["scheduler"].slots == {}

@@ -118,6 +118,10 @@ class Crew:
         The run is cut after `timeout_s` (default: the domain's per-turn ``limits.timeout_s``).
         """
         deps = TurnDeps(proxy=self.proxy, context=context)
+        for member in self.members:  # a member's slots come back for its delegated tasks
+            state = states.get(member.agent_id)
+            if state is not None and state.slots:
+                deps.member_slots[member.agent_id] = dict(state.slots)
         usage = RunUsage()
         progress = _Progress()
         try:
@@ -160,7 +164,7 @@ class Crew:
             return self._fallback(states, deps, usage, "modelo offline sem resposta")
         in_flow = any(
             s.agent.in_flow(new_states[s.agent_id].slots, deps.records)
-            for s in self.steps
+            for s in [*self.steps, *self.members]
             if s.agent_id in new_states
         )
         return CrewResult(
@@ -219,6 +223,18 @@ class Crew:
             slots = step.agent.kept_slots(slots, deps.records)
             out[step.agent_id] = AgentState(messages=kept, slots=slots, updated_at=time.time())
             previous = step
+        for member in self.members:  # hierarchical: members keep their slots, not history
+            if member.agent_id not in deps.member_slots:
+                continue
+            before = out.get(member.agent_id) or AgentState()
+            filled = {
+                k: v for k, v in deps.member_slots[member.agent_id].items() if v not in (None, "")
+            }
+            filled = member.agent.kept_slots(filled, deps.records)
+            if filled != before.slots:
+                out[member.agent_id] = AgentState(
+                    messages=before.messages, slots=filled, updated_at=time.time()
+                )
         return output, out
 
     def _model_failed(self, progress: _Progress) -> None:

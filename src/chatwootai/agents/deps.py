@@ -35,5 +35,9 @@ class TurnDeps:
     records: list[ToolCallRecord] = field(default_factory=list)
     handoff: HandoffRequest | None = None
     slots: dict[str, Any] = field(default_factory=dict)
+    member_slots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Slots of the members of a hierarchical crew, by agent id (the manager's are `slots`)."""
+    delegations: int = 0
+    """Tasks the manager of a hierarchical crew handed to its members in this run."""
     interrupted_tool: str | None = None
     """The domain tool that was running when the turn was cut (its time is not the model's)."""

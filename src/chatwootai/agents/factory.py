@@ -86,7 +86,8 @@ class CrewFactory:
         tools: list[AITool[TurnDeps]] = [domain_tool(t, agent_id) for t in granted]
         tools.extend(agent.extra_tools())
         if members:
-            tools.extend(delegate_tool(m, config) for m in members)
+            limit = getattr(agent.settings, "max_delegations", None)
+            tools.extend(delegate_tool(m, config, limit) for m in members)
         model = self.models.resolve(config.llm, agent_config.llm)
         runner: Agent[TurnDeps, str] = Agent(
             model,
@@ -123,13 +124,32 @@ def _instructions(
     return [static, today]
 
 
-def delegate_tool(member: Step, domain: DomainConfig) -> AITool[TurnDeps]:
-    """A manager's tool that hands a task to `member` with the same deps and usage."""
+def delegate_tool(
+    member: Step, domain: DomainConfig, max_delegations: int | None = None
+) -> AITool[TurnDeps]:
+    """A manager's tool that hands a task to `member` with the same deps and usage.
+
+    The member works on its own slots (kept in ``deps.member_slots``), so a booking it collects
+    keeps the crew in flow; past `max_delegations` in one run, the manager is told to answer.
+    """
     limits = usage_limits(domain.limits)
     runner = member.runner
+    agent_id = member.agent_id
 
     async def delegate(ctx: RunContext[TurnDeps], task: str) -> str:
-        result = await runner.run(task, deps=ctx.deps, usage=ctx.usage, usage_limits=limits)
+        deps = ctx.deps
+        if max_delegations is not None and deps.delegations >= max_delegations:
+            return (
+                f"Limite de delegações neste atendimento ({max_delegations}) atingido: "
+                "responda ao cliente com o que já sabe, sem delegar de novo."
+            )
+        deps.delegations += 1
+        own = deps.slots
+        deps.slots = deps.member_slots.setdefault(agent_id, {})
+        try:
+            result = await runner.run(task, deps=deps, usage=ctx.usage, usage_limits=limits)
+        finally:
+            deps.slots = own
         return result.output
 
     tool: AITool[TurnDeps] = AITool(
