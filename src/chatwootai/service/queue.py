@@ -169,7 +169,10 @@ class InProcessTurnQueue(TurnQueue):
             while True:
                 try:
                     async with self._slots:
-                        await self.run(conversation_key)
+                        # As arq does: a turn outlasting the job timeout is cut (and retried).
+                        await asyncio.wait_for(
+                            self.run(conversation_key), self.settings.job_timeout_s
+                        )
                     return
                 except TurnBusyError:
                     await asyncio.sleep(self.settings.busy_retry_s)
