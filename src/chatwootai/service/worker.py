@@ -178,18 +178,26 @@ class TurnRunner:
         return plan, True
 
     async def _typing_while_slow(self, target: ReplyTarget) -> None:
-        """Show typing once thinking outlasts `typing_after_s`; hide it when cancelled."""
+        """Show typing once thinking outlasts `typing_after_s`; hide it when cancelled.
+
+        Cancelled while the 'on' request is in flight, it lets that request finish and then
+        sends 'off', so typing is never left on.
+        """
         await asyncio.sleep(self.typing_after_s)
-        shown = False
+        on = asyncio.ensure_future(self.replier.typing(target, True))
         try:
-            await self.replier.typing(target, True)
-            shown = True
+            await asyncio.shield(on)
             await asyncio.Event().wait()
         finally:
-            if shown:
-                off = asyncio.create_task(self.replier.typing(target, False))
-                self._background.add(off)
-                off.add_done_callback(self._background.discard)
+            off = asyncio.create_task(self._typing_off_after(target, on))
+            self._background.add(off)
+            off.add_done_callback(self._background.discard)
+
+    async def _typing_off_after(self, target: ReplyTarget, on: asyncio.Future[None]) -> None:
+        """Hide the typing indicator once the request showing it has ended."""
+        with contextlib.suppress(Exception):
+            await on
+        await self.replier.typing(target, False)
 
     async def give_up(self, conversation_key: str) -> None:
         """After repeated failures: apologise, hand off and drop the pending messages."""
