@@ -75,6 +75,7 @@ class ChatwootAISystem:
         self._ttls = ttls
         self._runtimes: dict[str, DomainRuntime] = {}
         self._runtime_locks: dict[str, asyncio.Lock] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._watch_stop = asyncio.Event()
         self.crews: CrewRegistry[Crew] = CrewRegistry(self._build_crew, registry)
@@ -130,6 +131,11 @@ class ChatwootAISystem:
             await asyncio.gather(self._watcher, return_exceptions=True)
             self._watcher = None
         await self.registry.stop()
+        for task in self._closing:
+            task.cancel()
+        for runtime in self._runtimes.values():
+            await runtime.proxy.aclose()
+        self._runtimes.clear()
         await self.store.close()
 
     async def ready(self) -> tuple[bool, dict[str, str]]:
@@ -144,7 +150,23 @@ class ChatwootAISystem:
     # -- runtime per domain --------------------------------------------------------------------
 
     def _forget_runtime(self, domain: str) -> None:
-        self._runtimes.pop(domain, None)
+        runtime = self._runtimes.pop(domain, None)
+        if runtime is not None:
+            self._close_later(runtime)
+
+    def _close_later(self, runtime: DomainRuntime) -> None:
+        """Close a replaced runtime's tool clients once turns still using it had time to end."""
+
+        async def close() -> None:
+            await asyncio.sleep(runtime.config.limits.timeout_s)
+            await runtime.proxy.aclose()
+
+        try:
+            task = asyncio.get_running_loop().create_task(close())
+        except RuntimeError:  # no loop (a config change seen outside one): nothing to close on
+            return
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def runtime(self, domain: str) -> DomainRuntime:
         """The hub, proxy and crew factory of `domain` for its current config version."""
@@ -168,7 +190,10 @@ class ChatwootAISystem:
         model = self.models.resolve(config.llm)
         if not self.models.is_offline(model):
             router = pydantic_ai_router(
-                model, breaker=self.models.breaker, timeout_s=config.limits.timeout_s / 4
+                model,
+                breaker=self.models.breaker,
+                timeout_s=config.limits.timeout_s / 4,
+                breaker_key=self.models.breaker_key(config.llm),
             )
         hub = await asyncio.to_thread(Hub.build, config, llm_router=router)
         return DomainRuntime(config, version, hub, proxy, CrewFactory(config, proxy, self.models))
