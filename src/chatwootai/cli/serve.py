@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import typer
 
 from chatwootai.cli.app import app
+from chatwootai.config.schema import LLMSettings
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.settings import Settings
 
@@ -40,7 +41,56 @@ def system_factory() -> SystemFactory:
     return factory
 
 
-def _next_steps(settings: Settings, host: str, port: int) -> str:
+PROVIDER_KEYS = {
+    "openai": "OPENAI_API_KEY",
+    "openai-chat": "OPENAI_API_KEY",
+    "openai-responses": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "google-gla": "GEMINI_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "cohere": "CO_API_KEY",
+}
+"""The variable each provider reads its key from when a domain names no ``llm.api_key_env``."""
+
+
+def describe_model(llm: LLMSettings, settings: Settings) -> str:
+    """The model a domain's turns use, and whether the key it needs is in the environment."""
+    name = (settings.model_override or llm.model or "offline").strip()
+    if name == "offline":
+        return "offline (answers from the domain's knowledge and tools, no LLM)"
+    provider = name.split(":", 1)[0]
+    variable = llm.api_key_env
+    served_elsewhere = llm.base_url is not None or (
+        provider.startswith("openai") and bool(os.environ.get("OPENAI_BASE_URL"))
+    )
+    if variable is None and not served_elsewhere:
+        variable = PROVIDER_KEYS.get(provider)
+    if variable is not None and not os.environ.get(variable, "").strip():
+        return f"{name} ({variable} is not set: its turns will fail)"
+    return name
+
+
+async def domain_models(system: Pipeline, settings: Settings) -> dict[str, str]:
+    """Each served domain and the model it resolves to (see :func:`describe_model`)."""
+    models: dict[str, str] = {}
+    for name in system.registry.names():
+        try:
+            config = await system.registry.get_domain_config(name)
+        except Exception as exc:
+            models[name] = f"not loaded: {exc}"
+            continue
+        if not config.abstract:
+            models[name] = describe_model(config.llm, settings)
+    return models
+
+
+def _next_steps(
+    settings: Settings, host: str, port: int, models: Mapping[str, str] | None = None
+) -> str:
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     lines = [
         "",
@@ -65,8 +115,9 @@ def _next_steps(settings: Settings, host: str, port: int) -> str:
             f"  Running embedded: no REDIS_URL, data in {settings.data_dir}/, turns run in this "
             "process."
         )
-    if not os.environ.get("OPENAI_API_KEY") and not settings.model_override:
-        lines.append("  No LLM key set: the offline model answers from the domains' knowledge.")
+    if models:
+        lines.append("  Models per domain (CHATWOOTAI_MODEL replaces them all):")
+        lines += [f"    {domain}: {model}" for domain, model in sorted(models.items())]
     lines.append("  Health: /healthz  Ready: /readyz  Metrics: /metrics")
     return "\n".join(lines) + "\n"
 
@@ -82,7 +133,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         application, host=host, port=port, log_config=None, access_log=False, lifespan="on"
     )
     server = uvicorn.Server(config)
-    typer.echo(_next_steps(settings, host, port))
+    typer.echo(_next_steps(settings, host, port, await domain_models(system, settings)))
     await server.serve()
 
 
