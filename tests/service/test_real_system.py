@@ -16,6 +16,7 @@ from conftest import Harness, fast_client
 from fakes.chatwoot_server import FakeChatwoot
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
+RETAIL_SECRET = "retail-secret-7"
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ async def embedded(
     """The app as `make run` starts it, pointed at the fake Chatwoot."""
     for name in ("OPENAI_API_KEY", "REDIS_URL", "REDIS_HOST", "CHATWOOTAI_MODEL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CHATWOOT_WEBHOOK_SECRET_RETAIL", fake.webhook_secret)
+    monkeypatch.setenv("CHATWOOT_WEBHOOK_SECRET_RETAIL", RETAIL_SECRET)
     settings = Settings.model_validate(
         {
             "CHATWOOTAI_DOMAINS_DIR": str(DOMAINS),
@@ -33,6 +34,8 @@ async def embedded(
             "CHATWOOT_BASE_URL": fake.base_url,
             "CHATWOOT_API_TOKEN": fake.bot_token,
             "CHATWOOTAI_BURST_WINDOW": 0,
+            # tenants.yaml gives retail a secret of its own: every other account needs one too.
+            "CHATWOOT_WEBHOOK_SECRET": fake.webhook_secret,
         }
     )
     assert not settings.redis_configured
@@ -63,7 +66,8 @@ async def test_accounts_are_answered_by_their_domains_offline(embedded: Harness)
         (1, 12): "Vocês têm protetor solar?",
     }
     for (account, display), text in questions.items():
-        response = await embedded.post(fake.incoming(account, display, text))
+        secret = RETAIL_SECRET if account == 3 else None  # retail signs with its own
+        response = await embedded.post(fake.incoming(account, display, text), secret=secret)
         assert response.json()["status"] == "queued"
     await embedded.settle()
     for account, display in questions:
@@ -83,5 +87,7 @@ async def test_a_retail_delivery_needs_the_retail_secret(embedded: Harness) -> N
     fake.add_conversation(account_id=3, display_id=34, inbox_id=103)
     wrong = await embedded.post(fake.incoming(3, 34, "oi"), secret="another-secret")
     assert wrong.status_code == 401
-    right = await embedded.post(fake.incoming(3, 34, "oi"))  # signed with the retail secret
+    global_secret = await embedded.post(fake.incoming(3, 34, "oi"))
+    assert global_secret.status_code == 401
+    right = await embedded.post(fake.incoming(3, 34, "oi"), secret=RETAIL_SECRET)
     assert right.status_code == 200
