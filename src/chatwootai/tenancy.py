@@ -22,7 +22,7 @@ from chatwootai.store import keys
 from chatwootai.store.base import Store
 from chatwootai.store.ttl import CONVERSATION_TTL, ttl_or
 
-__all__ = ["DomainManager", "DomainNotFoundError", "NoDomainError"]
+__all__ = ["DefaultDomainError", "DomainManager", "DomainNotFoundError", "NoDomainError"]
 
 
 class NoDomainError(Exception):
@@ -34,6 +34,17 @@ class NoDomainError(Exception):
             f"No domain for conversation {conversation_key!r}: map its account or inbox in "
             "domains/tenants.yaml, set an active domain through the admin API, or set "
             "CHATWOOT_DOMAIN."
+        )
+
+
+class DefaultDomainError(DomainNotFoundError):
+    """The deployment default (CHATWOOT_DOMAIN) names no servable domain."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(name, known)
+        self.args = (
+            f"CHATWOOT_DOMAIN={name!r} is not a domain that can answer (unknown or abstract); "
+            f"set it to one of: {', '.join(sorted(known)) or 'no domain found'}.",
         )
 
 
@@ -58,6 +69,7 @@ class DomainManager:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[str | None, float]] = {}
         """Logical key → (value, monotonic time it stops being fresh)."""
+        self._default_checked = False
 
     @property
     def tenants(self) -> Tenants:
@@ -90,8 +102,21 @@ class DomainManager:
         if active:
             return active
         if self.default_domain:
+            if not self._default_checked:
+                await self.check_default_domain()
             return self.default_domain
         raise NoDomainError(conversation_key)
+
+    async def check_default_domain(self) -> None:
+        """Raise DefaultDomainError unless the default domain, if set, can answer conversations."""
+        if not self.default_domain:
+            return
+        try:
+            await self._servable(self.default_domain)
+        except DomainNotFoundError as exc:
+            known = [n for n in self.registry.names() if not n.startswith("_")]
+            raise DefaultDomainError(self.default_domain, known) from exc
+        self._default_checked = True
 
     async def set_conversation_domain(self, conversation_key: str, domain: str) -> None:
         """Make `domain` answer this conversation from now on (for the conversation TTL)."""
@@ -126,10 +151,7 @@ class DomainManager:
         known = self.registry.names()
         if domain not in known:
             raise DomainNotFoundError(domain, known)
-        config = await self.registry.get_domain_config(domain)
-        if config.abstract:
-            raise DomainNotFoundError(domain, known)
-        return config
+        return await self.registry.get_domain_config(domain)  # refuses an abstract domain
 
     async def _read(self, names: list[str], refresh: bool) -> list[str | None]:
         now = time.monotonic()

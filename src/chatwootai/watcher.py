@@ -38,7 +38,7 @@ async def affected_domains(registry: DomainRegistry, changed: set[str]) -> list[
         config = registry.cached(name)
         if config is None:
             try:
-                config = await registry.get_domain_config(name)
+                config = await registry.get_domain_config(name, abstract_ok=True)
             except Exception:  # a broken domain: its own reload reports the issue
                 continue
         parents[name] = list(config.extends)

@@ -12,7 +12,7 @@ from chatwootai.config.registry import DomainRegistry
 from chatwootai.config.schema import DomainConfig, Tenants
 from chatwootai.store import keys
 from chatwootai.store.base import Store
-from chatwootai.tenancy import DomainManager, DomainNotFoundError, NoDomainError
+from chatwootai.tenancy import DefaultDomainError, DomainManager, DomainNotFoundError, NoDomainError
 
 TENANTS = Tenants.model_validate(
     {"accounts": {"1": "retail", "2": {"domain": "health"}}, "inboxes": {"10": "cosmetics"}}
@@ -132,3 +132,29 @@ async def test_concurrent_sets_and_gets(store: Store, registry: DomainRegistry) 
     results = await asyncio.gather(*(one(i) for i in range(150)))
     assert results == [domains[i % 3] for i in range(150)]
     assert len(await store.scan("domain:conversation:5:*")) == 150
+
+
+async def test_an_abstract_domain_is_never_served(store: Store, registry: DomainRegistry) -> None:
+    with pytest.raises(DomainNotFoundError, match="'_base' does not exist or is abstract"):
+        await registry.get_domain_config("_base")
+    assert (await registry.get_domain_config("_base", abstract_ok=True)).abstract
+    with pytest.raises(DomainNotFoundError, match=r"abstract\. Known domains: cosmetics, health"):
+        await registry.get_domain_config("_base")  # cached now, still refused
+    dm = manager(store, registry)
+    with pytest.raises(DomainNotFoundError):
+        await dm.set_conversation_domain("1:1", "_base")
+
+
+async def test_an_abstract_or_unknown_default_domain_is_reported_clearly(
+    store: Store, registry: DomainRegistry
+) -> None:
+    for default in ("_base", "nope"):
+        dm = manager(store, registry, tenants=Tenants(), default_domain=default)
+        with pytest.raises(DefaultDomainError, match=rf"CHATWOOT_DOMAIN='{default}'.*cosmetics"):
+            await dm.check_default_domain()
+        with pytest.raises(DefaultDomainError):
+            await dm.get_domain_for_conversation("5:5")
+    dm = manager(store, registry, tenants=Tenants(), default_domain="retail")
+    await dm.check_default_domain()
+    assert await dm.get_domain_for_conversation("5:5") == "retail"
+    await manager(store, registry, default_domain=None).check_default_domain()  # unset is fine

@@ -104,7 +104,7 @@ async def test_watch_domains_reloads_saved_domain_and_its_children(
     make_tree(tmp_path)
     registry = DomainRegistry(FileLoader(tmp_path), store)
     for name in ("base", "shop", "branch", "other"):
-        await registry.get_domain_config(name)
+        await registry.get_domain_config(name, abstract_ok=True)
     tenants_reloads: list[int] = []
     stop = asyncio.Event()
     task = asyncio.create_task(
@@ -136,3 +136,13 @@ async def test_watch_domains_reloads_saved_domain_and_its_children(
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=10)
+
+
+async def test_a_change_to_a_base_reaches_children_through_an_abstract_middle(
+    tmp_path: Path, store: Store
+) -> None:
+    make_tree(tmp_path)
+    write(tmp_path, "mid", "name: mid\nextends: [base]\nabstract: true\n")
+    write(tmp_path, "leaf", "name: leaf\nextends: [mid]\n")
+    registry = DomainRegistry(FileLoader(tmp_path), store)
+    assert await affected_domains(registry, {"base"}) == ["base", "branch", "leaf", "mid", "shop"]

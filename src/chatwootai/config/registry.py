@@ -81,8 +81,21 @@ class DomainRegistry:
         """The config held in memory, if any (no I/O)."""
         return self._configs.get(name)
 
-    async def get_domain_config(self, name: str) -> DomainConfig:
-        """The config of `name`: memory, then the store (``domain:config:{name}``), then YAML."""
+    async def get_domain_config(self, name: str, *, abstract_ok: bool = False) -> DomainConfig:
+        """The config to serve for `name` (memory, store, then YAML); abstract ones if asked."""
+        config = await self._config(name)
+        if config.abstract and not abstract_ok:  # a base is read by listings, never served
+            raise DomainNotFoundError(name, self._servable_names())
+        return config
+
+    def _servable_names(self) -> list[str]:
+        def abstract(name: str) -> bool:
+            config = self._configs.get(name)
+            return name.startswith("_") if config is None else config.abstract
+
+        return [name for name in self.loader.names() if not abstract(name)]
+
+    async def _config(self, name: str) -> DomainConfig:
         config = self._configs.get(name)
         if config is not None:
             return config
