@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chatwootai.config import datafiles
 from chatwootai.config.agent_types import AgentTypeNotFound, resolve_agent_type
@@ -37,6 +37,9 @@ DOMAIN_FILE = "domain.yaml"
 TENANTS_FILE = "tenants.yaml"
 DATA_PATH_KEYS = ("file", "files")
 """Keys of tool settings holding data file paths, relative to the YAML file that wrote them."""
+
+_ABSTRACT = TypeAdapter(bool)
+"""How the schema reads `abstract:` (:attr:`DomainConfig.abstract` is a lax `bool`)."""
 
 DataPath = tuple[str | int, ...]
 """Where a data file path is in the merged tree, e.g. ('tools', 'faq', 'settings', 'file')."""
@@ -116,8 +119,11 @@ class DomainLoader:
             if root is not None and isinstance(root.value, dict)
             else None
         )
-        if own is not None and isinstance(own.value, bool):
-            return own.value
+        if own is not None:
+            try:  # read as the schema reads it ('yes', 1 and 'true' are true)
+                return _ABSTRACT.validate_python(own.value)
+            except ValidationError:
+                pass  # not a boolean: validating the domain reports it
         return name.startswith("_")
 
     def load_tenants(self) -> Tenants:
