@@ -1,4 +1,4 @@
-"""``POST /webhooks/chatwoot``: verify, parse, filter, dedupe, store, enqueue; answer at once.
+"""``POST /webhooks/chatwoot``: parse, verify, filter, dedupe, store, enqueue; answer at once.
 
 Chatwoot opens the conversation (hands it to humans) when a delivery fails or takes over 5 s, and
 retries only 429/500; so nothing slow happens here, and no failure of our own becomes a 5xx: a
