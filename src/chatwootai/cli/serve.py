@@ -79,7 +79,7 @@ async def domain_models(system: Pipeline, settings: Settings) -> dict[str, str]:
     models: dict[str, str] = {}
     for name in system.registry.names():
         try:
-            config = await system.registry.get_domain_config(name)
+            config = await system.registry.get_domain_config(name, abstract_ok=True)
         except Exception as exc:
             models[name] = f"not loaded: {exc}"
             continue

@@ -319,7 +319,7 @@ async def timeout_warnings(system: Pipeline, settings: Settings) -> list[str]:
     warnings: list[str] = []
     for name in system.registry.names():
         try:
-            config = await system.registry.get_domain_config(name)
+            config = await system.registry.get_domain_config(name, abstract_ok=True)
         except Exception as exc:
             log.debug("domain %s not checked against the job timeout: %s", name, exc)
             continue
