@@ -105,7 +105,8 @@ class ChatwootAISystem:
         return cls(settings, store, loader, registry, domains, models or ModelResolver(settings))
 
     async def start(self) -> None:
-        """Listen for config changes from other processes; watch the files if asked to."""
+        """Check CHATWOOT_DOMAIN; listen for config changes; watch the files if asked to."""
+        await self.domains.check_default_domain()
         await self.registry.start()
         if self.settings.watch and self._watcher is None:
             self._watch_stop = asyncio.Event()
