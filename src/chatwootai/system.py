@@ -281,6 +281,7 @@ class ChatwootAISystem:
             contact_phone=customer.phone,
             contact_email=customer.email,
             contact_name=customer.name,
+            identity_verified=customer.verified,
             channel=channel,
             timezone=config.timezone,
         )

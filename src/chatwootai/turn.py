@@ -15,6 +15,8 @@ class Customer:
     name: str | None = None
     phone: str | None = None
     email: str | None = None
+    verified: bool = False
+    """Chatwoot verified who the contact is (identity validation: ``hmac_verified``)."""
 
 
 @dataclass(frozen=True, slots=True)

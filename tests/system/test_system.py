@@ -105,3 +105,19 @@ async def test_crews_are_built_once_per_domain(system: ChatwootAISystem) -> None
         await system.process_message(message("tem batom vermelho?"), f"1:{20 + n}", "api")
     built = [entry for entry in system.crews.built() if entry[0] == "cosmetics"]
     assert [crew for _, crew, _ in built].count("sales") == 1
+
+
+@pytest.mark.parametrize(
+    ("channel", "verified", "revealed"),
+    [("whatsapp", False, True), ("webwidget", False, False), ("webwidget", True, True)],
+)
+async def test_order_details_need_a_contact_the_channel_or_chatwoot_vouches_for(
+    system: ChatwootAISystem, channel: str, verified: bool, revealed: bool
+) -> None:
+    customer = Customer(phone="+5519987654321", verified=verified)
+    text = IncomingMessage(text="cadê meu pedido BP-104521?", account_id="1", customer=customer)
+    outcome = await system.process_message(text, f"1:{channel}{verified}", channel)
+    lookups = [r for r in outcome.tool_calls if r.tool_id == "pedidos" and r.ok]
+    assert lookups and lookups[0].result is not None
+    assert lookups[0].result.data["verified"] is revealed
+    assert ("Sérum Vitamina C" in lookups[0].result.text) is revealed  # the order's items

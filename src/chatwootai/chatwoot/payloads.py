@@ -100,6 +100,7 @@ class ConversationMeta(_Model):
     assignee: Assignee | None = None
     assignee_type: str | None = None
     team: Team | None = None
+    hmac_verified: bool | None = None
 
 
 class ContactInbox(_Model):
@@ -107,6 +108,7 @@ class ContactInbox(_Model):
 
     contact_id: int | None = None
     source_id: str | None = None
+    hmac_verified: bool | None = None
 
 
 class Attachment(_Model):
@@ -157,6 +159,14 @@ class Conversation(_Model):
 
     _empty_dicts = field_validator("custom_attributes", "meta", mode="before")(_none_to_empty_dict)
     _empty_lists = field_validator("labels", "messages", mode="before")(_none_to_empty_list)
+
+    @property
+    def identity_verified(self) -> bool:
+        """True when Chatwoot verified the contact (website identity validation, HMAC)."""
+        inbox = self.contact_inbox
+        return self.meta.hmac_verified is True or (
+            inbox is not None and inbox.hmac_verified is True
+        )
 
     @property
     def assignee_type(self) -> str | None:

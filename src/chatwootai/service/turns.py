@@ -46,6 +46,8 @@ class PendingMessage(BaseModel):
     customer_name: str | None = None
     customer_phone: str | None = None
     customer_email: str | None = None
+    customer_verified: bool = False
+    """Chatwoot verified the contact's identity (``hmac_verified``)."""
     delivery_id: str | None = None
     received_at: float = 0.0
 
@@ -185,6 +187,7 @@ def merge_burst(messages: Sequence[PendingMessage]) -> IncomingMessage:
             name=last.customer_name,
             phone=last.customer_phone,
             email=last.customer_email,
+            verified=last.customer_verified,
         ),
         account_id=str(last.account_id),
         inbox_id=None if last.inbox_id is None else str(last.inbox_id),

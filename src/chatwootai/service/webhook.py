@@ -110,6 +110,7 @@ def pending_message(event: MessageEvent, delivery_id: str | None) -> PendingMess
         customer_name=contact.name,
         customer_phone=contact.phone_number,
         customer_email=contact.email,
+        customer_verified=event.conversation.identity_verified,
         delivery_id=delivery_id,
         received_at=time.time(),
     )
