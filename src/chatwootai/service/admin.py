@@ -100,7 +100,7 @@ async def list_domains(request: Request) -> JSONResponse:
     for name in registry.names():
         entry: dict[str, Any] = {"name": name}
         try:
-            config = await registry.get_domain_config(name)
+            config = await registry.get_domain_config(name, abstract_ok=True)
         except Exception as exc:
             entry.update(status="invalid", error=str(exc))
         else:
