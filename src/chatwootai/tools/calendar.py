@@ -425,11 +425,9 @@ class CalendarTool(Tool):
                 data={"booked": False, "reason": problem},
                 found=False,
             )
-        booking_id = secrets.token_hex(4).upper()
-        seats = await self._acquire(ctx, service, start, booking_id)
-        if seats is None:
+        booking = await self._reserve(ctx, service, start)
+        if booking is None:
             return await self._unavailable(ctx, service, start)
-        booking = await self._store_booking(ctx, service, start, booking_id, seats)
         return ToolResult(
             text=f"Agendado: {service.name} em {_when(start)}. Código: {booking.id}.",
             data={"booked": True, **booking.public()},
@@ -466,14 +464,26 @@ class CalendarTool(Tool):
             found=False,
         )
 
-    async def _cancel(self, ctx: ToolContext, booking_id: str) -> ToolResult:
-        booking = await self._owned(ctx, booking_id.upper())
-        if booking is None:
-            return self._not_found(booking_id)
+    async def _reserve(self, ctx: ToolContext, service: Service, start: datetime) -> Booking | None:
+        """Take every seat of a new booking and record it; None when the slot is taken."""
+        booking_id = secrets.token_hex(4).upper()
+        seats = await self._acquire(ctx, service, start, booking_id)
+        if seats is None:
+            return None
+        return await self._store_booking(ctx, service, start, booking_id, seats)
+
+    async def _forget(self, ctx: ToolContext, booking: Booking) -> None:
+        """Free a booking's seats and drop its record and its place in the conversation."""
         await self._release(booking.seats, booking.id)
         await self.store.delete(keys.booking(ctx.domain, self.id, booking.id))
         ids = [i for i in await self._conversation_ids(ctx) if i != booking.id]
         await self._save_conversation_ids(ctx, ids, 60)
+
+    async def _cancel(self, ctx: ToolContext, booking_id: str) -> ToolResult:
+        booking = await self._owned(ctx, booking_id.upper())
+        if booking is None:
+            return self._not_found(booking_id)
+        await self._forget(ctx, booking)
         start = datetime.fromisoformat(booking.start)
         return ToolResult(
             text=f"Cancelado: {booking.service_name} em {_when(start)} (código {booking.id}).",
@@ -494,15 +504,10 @@ class CalendarTool(Tool):
                 data={"rescheduled": False, "reason": problem},
                 found=False,
             )
-        new_id = secrets.token_hex(4).upper()
-        seats = await self._acquire(ctx, service, start, new_id)
-        if seats is None:
+        booking = await self._reserve(ctx, service, start)
+        if booking is None:
             return await self._unavailable(ctx, service, start)
-        booking = await self._store_booking(ctx, service, start, new_id, seats)
-        await self._release(old.seats, old.id)
-        await self.store.delete(keys.booking(ctx.domain, self.id, old.id))
-        ids = [i for i in await self._conversation_ids(ctx) if i != old.id]
-        await self._save_conversation_ids(ctx, ids, 60)
+        await self._forget(ctx, old)
         return ToolResult(
             text=f"Remarcado: {service.name} para {_when(start)}. Novo código: {booking.id} "
             f"(o código {old.id} foi cancelado).",
