@@ -76,11 +76,6 @@ def is_domain_name(name: str) -> bool:
     return len(name) <= 64 and re.fullmatch(DOMAIN_NAME, name) is not None
 
 
-def linearize(name: str, read: DomainReader, known: Callable[[], Sequence[str]]) -> list[str]:
-    """C3 linearization of `name` and its ancestors (the domain first); raises ConfigError."""
-    return linearize_all(name, read, known)[name]
-
-
 def linearize_all(
     name: str, read: DomainReader, known: Callable[[], Sequence[str]]
 ) -> dict[str, list[str]]:

@@ -248,15 +248,6 @@ def parse_yaml(text: str, file: Path) -> Located:
     return root
 
 
-def read_yaml(file: Path) -> Located:
-    """Read and parse a YAML file; raises ConfigError when it cannot be read or parsed."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(file, None, None, "", f"cannot read file: {exc}")]) from None
-    return parse_yaml(text, file)
-
-
 def parse_yaml_bytes(content: bytes, file: Path) -> Located:
     """Parse UTF-8 YAML bytes (the :class:`~chatwootai.config.cache.FileCache` parse signature)."""
     try:

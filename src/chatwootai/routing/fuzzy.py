@@ -24,8 +24,3 @@ def keys(word: str) -> frozenset[str]:
     elif len(word) == MIN_FUZZY_LENGTH - 1:
         found.add("~" + word)  # may be a long word missing one letter
     return frozenset(found)
-
-
-def similar(a: str, b: str) -> bool:
-    """True when two folded words share a stem or are about one edit apart."""
-    return not keys(a).isdisjoint(keys(b))
