@@ -163,8 +163,14 @@ class DomainLoader:
         return warnings
 
     def is_abstract(self, name: str) -> bool:
-        """Whether a domain is abstract (`abstract: true`, or a name starting with `_`)."""
-        root = self._read(name)
+        """Whether a domain is abstract (`abstract: true`, or a name starting with `_`).
+
+        A domain whose file cannot be read is judged by its name (validating it reports why).
+        """
+        try:
+            root = self._read(name)
+        except ConfigError:
+            root = None
         own = (
             root.value.get("abstract")
             if root is not None and isinstance(root.value, dict)
