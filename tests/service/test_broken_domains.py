@@ -40,6 +40,7 @@ def broken_tree(root: Path) -> Path:
     tenants = root / "tenants.yaml"
     text = tenants.read_text(encoding="utf-8")
     tenants.write_text(text.replace('  "2": health\n', '  "2": health\n' + BROKEN_TENANTS))
+    (root / "notes").mkdir()  # a folder that is not a domain
     return root
 
 
@@ -113,6 +114,7 @@ async def test_the_start_up_report_names_each_bad_domain_and_tenant(embedded: Ha
     domains = "\n".join(str(f) for f in report.domains)
     assert "domain petshop: not valid (1 error, first: " in domains
     assert "extends itself" in domains and "handed to a human" in domains
+    assert "folder notes: no domain.yaml: it is not a domain and is ignored" in domains
     tenants = "\n".join(str(f) for f in report.tenants)
     assert "account 9 (petshop): domain 'petshop' is not valid" in tenants
     assert "account 8 (bakery): domain 'bakery' does not exist" in tenants

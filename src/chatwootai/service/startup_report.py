@@ -219,7 +219,14 @@ async def domain_findings(
     findings: list[Finding] = []
     if isinstance(loader, FileLoader):
         for warning in await asyncio.to_thread(loader.stray_folders):
-            findings.append(Finding("domains", warning.message, "nothing is served from it"))
+            folder = warning.file.name if warning.file is not None else "?"
+            findings.append(
+                Finding(
+                    f"folder {folder}",
+                    "no domain.yaml",
+                    "it is not a domain and is ignored (`chatwootai validate` says more)",
+                )
+            )
     for name in names:
         try:
             await asyncio.to_thread(loader.load, name)
