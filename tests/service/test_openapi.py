@@ -325,3 +325,19 @@ def test_a_broken_domain_is_listed_invalid_and_cannot_be_made_active(
     assert "not valid" in refused.json()["error"] and "extends itself" in refused.json()["error"]
     reload = deployment.call("POST", "/api/admin/domains/petshop/reload", headers=AUTH)
     assert reload.status_code == 422 and any("extends itself" in i for i in reload.json()["issues"])
+
+
+def test_the_webhooks_answers_match_the_document(
+    deployment: Deployment, document: dict[str, Any]
+) -> None:
+    bodies = [
+        json.dumps(load_fixture("outgoing_agent_bot_reply")).encode(),  # ignored
+        json.dumps(load_fixture("g_webwidget_triggered")).encode(),  # another event
+        b"{not json",
+        json.dumps({"event": "message_created", "conversation": {}}).encode(),
+        b" " * (256 * 1024 + 1),  # above the default limit
+    ]
+    for body in bodies:
+        response = deployment.call("POST", "/webhooks/chatwoot", content=body)
+        assert response.status_code < 500, response.text
+        _conforms(document, "POST", "/webhooks/chatwoot", response)

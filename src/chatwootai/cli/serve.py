@@ -98,7 +98,7 @@ async def domain_models(system: Pipeline, settings: Settings) -> dict[str, str]:
         try:
             config = await system.registry.get_domain_config(name, abstract_ok=True)
         except Exception as exc:
-            first = str(exc).strip().splitlines()[-1].strip() if str(exc).strip() else repr(exc)
+            first = exc.issues[0] if isinstance(exc, ConfigError) and exc.issues else exc
             models[name] = f"not loaded ({first})"
             continue
         if not config.abstract:

@@ -8,8 +8,11 @@ Three kinds of findings, each a line ``subject: problem: consequence``:
 - tenants whose webhook secret or API token variable is unset, and what then happens to their
   deliveries and replies.
 
-The credential findings are worked out by asking :class:`Credentials` itself (the same calls
-the webhook and the replies make), so they say what the code does, not what it was meant to.
+The credential findings come from :class:`Credentials` alone: the replies' API access by calling
+:meth:`Credentials.api_access` as the replies do; the webhook's secrets by the rule
+:meth:`Credentials.webhook_secret` applies (a tenant's own variable, else the global secret; once
+any secret is configured, a delivery no secret applies to is refused). A change to how secrets
+are picked changes :func:`credential_findings` only.
 """
 
 from __future__ import annotations
