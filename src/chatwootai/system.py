@@ -17,8 +17,9 @@ from chatwootai.agents.crew import Crew
 from chatwootai.agents.factory import CrewFactory
 from chatwootai.agents.registry import CrewRegistry
 from chatwootai.agents.state import AgentStateManager
+from chatwootai.config.errors import ConfigError
 from chatwootai.config.loader import DomainLoader
-from chatwootai.config.registry import DomainRegistry
+from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.conversation import ConversationState, ConversationStore
 from chatwootai.hub import Hub, RouteDecision, RoutingContext
@@ -91,7 +92,7 @@ class ChatwootAISystem:
     ) -> ChatwootAISystem:
         """A system for `settings`: loads tenants, opens the store (unless given)."""
         loader = DomainLoader(settings.domains_dir, agent_packages=settings.agent_packages)
-        tenants = await asyncio.to_thread(loader.load_tenants)
+        tenants = await asyncio.to_thread(loader.read_tenants)  # bad entries: start-up report
         store = store or open_store(settings)
         ttls = deployment_ttls(settings)
         registry = DomainRegistry(loader, store, ttl=ttls.config)
@@ -344,7 +345,11 @@ class ChatwootAISystem:
             paused=conversation.paused,
             paused_reason=conversation.paused_reason,
         )
-        config = await self.registry.get_domain_config(domain)
+        try:
+            config = await self.registry.get_domain_config(domain)
+        except (ConfigError, DomainNotFoundError) as exc:  # a broken domain: said, not raised
+            summary["error"] = str(exc)
+            return summary
         states = await self.states.load_many(domain, list(config.agents), conversation_key)
         summary["agents"] = {
             agent_id: {"messages": len(state.messages), "slots": state.slots}

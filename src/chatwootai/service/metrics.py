@@ -53,6 +53,12 @@ class Metrics:
         self.routed = Counter(
             "chatwootai_routing", "Turns per crew.", ["domain", "crew", "method"], registry=r
         )
+        self.domain_unavailable = Counter(
+            "chatwootai_domain_unavailable",
+            "Turns handed to a human because their domain cannot answer (invalid or missing).",
+            ["domain"],
+            registry=r,
+        )
         self.turn_errors = Counter(
             "chatwootai_turn_errors", "Turns that failed and will be retried.", registry=r
         )

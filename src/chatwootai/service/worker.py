@@ -29,6 +29,7 @@ from chatwootai.service.turns import (
     still_bursting,
     turn_id,
 )
+from chatwootai.service.unservable import UNAVAILABLE, hand_over
 from chatwootai.settings import Settings
 from chatwootai.store import keys
 from chatwootai.store.base import StoreError
@@ -127,7 +128,10 @@ class TurnRunner:
             await self.pending.remove(key, ids)
             self.metrics.ignored.labels("no domain").inc(len(ids))
             return "no domain"
-        options = (await self.system.registry.get_domain_config(domain)).chatwoot
+        try:
+            options = (await self.system.registry.get_domain_config(domain)).chatwoot
+        except UNAVAILABLE as exc:  # a broken domain is handed to humans, never retried
+            return await hand_over(self, target, ids, tid, domain, exc, incoming.text)
         before = time.monotonic()
         plan, fresh = await self._plan(key, tid, incoming, target, options, domain)
         thought_s = time.monotonic() - before
