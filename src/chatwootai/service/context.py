@@ -12,6 +12,8 @@ from chatwootai.config.schema import Tenants
 from chatwootai.service.credentials import Credentials
 from chatwootai.service.dedupe import Deduplicator
 from chatwootai.service.metrics import Metrics
+from chatwootai.service.notices import NoticeDesk, NoticeList
+from chatwootai.service.other_bots import OtherBotWatch
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, TurnQueue
 from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
@@ -37,6 +39,7 @@ class Service:
     spool: Spool
     runner: TurnRunner
     replier: Replier
+    other_bots: OtherBotWatch
     _drainer: asyncio.Task[None] | None = field(default=None)
 
     async def accept(self, message: PendingMessage, *, dedupe: bool = True) -> str:
@@ -92,6 +95,9 @@ class Service:
             try:
                 for key in await self.pending.conversations():
                     await self.queue.enqueue(key, 0, 0)
+                if self.runner.notices is not None:
+                    for key in await self.runner.notices.notices.conversations():
+                        await self.queue.enqueue(key, 0, 0)
             except Exception as exc:
                 log.warning("pending conversations not recovered: %s", exc)
         self._drainer = asyncio.create_task(
@@ -139,6 +145,7 @@ def build_service(
         replier=replier,
         metrics=metrics,
         burst_window_s=settings.burst_window_s,
+        notices=NoticeDesk(NoticeList(store), system, replier, metrics),
     )
     inline = not settings.redis_configured if in_process is None else in_process
     queue: TurnQueue
@@ -157,4 +164,5 @@ def build_service(
         spool=Spool(settings.data_dir),
         runner=runner,
         replier=replier,
+        other_bots=OtherBotWatch(metrics),
     )
