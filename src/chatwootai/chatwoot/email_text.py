@@ -13,8 +13,8 @@ message's text, which holds for the current layout and never for the old one.
 When Chatwoot gave no trimmed text (older releases, an e-mail posted through an API inbox), the
 history is cut here: lines quoted with ``>``, and everything from the first reply header on
 (``Em ... escreveu:`` / ``On ... wrote:``, ``-----Mensagem original-----`` /
-``-----Original Message-----``, an Outlook ``De:``/``From:`` block with ``Enviado:``/``Sent:``
-or a date), a ``-- `` signature and "Enviado do meu iPhone"-style footers. A forwarded message
+``-----Original Message-----``, an Outlook ``De:``/``From:`` block of headers with
+``Enviado:``/``Sent:`` or a date), a ``-- `` signature and "Enviado do meu iPhone"-style footers. A forwarded message
 is kept: it is what the customer sends. No Python library does this for Portuguese
 (``email-reply-parser`` is English-only and unmaintained since 2020; ``mail-parser-reply`` has
 no Portuguese and takes new languages only by changing its module's globals), and the common
@@ -42,11 +42,11 @@ _ORIGINAL_MESSAGE = re.compile(
 )
 _FROM_LINE = re.compile(r"^\s*\*?(?:de|from)\s*:\*?\s*\S", re.IGNORECASE)
 _HEADER_LINE = re.compile(
-    r"^\s*\*?(?:enviado|enviada|enviado em|sent|data|date|para|to|assunto|subject|cc)"
+    r"^\s*\*?(?:enviad[oa](?: em)?|sent|data|date|para|to|assunto|subject|cc)"
     r"\s*:\*?",
     re.IGNORECASE,
 )
-_WHEN_LINE = re.compile(r"^\s*\*?(?:enviado|enviada|enviado em|sent|data|date)\s*:", re.IGNORECASE)
+_WHEN_LINE = re.compile(r"^\s*\*?(?:enviad[oa](?: em)?|sent|data|date)\s*:", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*_{10,}\s*$")
 _SIGNATURE = re.compile(r"^-- ?$")
 _QUOTED = re.compile(r"^\s*>")
@@ -144,12 +144,12 @@ def _reply_header_at(lines: list[str], index: int) -> bool:
 
 
 def _from_block_at(lines: list[str], index: int) -> bool:
-    """An Outlook-style header block: ``De:``/``From:`` then a date or ``Enviado:``/``Sent:``."""
+    """An Outlook-style header block: ``De:``/``From:``, then two headers, one of them a date."""
     if index >= len(lines) or not _FROM_LINE.match(lines[index]):
         return False
     following = [line for line in lines[index + 1 : index + 6] if line.strip()]
     headers = [line for line in following[:4] if _HEADER_LINE.match(line)]
-    return any(_WHEN_LINE.match(line) for line in headers)
+    return len(headers) >= 2 and any(_WHEN_LINE.match(line) for line in headers)
 
 
 def _next_filled(lines: list[str], start: int) -> int:
