@@ -37,7 +37,7 @@ def test_chatwoot_trimmed_text_is_used_when_it_heads_the_content() -> None:
 
 
 def test_old_chatwoot_layout_is_not_mistaken_for_the_new_text() -> None:
-    """Before EmailReplyTrimmer, ``reply`` was trimmed (and was ``content``), ``quoted`` the rest."""
+    """Before EmailReplyTrimmer, ``reply`` (so ``content``) was trimmed, ``quoted`` the rest."""
     history = "Em seg., 22 de jun. de 2026 às 14:05, Acme <s@acme.com.br> escreveu:\n> Olá"
     email = {"text_content": {"full": NEW + "\n\n" + history, "reply": NEW, "quoted": history}}
     result = new_email_text(NEW, email)
@@ -83,7 +83,10 @@ def test_an_email_that_is_only_a_quote_keeps_its_whole_text() -> None:
             "Pode trocar?\n\nNo dia 22/06/2026, às 14:05, Acme <s@acme.com.br>\nescreveu:\n> Olá",
             "Pode trocar?",
         ),
-        ("Pode trocar?\n\n-----Mensagem original-----\nDe: Acme\nEnviada em: hoje\n", "Pode trocar?"),
+        (
+            "Pode trocar?\n\n-----Mensagem original-----\nDe: Acme\nEnviada em: hoje\n",
+            "Pode trocar?",
+        ),
         ("Can you swap it?\n\n-----Original Message-----\nFrom: Acme\n", "Can you swap it?"),
         (
             "Pode trocar?\n\nDe: Acme Suporte <s@acme.com.br>\nEnviado: segunda-feira, 22 de "
