@@ -89,6 +89,10 @@ def test_an_email_that_is_only_a_quote_keeps_its_whole_text() -> None:
         ),
         ("Can you swap it?\n\n-----Original Message-----\nFrom: Acme\n", "Can you swap it?"),
         (
+            "Pode?\n\nDe: Acme <a@acme.example>\nEnviada em: segunda\nPara: Ana\nAssunto: x\n\nOi",
+            "Pode?",
+        ),
+        (
             "Pode trocar?\n\nDe: Acme Suporte <s@acme.com.br>\nEnviado: segunda-feira, 22 de "
             "junho de 2026 14:05\nPara: Ana\nAssunto: Pedido\n\nOlá Ana",
             "Pode trocar?",
