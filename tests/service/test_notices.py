@@ -12,6 +12,7 @@ from chatwootai.chatwoot.client import ChatwootUnavailable
 from chatwootai.chatwoot.filters import Decision, Verdict, decide
 from chatwootai.chatwoot.payloads import MessageEvent, parse_event
 from chatwootai.service.notices import Notice, NoticeDesk, describe, notice_of
+from chatwootai.service.spool import OwnershipChange
 from chatwootai.service.webhook import pending_message
 from chatwootai.store import keys
 from conftest import Harness
@@ -248,3 +249,20 @@ def _decision(payload: dict[str, object]) -> Decision:
 def _notice(payload: dict[str, object]) -> Notice:
     """The notice the webhook keeps for `payload`."""
     return notice_of(_parsed(payload), _decision(payload), "whatsapp")
+
+
+async def test_a_notice_waits_behind_the_conversations_spooled_deliveries(
+    harness: Harness,
+) -> None:
+    """Nothing of a conversation overtakes what waits in the spool: Chatwoot re-delivers it."""
+    service = harness.service
+    assert service._drainer is not None
+    service._drainer.cancel()  # keep the spooled entry there for the test
+    fake = harness.fake
+    resolved_with_human(fake)
+    service.spool.write(
+        OwnershipChange(conversation_key="3:417", paused=False, reason="x", received_at=1.0)
+    )
+    response = await harness.post(fake.customer_reopens(3, 417, "oi"))
+    assert (response.status_code, response.json()["status"]) == (500, "unavailable")
+    assert await desk(harness).notices.peek("3:417") == []

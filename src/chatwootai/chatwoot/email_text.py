@@ -14,11 +14,11 @@ When Chatwoot gave no trimmed text (older releases, an e-mail posted through an 
 history is cut here: lines quoted with ``>``, and everything from the first reply header on
 (``Em ... escreveu:`` / ``On ... wrote:``, ``-----Mensagem original-----`` /
 ``-----Original Message-----``, an Outlook ``De:``/``From:`` block of headers with
-``Enviado:``/``Sent:`` or a date), a ``-- `` signature and "Enviado do meu iPhone"-style footers. A forwarded message
-is kept: it is what the customer sends. No Python library does this for Portuguese
-(``email-reply-parser`` is English-only and unmaintained since 2020; ``mail-parser-reply`` has
-no Portuguese and takes new languages only by changing its module's globals), and the common
-case is already served by Chatwoot's own trimmer.
+``Enviado:``/``Sent:`` or a date), a ``-- `` signature and "Enviado do meu iPhone"-style
+footers. A forwarded message is kept: it is what the customer sends. No Python library does
+this for Portuguese (``email-reply-parser`` is English-only and unmaintained since 2020;
+``mail-parser-reply`` has no Portuguese and takes new languages only by changing its module's
+globals), and the common case is already served by Chatwoot's own trimmer.
 
 The full text is never lost: it stays in Chatwoot's conversation, where the agents read it.
 """

@@ -254,6 +254,8 @@ async def _notify(service: Service, event: MessageEvent, decision: Decision) -> 
     notice = notice_of(event, decision, channel_name(event.conversation.channel))
     notices = service.runner.notices
     assert notices is not None  # built by build_service
+    if service.spool.holds(notice.conversation_key):  # it must not overtake them: come back
+        return _reply("unavailable", 500, reason="earlier deliveries are spooled; retry")
     try:
         outcome = await accept_notice(notices.notices, service.queue, notice)
     except Exception as exc:
