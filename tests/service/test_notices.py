@@ -83,7 +83,7 @@ async def test_customer_reopening_a_humans_conversation_hands_it_to_that_human(
     assert system.turns == []
     state = await system.conversations.load("3:417")
     assert state.paused
-    assert await desk(harness).notices.peek("3:417") == []
+    assert await desk(harness).waiting.peek("3:417") == []
     metrics = (await harness.http.get("/metrics")).text
     assert 'chatwootai_notices_total{kind="customer_wrote_to_human",outcome="done"} 1.0' in metrics
     assert (
@@ -130,13 +130,13 @@ async def test_pause_is_recorded_only_once_chatwoot_opened_the_conversation(
 ) -> None:
     fake = harness.fake
     payload = failed_reply(fake)
-    await desk(harness).notices.push(_notice(payload))
+    await desk(harness).waiting.push(_notice(payload))
     fake.fail("toggle_status", "error", times=100)
     with pytest.raises(ChatwootUnavailable):
         await desk(harness).perform("3:417")
     assert not (await system.conversations.load("3:417")).paused
     assert len(notes(fake, 3, 417)) == 1
-    assert len(await desk(harness).notices.peek("3:417")) == 1
+    assert len(await desk(harness).waiting.peek("3:417")) == 1
     with pytest.raises(ChatwootUnavailable):
         await desk(harness).perform("3:417")  # a retry: the note is not posted again
     assert len(notes(fake, 3, 417)) == 1
@@ -145,7 +145,7 @@ async def test_pause_is_recorded_only_once_chatwoot_opened_the_conversation(
     assert len(notes(fake, 3, 417)) == 1
     assert fake.conversations[(3, 417)].status == "open"
     assert (await system.conversations.load("3:417")).paused
-    assert await desk(harness).notices.peek("3:417") == []
+    assert await desk(harness).waiting.peek("3:417") == []
     assert await system.store.scan(keys.notice_steps("3:417", "*")) == []
 
 
@@ -154,10 +154,10 @@ async def test_a_conversation_chatwoot_no_longer_has_drops_its_notice(
 ) -> None:
     fake = harness.fake
     payload = failed_reply(fake)
-    await desk(harness).notices.push(_notice(payload))
+    await desk(harness).waiting.push(_notice(payload))
     del fake.conversations[(3, 417)]
     assert await desk(harness).perform("3:417") == 1
-    assert await desk(harness).notices.peek("3:417") == []
+    assert await desk(harness).waiting.peek("3:417") == []
     assert not (await system.conversations.load("3:417")).paused
 
 
@@ -166,7 +166,7 @@ async def test_notices_are_done_before_the_turn_and_silence_it(
 ) -> None:
     """A customer message queued with a failed delivery: the handoff first, then no answer."""
     fake = harness.fake
-    await desk(harness).notices.push(_notice(failed_reply(fake)))
+    await desk(harness).waiting.push(_notice(failed_reply(fake)))
     customer = _parsed(fake.incoming(3, 417, "ainda estou esperando"))
     await harness.service.pending.push(pending_message(customer, None))
     assert await harness.service.runner.run("3:417") == "paused"
@@ -265,4 +265,4 @@ async def test_a_notice_waits_behind_the_conversations_spooled_deliveries(
     )
     response = await harness.post(fake.customer_reopens(3, 417, "oi"))
     assert (response.status_code, response.json()["status"]) == (500, "unavailable")
-    assert await desk(harness).notices.peek("3:417") == []
+    assert await desk(harness).waiting.peek("3:417") == []

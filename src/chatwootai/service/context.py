@@ -96,7 +96,7 @@ class Service:
                 for key in await self.pending.conversations():
                     await self.queue.enqueue(key, 0, 0)
                 if self.runner.notices is not None:
-                    for key in await self.runner.notices.notices.conversations():
+                    for key in await self.runner.notices.waiting.conversations():
                         await self.queue.enqueue(key, 0, 0)
             except Exception as exc:
                 log.warning("pending conversations not recovered: %s", exc)

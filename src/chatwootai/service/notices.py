@@ -206,7 +206,7 @@ class _Steps:
 class NoticeDesk:
     """Performs a conversation's notices in Chatwoot (inside its turn lock, see module doc)."""
 
-    notices: NoticeList
+    waiting: NoticeList
     system: Pipeline
     replier: Replier
     metrics: Metrics
@@ -217,7 +217,7 @@ class NoticeDesk:
         Raises :class:`ChatwootUnavailable` (or rate limiting) when Chatwoot could not be reached:
         the notices stay, and the job is retried.
         """
-        notices = await self.notices.peek(conversation_key)
+        notices = await self.waiting.peek(conversation_key)
         if not notices:
             return 0
         latest = max(notices, key=lambda n: n.received_at)
@@ -271,7 +271,7 @@ class NoticeDesk:
     async def _finish(
         self, key: str, notices: list[Notice], outcome: str, batch: str | None = None
     ) -> int:
-        await self.notices.remove(key, notices)
+        await self.waiting.remove(key, notices)
         if batch is not None:
             await self.system.store.delete(keys.notice_steps(key, batch))
         for notice in notices:

@@ -257,7 +257,7 @@ async def _notify(service: Service, event: MessageEvent, decision: Decision) -> 
     if service.spool.holds(notice.conversation_key):  # it must not overtake them: come back
         return _reply("unavailable", 500, reason="earlier deliveries are spooled; retry")
     try:
-        outcome = await accept_notice(notices.notices, service.queue, notice)
+        outcome = await accept_notice(notices.waiting, service.queue, notice)
     except Exception as exc:
         log.error(
             "notice %s of %s not kept (%s); Chatwoot re-delivers",

@@ -367,7 +367,7 @@ async def rescan_pending(
     if requeued:
         log.warning("re-enqueued the turns of %d stranded conversations", len(requeued))
     if runner.notices is not None:
-        notices = runner.notices.notices
+        notices = runner.notices.waiting
         requeued += await rescan_notices(notices, runner.lock, queue, every_s=every_s, now=now)
     return requeued
 
