@@ -129,3 +129,22 @@ def test_captain_answering_in_the_inbox_is_counted(deployment: Deployment) -> No
     response = deployment.deliver(fake.captain_reply(3, 2005, "Olá! Sou o Captain."))
     assert response.json()["status"] == "ignored"
     assert metric(deployment, 'chatwootai_other_bot_messages_total{kind="captain_message"} 1.0')
+
+
+def test_a_notice_survives_chatwoot_failing_and_pauses_only_once_open(
+    deployment: Deployment,
+) -> None:
+    fake = deployment.fake
+    conversation = fake.add_conversation(account_id=4, display_id=2006)
+    fake.assign_human(4, 2006)
+    conversation.status = "resolved"
+    fake.fail("toggle_status", "error", times=12)  # three attempts of the job, with the retries
+    payload = fake.customer_reopens(4, 2006, "alguém aí?")
+    assert deployment.deliver(payload).json()["status"] == "notice_queued"
+    wait_for(lambda: bool(notes(deployment, 4, 2006)), "the note")
+    assert not paused(deployment, "4:2006")  # the conversation is not open yet
+    wait_for(lambda: conversation.status == "open", "the conversation opened", 90)
+    wait_for(lambda: paused(deployment, "4:2006"), "the pause")
+    assert len(notes(deployment, 4, 2006)) == 1
+    assert [c.outcome for c in fake.calls_to("toggle_status")][-1] == "ok"
+    assert conversation.bot_handoffs == 1
