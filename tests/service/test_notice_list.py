@@ -165,3 +165,11 @@ def test_other_bot_watch_counts_each_and_warns_once_per_inbox_and_period(
     text = metrics.render().decode()
     assert 'chatwootai_other_bot_messages_total{kind="captain_message"} 3.0' in text
     assert 'chatwootai_other_bot_messages_total{kind="captain_assigned"} 1.0' in text
+
+
+def test_notice_of_an_attachment_names_its_kind() -> None:
+    data = load_fixture("incoming_image_no_content")
+    data["conversation"]["meta"]["assignee"] = {"id": 21, "name": "Joao", "type": "user"}
+    event = parse_event(json.dumps(data).encode())
+    assert isinstance(event, MessageEvent)
+    assert notice_of(event, decide(event), "whatsapp").excerpt == "(image)"

@@ -99,6 +99,9 @@ def notice_of(event: MessageEvent, decision: Decision, channel: str) -> Notice:
         "delivery_failed" if decision.label == "delivery_failed" else "customer_wrote_to_human"
     )
     conversation = event.conversation
+    text = event.customer_text if kind != "delivery_failed" else (event.content or "")
+    if not text.strip() and event.attachments:
+        text = "(" + ", ".join(a.file_type or "file" for a in event.attachments) + ")"
     return Notice(
         kind=kind,
         message_id=event.id,
@@ -107,7 +110,7 @@ def notice_of(event: MessageEvent, decision: Decision, channel: str) -> Notice:
         display_id=event.display_id,
         inbox_id=event.inbox_id,
         channel=channel,
-        excerpt=shorten(event.customer_text if kind != "delivery_failed" else event.content or ""),
+        excerpt=shorten(text),
         error=shorten(event.external_error or ""),
         assignee=conversation.assignee_name if conversation.human_assigned else None,
         received_at=time.time(),
