@@ -30,14 +30,14 @@ WINDOW = (
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """One server and two workers with default tuning, for the whole module."""
+    """One server and one worker with default tuning, for the whole module."""
     tmp = tmp_path_factory.mktemp("fidelity")
     overrides = {
         "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
         "CHATWOOTAI_DOMAINS_DIR": str(tmp / "domains"),
         **DEFAULT_TUNING,
     }
-    with launch(tmp, (3, 4, 5), overrides) as dep:
+    with launch(tmp, (3, 4, 5), overrides, workers=1) as dep:
         yield dep
 
 
