@@ -266,3 +266,25 @@ async def test_a_notice_waits_behind_the_conversations_spooled_deliveries(
     response = await harness.post(fake.customer_reopens(3, 417, "oi"))
     assert (response.status_code, response.json()["status"]) == (500, "unavailable")
     assert await desk(harness).waiting.peek("3:417") == []
+
+
+async def test_a_notice_that_came_during_a_turn_is_done_when_the_turn_ends(
+    harness: Harness, system: FakeSystem
+) -> None:
+    """Its own job found the conversation busy; the turn holding it does it before letting go."""
+    fake = harness.fake
+    runner = harness.service.runner
+    customer = _parsed(fake.incoming(3, 417, "um pedido"))
+    await harness.service.pending.push(pending_message(customer, None))
+    turn = runner._turn
+
+    async def turn_then_a_failure_arrives(key: str) -> str:
+        outcome = await turn(key)
+        await desk(harness).waiting.push(_notice(failed_reply(fake)))
+        return outcome
+
+    assert await desk(harness).around("3:417", turn_then_a_failure_arrives) == "answered"
+    assert harness.replies(3, 417) == ["[cosmetics/sales] um pedido"]
+    assert len(notes(fake, 3, 417)) == 1
+    assert await desk(harness).waiting.peek("3:417") == []
+    assert (await system.conversations.load("3:417")).paused

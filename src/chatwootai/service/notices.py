@@ -33,9 +33,9 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -48,7 +48,6 @@ from chatwootai.service.metrics import Metrics
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import ArqTurnQueue, TurnQueue
 from chatwootai.service.replies import Replier, ReplyTarget
-from chatwootai.service.turns import TurnLock
 from chatwootai.store import keys
 from chatwootai.store.base import Store
 
@@ -93,8 +92,14 @@ def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def notice_of(event: MessageEvent, decision: Decision, channel: str) -> Notice:
-    """The notice of a message event the filter decided to notify about."""
+def notice_of(
+    event: MessageEvent, decision: Decision, channel: str, conversation_key: str | None = None
+) -> Notice:
+    """The notice of a message event the filter decided to notify about.
+
+    `conversation_key` is the key the webhook keys the conversation by (the event's own key by
+    default), so the notice is done by the same conversation's jobs, under the same lock.
+    """
     kind: NoticeKind = (
         "delivery_failed" if decision.label == "delivery_failed" else "customer_wrote_to_human"
     )
@@ -105,7 +110,7 @@ def notice_of(event: MessageEvent, decision: Decision, channel: str) -> Notice:
     return Notice(
         kind=kind,
         message_id=event.id,
-        conversation_key=event.conversation_key,
+        conversation_key=conversation_key or event.conversation_key,
         account_id=event.account_id,
         display_id=event.display_id,
         inbox_id=event.inbox_id,
@@ -213,6 +218,14 @@ class NoticeDesk:
     system: Pipeline
     replier: Replier
     metrics: Metrics
+
+    async def around(self, conversation_key: str, turn: Callable[[str], Awaitable[str]]) -> str:
+        """Run a turn between the conversation's notices: the waiting ones first (a handoff
+        silences the turn), then those that came while it ran (their own job found it busy)."""
+        await self.perform(conversation_key)
+        outcome = await turn(conversation_key)
+        await self.perform(conversation_key)
+        return outcome
 
     async def perform(self, conversation_key: str) -> int:
         """Do the conversation's waiting notices; how many were done (or dropped for good).
@@ -342,10 +355,18 @@ def describe(notices: Sequence[Notice]) -> tuple[str, str]:
     return "; ".join(reasons), "\n".join(lines)
 
 
+class TurnHolds(Protocol):
+    """Tells whether a turn of a conversation holds it now (the turn lock or lease)."""
+
+    async def held(self, conversation_key: str) -> bool:
+        """Whether a turn of the conversation is running."""
+        ...
+
+
 async def rescan_notices(
-    notices: NoticeList, lock: TurnLock, queue: ArqTurnQueue, *, every_s: float, now: float
+    notices: NoticeList, lock: TurnHolds, queue: ArqTurnQueue, *, every_s: float, now: float
 ) -> list[str]:
-    """Re-enqueue the job of conversations whose notices wait with no lock and no job."""
+    """Re-enqueue the job of conversations whose notices wait with no turn running and no job."""
     requeued: list[str] = []
     for key in await notices.conversations():
         waiting = await notices.peek(key)

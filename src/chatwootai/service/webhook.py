@@ -175,7 +175,7 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
         return await _change_owner(service, key, decision)
     assert isinstance(event, MessageEvent)
     if decision.verdict is Verdict.NOTIFY:
-        return await _notify(service, event, decision)
+        return await _notify(service, event, decision, key)
     message = pending_message(event, request.headers.get(DELIVERY_HEADER))
     if service.spool.holds(key):
         # Older deliveries of this conversation wait in the spool: this one queues behind them.
@@ -249,9 +249,11 @@ async def _change_owner(service: Service, key: str, decision: Decision) -> JSONR
     return _reply(done, reason=decision.reason)
 
 
-async def _notify(service: Service, event: MessageEvent, decision: Decision) -> JSONResponse:
+async def _notify(
+    service: Service, event: MessageEvent, decision: Decision, key: str
+) -> JSONResponse:
     """Keep a notice to humans for the worker (see service/notices.py); 500 if it cannot."""
-    notice = notice_of(event, decision, channel_name(event.conversation.channel))
+    notice = notice_of(event, decision, channel_name(event.conversation.channel), key)
     notices = service.runner.notices
     assert notices is not None  # built by build_service
     if service.spool.holds(notice.conversation_key):  # it must not overtake them: come back

@@ -92,8 +92,8 @@ class TurnRunner:
         if token is None:
             raise TurnBusyError(f"a turn of {conversation_key} is already running")
         try:
-            if self.notices is not None:
-                await self.notices.perform(conversation_key)
+            if self.notices is not None:  # notices to humans, before and after the turn
+                return await self.notices.around(conversation_key, self._turn)
             return await self._turn(conversation_key)
         finally:
             try:
