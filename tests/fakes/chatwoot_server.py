@@ -5,16 +5,18 @@ bot-token rules (a bot token may only use ``BOT_ACCESSIBLE_ENDPOINTS``), records
 can inject failures: ``rate_limit`` (429 + Retry-After), ``error`` (a 5xx before anything is
 done), ``timeout`` (no answer in time, nothing done), ``lost`` (done, but the answer never
 arrives in time) and ``lost_error`` (done, then a 500). It also builds webhook payloads in the
-real shapes from its own state, signs them like Chatwoot, and delivers them: a customer's message
-(``incoming``, ``incoming_email`` with Chatwoot's ``content_attributes.email``, ``customer_reopens``
-a resolved conversation), a human's or Captain's (``agent_reply``, ``captain_reply``), and, for a
-conversation whose channel refuses the bot's replies (``rejects_replies``, e.g. WhatsApp's 24-hour
-window), the ``message_updated`` with ``external_error`` Chatwoot sends for each reply it could not
-deliver (several times, as the message keeps changing).
+real shapes from its own state, signs them like Chatwoot, and delivers them.
 
     with FakeChatwoot() as fake:
         conversation = fake.add_conversation(account_id=3, display_id=417)
         client = ChatwootClient(fake.base_url, fake.bot_token)
+
+Payloads of Chatwoot behaviours: a customer's message (``incoming``, ``incoming_email`` with
+Chatwoot's ``content_attributes.email``, ``customer_reopens`` a resolved conversation), a human's
+or Captain's (``agent_reply``, ``captain_reply``), ownership (``assign_human``, ``assign_bot``),
+and, for a conversation whose channel refuses the bot's replies (``rejects_replies``, e.g.
+WhatsApp's 24-hour window), the ``message_updated`` with ``external_error`` Chatwoot sends for
+each reply it could not deliver (several times, as the message keeps changing).
 """
 
 from __future__ import annotations

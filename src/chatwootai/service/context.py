@@ -140,12 +140,12 @@ def build_service(
     replier = Replier(store, credentials, client_factory=client_factory)
     runner = TurnRunner(
         system=system,
+        notices=NoticeDesk(NoticeList(store), system, replier, metrics),
         pending=pending,
         lock=TurnLock(store, ttl_s=settings.turn_lock_ttl_s),
         replier=replier,
         metrics=metrics,
         burst_window_s=settings.burst_window_s,
-        notices=NoticeDesk(NoticeList(store), system, replier, metrics),
     )
     inline = not settings.redis_configured if in_process is None else in_process
     queue: TurnQueue
