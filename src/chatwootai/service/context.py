@@ -33,13 +33,13 @@ class Service:
     system: Pipeline
     credentials: Credentials
     metrics: Metrics
+    other_bots: OtherBotWatch
     dedupe: Deduplicator
     pending: PendingList
     queue: TurnQueue
     spool: Spool
     runner: TurnRunner
     replier: Replier
-    other_bots: OtherBotWatch
     _drainer: asyncio.Task[None] | None = field(default=None)
 
     async def accept(self, message: PendingMessage, *, dedupe: bool = True) -> str:
@@ -158,11 +158,11 @@ def build_service(
         system=system,
         credentials=credentials,
         metrics=metrics,
+        other_bots=OtherBotWatch(metrics),
         dedupe=Deduplicator(store),
         pending=pending,
         queue=queue,
         spool=Spool(settings.data_dir),
         runner=runner,
         replier=replier,
-        other_bots=OtherBotWatch(metrics),
     )
