@@ -50,6 +50,19 @@ class Metrics:
         self.handoffs = Counter(
             "chatwootai_handoffs", "Conversations handed to humans.", ["domain"], registry=r
         )
+        self.notices = Counter(
+            "chatwootai_notices",
+            "Notices to humans (customer wrote to a human's conversation, bot reply not "
+            "delivered), by kind and outcome (queued, duplicate, done, dropped).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.other_bots = Counter(
+            "chatwootai_other_bot_messages",
+            "Deliveries showing another bot (Captain) answering in an inbox the service serves.",
+            ["kind"],
+            registry=r,
+        )
         self.routed = Counter(
             "chatwootai_routing", "Turns per crew.", ["domain", "crew", "method"], registry=r
         )

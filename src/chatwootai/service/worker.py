@@ -17,6 +17,7 @@ from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.metrics import Metrics
+from chatwootai.service.notices import NoticeDesk, rescan_notices
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
@@ -82,6 +83,8 @@ class TurnRunner:
     burst_window_s: float
     typing_after_s: float = TYPING_AFTER_S
     """Show the typing indicator only for turns thinking longer than this (no flicker)."""
+    notices: NoticeDesk | None = None
+    """Notices to humans, done under the turn lock before any turn (service/notices.py)."""
     _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def run(self, conversation_key: str) -> str:
@@ -90,6 +93,8 @@ class TurnRunner:
         if token is None:
             raise TurnBusyError(f"a turn of {conversation_key} is already running")
         try:
+            if self.notices is not None:  # notices to humans, before and after the turn
+                return await self.notices.around(conversation_key, self._turn)
             return await self._turn(conversation_key)
         finally:
             try:
@@ -365,6 +370,9 @@ async def rescan_pending(
         requeued.append(key)
     if requeued:
         log.warning("re-enqueued the turns of %d stranded conversations", len(requeued))
+    if runner.notices is not None:
+        notices = runner.notices.waiting
+        requeued += await rescan_notices(notices, runner.lock, queue, every_s=every_s, now=now)
     return requeued
 
 
