@@ -15,6 +15,7 @@ from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.toolkit import domain_tool
 from chatwootai.agents.types import agent_class
 from chatwootai.config.schema import DomainConfig, WorkflowStep
+from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.llm import ModelResolver
 from chatwootai.settings import Settings
 
@@ -55,7 +56,15 @@ class CrewFactory:
                 WorkflowStep(step=crew.agents[0], agent=crew.agents[0], description="")
             ]
             steps = [self._step(s.step, s.agent, s, None) for s in workflow]
-            built = Crew(crew_id, crew, config, self.proxy, steps, breaker=self.models.breaker)
+            built = Crew(
+                crew_id,
+                crew,
+                config,
+                self.proxy,
+                steps,
+                breaker=self.models.breaker,
+                context=ContextBuilder(config.knowledge.context),
+            )
         if built.offline:
             logger.info(
                 "crew %s/%s uses the offline model (no LLM configured)", config.name, crew_id
@@ -106,7 +115,7 @@ class CrewFactory:
 
 def _instructions(
     agent: BaseAgent, workflow: WorkflowStep | None
-) -> list[str | Callable[[], Awaitable[str]]]:
+) -> list[str | Callable[[], Awaitable[str]] | Callable[[RunContext[TurnDeps]], Awaitable[str]]]:
     prompt = agent.system_prompt()
     static = prompt.rsplit("\n", 1)[0]  # the last line carries today's date: rebuilt per run
     if workflow is not None and workflow.description:
@@ -121,7 +130,10 @@ def _instructions(
             f"Hoje é {local_today(domain.timezone)} (fuso {domain.timezone})."
         )
 
-    return [static, today]
+    async def knowledge(ctx: RunContext[TurnDeps]) -> str:
+        return ctx.deps.knowledge_context  # empty unless retrieved for this message
+
+    return [static, today, knowledge]
 
 
 def delegate_tool(

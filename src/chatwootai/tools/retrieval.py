@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -51,6 +51,15 @@ MAX_QUERY_CHARS = 500
 def terms(text: str) -> list[str]:
     """The stems of the words of `text` that are not stop-words."""
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
+
+
+def term_counts(fields: Iterable[tuple[str, int]]) -> Counter[str]:
+    """Stems of weighted text fields counted: a field's terms count `weight` times."""
+    counts: Counter[str] = Counter()
+    for text, weight in fields:
+        for term in terms(text):
+            counts[term] += weight
+    return counts
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -89,15 +98,21 @@ class LexicalIndex:
         self, documents: Sequence[Sequence[tuple[str, int]]], k1: float = 1.5, b: float = 0.75
     ) -> None:
         """Index `documents`, each a list of (text, weight); a field counts `weight` times."""
+        self._build([term_counts(fields) for fields in documents], k1, b)
+
+    @classmethod
+    def from_counts(
+        cls, counts: Sequence[Mapping[str, int]], k1: float = 1.5, b: float = 0.75
+    ) -> LexicalIndex:
+        """An index of documents given as term counts (from :func:`term_counts`, kept built)."""
+        index = cls.__new__(cls)
+        index._build([Counter(c) for c in counts], k1, b)
+        return index
+
+    def _build(self, documents: list[Counter[str]], k1: float, b: float) -> None:
         self.k1 = k1
         self.b = b
-        self._tf: list[Counter[str]] = []
-        for fields in documents:
-            counts: Counter[str] = Counter()
-            for text, weight in fields:
-                for term in terms(text):
-                    counts[term] += weight
-            self._tf.append(counts)
+        self._tf = documents
         self._length = [sum(c.values()) for c in self._tf]
         self._avg = (sum(self._length) / len(self._length)) if self._length else 0.0
         df: Counter[str] = Counter()
