@@ -193,7 +193,7 @@ def _line_blocks(lines: list[str], location: str) -> list[Block]:
             continue
         if _looks_like_heading(line) and not paragraph:
             blocks.append(
-                Block("heading", line, level=1 if line.isupper() else 2, location=location)
+                Block("heading", line, level=1, location=location)  # PDF levels are unreliable
             )
         elif _PRICE_OR_NUMBER_END.search(line) and len(line) <= 120 and not paragraph:
             blocks.append(Block("row", line, location=location))
@@ -203,7 +203,7 @@ def _line_blocks(lines: list[str], location: str) -> list[Block]:
         else:
             if paragraph and _looks_like_heading(line) and _SENTENCE_END.search(paragraph[-1]):
                 flush()
-                blocks.append(Block("heading", line, level=2, location=location))
+                blocks.append(Block("heading", line, level=1, location=location))
                 continue
             paragraph.append(line)
             if _SENTENCE_END.search(line) and line.endswith((".", "!", "?")):
