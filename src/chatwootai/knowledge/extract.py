@@ -63,7 +63,7 @@ class Block:
     kind: BlockKind
     text: str
     level: int = 0
-    """Heading level (1 = top); 0 for text and rows."""
+    """Heading level (0 = a document's title, 1 = top section); 0 for text and rows."""
     location: str = ""
     """Where it is: "p. 3", "linha 12", "#trocas"."""
 
@@ -367,8 +367,8 @@ def extract_docx(content: bytes) -> Document:
             continue
         style = (item.style.name if item.style is not None else "") or ""
         match = re.match(r"(?i)(heading|título|titulo)\s*(\d)", style)
-        if style.lower() in ("title", "título", "titulo"):
-            blocks.append(Block("heading", text, level=1))
+        if style.lower() in ("title", "título", "titulo"):  # above every Heading N
+            blocks.append(Block("heading", text, level=0))
             title = title or text
         elif match:
             blocks.append(Block("heading", text, level=int(match.group(2))))
