@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.knowledge.conftest import make_docx, make_image_pdf, make_pdf
 
 from chatwootai.knowledge.chunking import MAX_WORDS, chunk_document, split_long
 from chatwootai.knowledge.extract import ExtractionError, extract, kind_for
 from chatwootai.knowledge.index import SourceIndex
-from tests.knowledge.conftest import make_docx, make_image_pdf, make_pdf
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
 
@@ -95,7 +95,9 @@ def test_text_paragraphs_and_markdown_headings() -> None:
     text = "Entrega\n\nEntregamos em todo o Brasil pelos Correios.\nPrazo de 5 dias úteis.\n"
     chunks = chunk_document(extract(text.encode(), "text"))
     assert chunks[0].title == "Entrega" and "Correios" in chunks[0].text
-    md = "# Loja\n\n## Horário\n\nAbrimos às 9h.\n\n| Dia | Horário |\n|---|---|\n| Sáb | 9h-13h |\n"
+    md = (
+        "# Loja\n\n## Horário\n\nAbrimos às 9h.\n\n| Dia | Horário |\n|---|---|\n| Sáb | 9h-13h |\n"
+    )
     chunks = chunk_document(extract(md.encode(), "markdown"))
     assert chunks[0].title == "Loja › Horário" and chunks[0].text == "Abrimos às 9h."
     assert chunks[1].text == "Dia: Sáb; Horário: 9h-13h"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from tests.knowledge.conftest import Page, WebServer
 
 from chatwootai.knowledge.fetch import (
     Fetcher,
@@ -15,13 +16,10 @@ from chatwootai.knowledge.fetch import (
     TooLargeError,
     is_public,
 )
-from tests.knowledge.conftest import Page, WebServer
 
 
 def fetcher(*hosts: str, allow_private: bool = True, max_bytes: int = 100_000) -> Fetcher:
-    return Fetcher(
-        FetchPolicy(frozenset(hosts), allow_private=allow_private, max_bytes=max_bytes)
-    )
+    return Fetcher(FetchPolicy(frozenset(hosts), allow_private=allow_private, max_bytes=max_bytes))
 
 
 async def test_allowed_page_is_fetched(web: WebServer) -> None:

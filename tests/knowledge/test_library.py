@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.knowledge.conftest import Page, WebServer, make_pdf
 
 from chatwootai.config.loader import DomainLoader
 from chatwootai.config.schema import DomainConfig
@@ -18,7 +19,6 @@ from chatwootai.store.redis import RedisStore
 from chatwootai.tools.base import ToolContext
 from chatwootai.tools.knowledge import KnowledgeArgs, KnowledgeTool
 from chatwootai.tools.proxy import DataProxy
-from tests.knowledge.conftest import Page, WebServer, make_pdf
 
 BRAND = """\
 abstract: true
@@ -150,9 +150,7 @@ async def test_a_store_with_its_own_faq_still_shares_the_documents(
     assert "30 dias" in await ask(own, "prazo de troca")
 
 
-async def test_a_broken_file_keeps_its_last_good_index(
-    chain: DomainLoader, tmp_path: Path
-) -> None:
+async def test_a_broken_file_keeps_its_last_good_index(chain: DomainLoader, tmp_path: Path) -> None:
     lib = library(tmp_path)
     config = chain.load("loja-1")
     await lib.sync_domain(config)
@@ -177,7 +175,7 @@ async def test_web_pages_sync_and_a_failing_page_keeps_its_last_good_index(
     )
     write(root, "site", text, faq__yaml=FAQ)
     config = DomainLoader(root).load("site")
-    web.pages["/entrega"] = Page("<h1>Entrega</h1><p>Entregamos em 48 horas.</p>".encode())
+    web.pages["/entrega"] = Page(b"<h1>Entrega</h1><p>Entregamos em 48 horas.</p>")
     lib = library(tmp_path)
     assert [s.status for s in (await lib.sync_domain(config)).sources] == ["indexed"]
     web.pages["/entrega"] = Page(b"oops", status=500)
@@ -217,7 +215,7 @@ async def test_sitemap_reads_pages_of_allowed_hosts(tmp_path: Path, web: WebServ
     )
     write(root, "site", text, faq__yaml=FAQ)
     web.pages["/sitemap.xml"] = Page(sitemap.encode(), headers={"content-type": "text/xml"})
-    web.pages["/a"] = Page("<h1>Garantia</h1><p>Garantia de 12 meses.</p>".encode())
+    web.pages["/a"] = Page(b"<h1>Garantia</h1><p>Garantia de 12 meses.</p>")
     web.pages["/b"] = Page("<h1>Montagem</h1><p>Montagem grátis.</p>".encode())
     report = await library(tmp_path).sync_domain(DomainLoader(root).load("site"))
     (source,) = report.sources

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.knowledge.conftest import openai_server
 
 from chatwootai.settings import Settings
 from chatwootai.store.base import Store
 from chatwootai.system import ChatwootAISystem
 from chatwootai.turn import Customer, IncomingMessage
-from tests.knowledge.conftest import openai_server
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
 
@@ -90,9 +90,7 @@ async def test_policy_question_in_an_html_page_takes_one_request(
     assert outcome.input_tokens == fake_openai.prompt_tokens
 
 
-async def test_price_in_a_pdf_takes_one_request(
-    online: ChatwootAISystem, fake_openai: Any
-) -> None:
+async def test_price_in_a_pdf_takes_one_request(online: ChatwootAISystem, fake_openai: Any) -> None:
     fake_openai.policy = honest("R$ 480,00", "faq")
     outcome = await online.process_message(
         message("qto ta o pacote pele renovada de limpeza de pele?"), "1:502", "api"
@@ -145,9 +143,7 @@ async def test_when_the_context_misses_the_answer_the_agent_still_searches(
     online: ChatwootAISystem, fake_openai: Any
 ) -> None:
     fake_openai.policy = honest("a resposta que nenhum documento tem", "faq")
-    outcome = await online.process_message(
-        message("vcs fazem entrega de drone?"), "1:505", "api"
-    )
+    outcome = await online.process_message(message("vcs fazem entrega de drone?"), "1:505", "api")
     assert fake_openai.count == 2 and outcome.llm_requests == 2
     assert [c.tool_id for c in outcome.tool_calls] == ["faq"]
 

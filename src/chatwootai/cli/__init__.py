@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from chatwootai.cli import chat, route, serve, validate  # noqa: F401  (commands register themselves)
-from chatwootai.cli import knowledge  # noqa: F401
+from chatwootai.cli import (  # noqa: F401  (commands register themselves)
+    chat,
+    knowledge,
+    route,
+    serve,
+    validate,
+)
 from chatwootai.cli.app import app
 
 

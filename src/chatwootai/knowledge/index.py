@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -22,7 +23,8 @@ from chatwootai.artefacts import content_key
 from chatwootai.config.data import FaqEntry
 from chatwootai.knowledge.chunking import chunk_document
 from chatwootai.knowledge.extract import extract
-from chatwootai.tools.retrieval import LexicalIndex, term_counts
+from chatwootai.text import stem, words
+from chatwootai.tools.retrieval import STOP_WORDS, LexicalIndex, term_counts
 
 MIN_COVERAGE = 0.25
 """Share of the query (by term weight) a passage must match to count as relevant."""
@@ -38,6 +40,27 @@ RRF_K = 60
 
 CANDIDATES = 50
 """Passages taken from each ranking before fusion."""
+
+
+VERB_ENDINGS = ("ando", "endo", "indo", "ar", "er", "ir")
+"""Infinitive and gerund endings removed before stemming, so a customer's verb finds the noun
+of the documents ("trocar" / "troca", "atrasar" / "atraso", "parcelar" / "parcelamento")."""
+
+_REPEATED = re.compile(r"(.)\1+")
+
+
+def knowledge_stem(word: str) -> str:
+    """A folded word's stem for document search: repeated letters and verb endings removed."""
+    word = _REPEATED.sub(r"\1", word)  # "henna" / "hena", "shampoo" / "shampo"
+    for ending in VERB_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]  # the verb's root is the noun's stem ("troc", "atras")
+    return stem(word)
+
+
+def knowledge_terms(text: str) -> list[str]:
+    """The terms of `text` in a knowledge index (stop-words dropped)."""
+    return [knowledge_stem(w) for w in words(text) if w not in STOP_WORDS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +102,7 @@ class SourceIndex:
         """Extract, chunk and count a document; raises ExtractionError for bad input."""
         document = extract(content, kind, source)
         passages = [Passage(c.text, c.title, source, c.location) for c in chunk_document(document)]
-        counts = [dict(term_counts(p.fields())) for p in passages]
+        counts = [dict(term_counts(p.fields(), knowledge_terms)) for p in passages]
         return cls(source, passages, counts, document.pages)
 
 
@@ -87,7 +110,7 @@ class SourceIndexCodec:
     """SourceIndex as JSON bytes."""
 
     kind = "knowledge-source"
-    version = 1
+    version = 2
 
     def encode(self, value: SourceIndex) -> bytes:
         """JSON of the index."""
@@ -132,7 +155,9 @@ def faq_passages(entries: Sequence[FaqEntry], source: str = "faq") -> SourceInde
     passages = [
         Passage(e.answer, e.question, source, kind="faq", tags=tuple(e.tags)) for e in entries
     ]
-    return SourceIndex(source, passages, [dict(term_counts(p.fields())) for p in passages])
+    return SourceIndex(
+        source, passages, [dict(term_counts(p.fields(), knowledge_terms)) for p in passages]
+    )
 
 
 def faq_key(faq: SourceIndex) -> str:
@@ -185,7 +210,8 @@ class PassageIndex:
         sources: dict[str, int] = {}
         for part in parts:
             sources[part.source] = sources.get(part.source, 0) + len(part.passages)
-        return cls(passages, LexicalIndex.from_counts(counts), matrix, weight, sources)
+        lexical = LexicalIndex.from_counts(counts, analyzer=knowledge_terms)
+        return cls(passages, lexical, matrix, weight, sources)
 
     def __len__(self) -> int:
         return len(self.passages)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -53,11 +53,15 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
 
 
-def term_counts(fields: Iterable[tuple[str, int]]) -> Counter[str]:
-    """Stems of weighted text fields counted: a field's terms count `weight` times."""
+Analyzer = Callable[[str], list[str]]
+"""Text to index terms (default :func:`terms`)."""
+
+
+def term_counts(fields: Iterable[tuple[str, int]], analyzer: Analyzer = terms) -> Counter[str]:
+    """Terms of weighted text fields counted: a field's terms count `weight` times."""
     counts: Counter[str] = Counter()
     for text, weight in fields:
-        for term in terms(text):
+        for term in analyzer(text):
             counts[term] += weight
     return counts
 
@@ -95,21 +99,32 @@ class LexicalIndex:
     """An in-memory BM25 index (inverted postings) over weighted text fields of documents."""
 
     def __init__(
-        self, documents: Sequence[Sequence[tuple[str, int]]], k1: float = 1.5, b: float = 0.75
+        self,
+        documents: Sequence[Sequence[tuple[str, int]]],
+        k1: float = 1.5,
+        b: float = 0.75,
+        analyzer: Analyzer = terms,
     ) -> None:
         """Index `documents`, each a list of (text, weight); a field counts `weight` times."""
-        self._build([term_counts(fields) for fields in documents], k1, b)
+        self._build([term_counts(fields, analyzer) for fields in documents], k1, b, analyzer)
 
     @classmethod
     def from_counts(
-        cls, counts: Sequence[Mapping[str, int]], k1: float = 1.5, b: float = 0.75
+        cls,
+        counts: Sequence[Mapping[str, int]],
+        k1: float = 1.5,
+        b: float = 0.75,
+        analyzer: Analyzer = terms,
     ) -> LexicalIndex:
         """An index of documents given as term counts (from :func:`term_counts`, kept built)."""
         index = cls.__new__(cls)
-        index._build([Counter(c) for c in counts], k1, b)
+        index._build([Counter(c) for c in counts], k1, b, analyzer)
         return index
 
-    def _build(self, documents: list[Counter[str]], k1: float, b: float) -> None:
+    def _build(
+        self, documents: list[Counter[str]], k1: float, b: float, analyzer: Analyzer
+    ) -> None:
+        self._analyzer = analyzer
         self.k1 = k1
         self.b = b
         self._tf = documents
@@ -175,7 +190,7 @@ class LexicalIndex:
     def _joined(self, query: str) -> list[str]:
         """Stems of adjacent query words written together in the documents ("derma care")."""
         tokens = [w for w in words(query) if w not in STOP_WORDS]
-        joined = (stem(a + b) for a, b in pairwise(tokens))
+        joined = (t for a, b in pairwise(tokens) for t in self._analyzer(a + b)[:1])
         return [t for t in joined if t in self._idf]
 
     def search(
@@ -183,7 +198,7 @@ class LexicalIndex:
     ) -> list[Hit]:
         """Documents matching `query`, best first (only those sharing at least one term)."""
         query = query[:MAX_QUERY_CHARS]
-        query_terms = list(dict.fromkeys(terms(query) + self._joined(query)))
+        query_terms = list(dict.fromkeys(self._analyzer(query) + self._joined(query)))
         if not query_terms or not self._tf:
             return []
         allowed = None if candidates is None else set(candidates)
