@@ -68,7 +68,8 @@ class Scores:
         """The figures as text."""
         if not self.n:
             return "no questions"
-        return f"recall@3 {self.hits3 / self.n:.3f} ({self.hits3}/{self.n}), MRR {self.reciprocal / self.n:.3f}"
+        recall, mrr = self.hits3 / self.n, self.reciprocal / self.n
+        return f"recall@3 {recall:.3f} ({self.hits3}/{self.n}), MRR {mrr:.3f}"
 
 
 def load_questions(split: str) -> list[dict[str, str]]:

@@ -80,8 +80,8 @@ STUDIO: list[Section] = [
         "Cuidados depois do serviço",
         [
             (
-                "Depois da limpeza de pele, evite sol forte, piscina e maquiagem por 48 horas e use "
-                "protetor solar todos os dias. Depois da henna, não molhe nem esfregue as "
+                "Depois da limpeza de pele, evite sol forte, piscina e maquiagem por 48 horas "
+                "e use protetor solar todos os dias. Depois da henna, não molhe nem esfregue as "
                 "sobrancelhas por 12 horas para a cor durar mais."
             ),
         ],

@@ -48,7 +48,7 @@ async def test_name_resolving_to_a_private_address_is_refused() -> None:
         return ["93.184.216.34", "169.254.169.254"]  # one public, one cloud metadata
 
     guarded = Fetcher(FetchPolicy(frozenset({"site.example"})), resolver=resolver)
-    with pytest.raises(PrivateAddressError, match="169.254.169.254"):
+    with pytest.raises(PrivateAddressError, match=r"169\.254\.169\.254"):
         await guarded.fetch("http://site.example/")
 
 
@@ -61,7 +61,7 @@ def test_public_addresses() -> None:
 
 async def test_redirect_to_another_host_is_refused(web: WebServer) -> None:
     web.pages["/old"] = Page(b"", 301, {"location": "http://intranet.local/admin"})
-    with pytest.raises(HostNotAllowedError, match="intranet.local"):
+    with pytest.raises(HostNotAllowedError, match=r"intranet\.local"):
         await fetcher(web.host).fetch(web.url("/old"))
 
 
@@ -96,7 +96,7 @@ async def test_unreachable_url_is_a_fetch_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(FetchError, match="ConnectError|connect"):
+    with pytest.raises(FetchError, match=r"ConnectError|connect"):
         await fetcher("127.0.0.1").fetch(f"http://127.0.0.1:{port}/faq")
 
 
