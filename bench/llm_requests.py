@@ -24,8 +24,12 @@ The fake model follows a scripted, honest policy driven by a label per message,
   by the hub without any LLM request.
 
 A needed tool the routed agent does not have (a misrouted message) is replaced by the handoff
-tool. "before" runs with `knowledge.context.enabled: false` (the agent must call tools, as before
-this change); "after" with the default context. The figure therefore depends on the routing
+tool; the manager of a hierarchical crew delegates to its member (the seller, or the scheduler
+for the calendar), which then follows the same policy with its own context.
+
+"before" runs with `knowledge.context.enabled: false` (the agent must call tools, as before this
+change); "after" with the default context. Requests of the hub's LLM router (an accurate one:
+it answers the labelled crew) are counted too. The figure therefore depends on the routing
 accuracy and on the retrieval's recall within the context's budget (knowledge.context: 4
 passages, 3 products, 800 tokens): a message whose evidence was not retrieved costs 2 requests.
 
@@ -130,6 +134,10 @@ class Policy:
         else:
             kind = need
         tool = TOOL_OF_KIND[kind]
+        delegates = sorted(t for t in tools if t.startswith("delegate_to_"))
+        if tool not in tools and delegates:  # a hierarchical crew's manager hands the task over
+            member = "delegate_to_agendador" if kind == "calendar" else "delegate_to_vendedor"
+            return fake.tool_call(member if member in tools else delegates[0], {"task": text})
         if tool not in tools:
             tool, kind = "handoff", "handoff"
         if tool not in tools:
@@ -221,7 +229,9 @@ async def run_domain(
             tallies[row["crew"]].add(server.count - count, server.prompt_tokens - tokens)
             label = labels.get(row["text"].strip())
             if VERBOSE and label and server.count - count > 1 and label["need"] in ("any", "all"):
-                print(f"  [{domain}] {server.count - count} req: {row['text']!r} {label['evidence']}")
+                print(
+                    f"  [{domain}] {server.count - count} req: {row['text']!r} {label['evidence']}"
+                )
     finally:
         await system.close()
     return tallies

@@ -96,7 +96,8 @@ class CrewFactory:
         tools.extend(agent.extra_tools())
         if members:
             limit = getattr(agent.settings, "max_delegations", None)
-            tools.extend(delegate_tool(m, config, limit) for m in members)
+            context = ContextBuilder(config.knowledge.context)
+            tools.extend(delegate_tool(m, config, limit, context) for m in members)
         model = self.models.resolve(config.llm, agent_config.llm)
         runner: Agent[TurnDeps, str] = Agent(
             model,
@@ -137,7 +138,10 @@ def _instructions(
 
 
 def delegate_tool(
-    member: Step, domain: DomainConfig, max_delegations: int | None = None
+    member: Step,
+    domain: DomainConfig,
+    max_delegations: int | None = None,
+    context: ContextBuilder | None = None,
 ) -> AITool[TurnDeps]:
     """A manager's tool that hands a task to `member` with the same deps and usage.
 
@@ -156,12 +160,16 @@ def delegate_tool(
                 "responda ao cliente com o que já sabe, sem delegar de novo."
             )
         deps.delegations += 1
-        own = deps.slots
+        own, own_context = deps.slots, deps.knowledge_context
         deps.slots = deps.member_slots.setdefault(agent_id, {})
+        if context is not None and not member.offline:  # the member's own grants apply
+            deps.knowledge_context = await context.for_message(
+                task, agent_id, deps.proxy, deps.context
+            )
         try:
             result = await runner.run(task, deps=deps, usage=ctx.usage, usage_limits=limits)
         finally:
-            deps.slots = own
+            deps.slots, deps.knowledge_context = own, own_context
         return result.output
 
     tool: AITool[TurnDeps] = AITool(

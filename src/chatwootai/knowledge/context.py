@@ -117,30 +117,35 @@ class ContextBuilder:
         return [item for item in result.data if isinstance(item, Mapping)]
 
     def render(self, passages: list[str], products: list[str]) -> str:
-        """The block: passages and products interleaved by rank until the budget is spent."""
+        """The block: whole passages and products by rank while the budget lasts, then the
+        best passage that did not fit, cut to what is left (if at least MIN_PIECE_TOKENS)."""
         left = self.settings.max_tokens
-        kept_passages: list[str] = []
+        kept_passages: dict[int, str] = {}
         kept_products: list[str] = []
-        order: list[tuple[list[str], str]] = []
+        skipped: list[int] = []
         for i in range(max(len(passages), len(products))):
             if i < len(passages):
-                order.append((kept_passages, passages[i]))
+                cost = estimate_tokens(passages[i]) + 1
+                if cost <= left:
+                    kept_passages[i] = passages[i]
+                    left -= cost
+                else:
+                    skipped.append(i)
             if i < len(products):
-                order.append((kept_products, products[i]))
-        for target, entry in order:
-            cost = estimate_tokens(entry) + 1
-            if cost <= left:
-                target.append(entry)
-                left -= cost
-            elif target is kept_passages and left >= MIN_PIECE_TOKENS:
-                target.append(entry[: (left - 1) * 4 - 3].rstrip() + "...")
-                left = 0
+                cost = estimate_tokens(products[i]) + 1
+                if cost <= left:
+                    kept_products.append(products[i])
+                    left -= cost
+        if skipped and left >= MIN_PIECE_TOKENS:
+            first = skipped[0]
+            kept_passages[first] = passages[first][: (left - 1) * 4 - 3].rstrip() + "..."
         if not kept_passages and not kept_products:
             return ""
         lines = [HEADER]
         if kept_passages:
             lines.append("Trechos:")
-            lines += [f"[{n}] {entry}" for n, entry in enumerate(kept_passages, 1)]
+            ordered = [kept_passages[i] for i in sorted(kept_passages)]
+            lines += [f"[{n}] {entry}" for n, entry in enumerate(ordered, 1)]
         if kept_products:
             lines.append("Produtos do catálogo:")
             lines += [f"- {entry}" for entry in kept_products]

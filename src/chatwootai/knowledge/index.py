@@ -211,6 +211,7 @@ class PassageIndex:
         for part in parts:
             sources[part.source] = sources.get(part.source, 0) + len(part.passages)
         lexical = LexicalIndex.from_counts(counts, analyzer=knowledge_terms)
+        lexical.prepare()  # array scoring and a deletion index for typos: fast on large indexes
         return cls(passages, lexical, matrix, weight, sources)
 
     def __len__(self) -> int:

@@ -14,12 +14,16 @@ or junk costs a few thousand comparisons, not one scan of the vocabulary per wor
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
+
+import numpy as np
 
 from chatwootai.text import stem, words
 
@@ -64,6 +68,16 @@ def term_counts(fields: Iterable[tuple[str, int]], analyzer: Analyzer = terms) -
         for term in analyzer(text):
             counts[term] += weight
     return counts
+
+
+def _deletions(term: str, depth: int) -> set[str]:
+    """`term` and every string made by deleting up to `depth` of its letters."""
+    found = {term}
+    frontier = {term}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -151,6 +165,30 @@ class LexicalIndex:
         self._expansions: dict[str, list[tuple[str, float]]] = {}
         self.comparisons = 0
         """Vocabulary terms compared with query terms by fuzzy expansion so far (bounded work)."""
+        self._arrays: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] | None = None
+        self._deletes: dict[str, tuple[str, ...]] | None = None
+
+    def prepare(self) -> None:
+        """Precompute for large indexes: postings as arrays, a deletion index for typos.
+
+        Searches then score with numpy and find the vocabulary terms within the edit distance of
+        an unknown word by looking up its deletions (symmetric delete) instead of comparing it
+        with every term of a similar length. Results are the same as without.
+        """
+        norm = np.asarray(self._norm, dtype=np.float64)
+        arrays = {}
+        for term, postings in self._postings.items():
+            docs = np.fromiter((i for i, _ in postings), dtype=np.int64, count=len(postings))
+            tf = np.fromiter((t for _, t in postings), dtype=np.float64, count=len(postings))
+            arrays[term] = (docs, tf * (self.k1 + 1) / (tf + norm[docs]))
+        deletes: dict[str, set[str]] = {}
+        for term in self._idf:
+            if len(term) < FUZZY_MIN_LENGTH - 1 or term.isdigit():
+                continue
+            for variant in _deletions(term, 2 if len(term) >= 6 else 1):
+                deletes.setdefault(variant, set()).add(term)
+        self._deletes = {k: tuple(v) for k, v in deletes.items()}
+        self._arrays = arrays
 
     def __len__(self) -> int:
         return len(self._tf)
@@ -165,17 +203,29 @@ class LexicalIndex:
         found: dict[str, float] = {}
         if len(term) >= FUZZY_MIN_LENGTH and not term.isdigit():
             limit = 1 if len(term) < 8 else 2
-            for length in range(len(term) - limit, len(term) + limit + 1):
-                for candidate in self._by_length.get(length, ()):
-                    self.comparisons += 1
-                    if edit_distance(term, candidate, limit) <= limit:
-                        found[candidate] = FUZZY_WEIGHT
+            for candidate in self._close_terms(term, limit):
+                self.comparisons += 1
+                if edit_distance(term, candidate, limit) <= limit:
+                    found[candidate] = FUZZY_WEIGHT
             for candidate in self._prefixed(term):
                 found[candidate] = max(found.get(candidate, 0.0), PREFIX_WEIGHT)
         expansion = sorted(found.items())
         if len(self._expansions) < 10_000:
             self._expansions[term] = expansion
         return expansion
+
+    def _close_terms(self, term: str, limit: int) -> Iterable[str]:
+        """Vocabulary terms that may be within `limit` edits of `term` (a superset)."""
+        if self._deletes is None:
+            for length in range(len(term) - limit, len(term) + limit + 1):
+                yield from self._by_length.get(length, ())
+            return
+        seen: set[str] = set()
+        for variant in _deletions(term, limit):
+            for candidate in self._deletes.get(variant, ()):
+                if candidate not in seen and abs(len(candidate) - len(term)) <= limit:
+                    seen.add(candidate)
+                    yield candidate
 
     def _prefixed(self, term: str) -> list[str]:
         """Vocabulary terms (five letters or more) that start with `term` or that it starts with."""
@@ -215,6 +265,8 @@ class LexicalIndex:
         total_weight = sum(
             max((self._idf[v] for v, _ in exp), default=self._unknown_idf) for exp in expanded
         )
+        if self._arrays is not None:
+            return self._search_arrays(expanded, total_weight, limit, allowed)
         scores: dict[int, float] = {}
         matched: dict[int, float] = {}
         for expansion in expanded:
@@ -230,9 +282,44 @@ class LexicalIndex:
             for index, (value, idf) in best.items():
                 scores[index] = scores.get(index, 0.0) + value
                 matched[index] = matched.get(index, 0.0) + idf
-        hits = [
+        best_first = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
+        return [
             Hit(index, score, min(1.0, matched[index] / total_weight))
-            for index, score in scores.items()
+            for index, score in best_first
         ]
-        hits.sort(key=lambda h: (-h.score, h.index))
-        return hits[:limit]
+
+    def _search_arrays(
+        self,
+        expanded: list[list[tuple[str, float]]],
+        total_weight: float,
+        limit: int,
+        allowed: set[int] | None,
+    ) -> list[Hit]:
+        """The scoring of :meth:`search` with numpy (after :meth:`prepare`)."""
+        assert self._arrays is not None
+        size = len(self._tf)
+        scores = np.zeros(size)
+        matched = np.zeros(size)
+        for expansion in expanded:
+            best = np.zeros(size)
+            best_idf = np.zeros(size)
+            for vocab, weight in expansion:
+                idf = self._idf[vocab]
+                docs, part = self._arrays[vocab]
+                values = weight * idf * part
+                better = values > best[docs]
+                best[docs[better]] = values[better]
+                best_idf[docs[better]] = idf
+            scores += best
+            matched += best_idf
+        if allowed is not None:
+            mask = np.zeros(size, dtype=bool)
+            mask[list(allowed)] = True
+            scores[~mask] = 0.0
+        found = np.flatnonzero(scores > 0)
+        if not len(found):
+            return []
+        order = found[np.lexsort((found, -scores[found]))][:limit]
+        return [
+            Hit(int(i), float(scores[i]), min(1.0, float(matched[i]) / total_weight)) for i in order
+        ]
