@@ -405,9 +405,16 @@ class Library:
             embedder.identity if vectors is not None and embedder else "",
             str(weight),
         )
-        built: PassageIndex = self.artefacts.get_or_build(
-            "tool-index", identity, lambda: PassageIndex.build(parts, vectors, weight)
-        )
+        found = self.artefacts.peek("tool-index", identity)
+        if isinstance(found, PassageIndex):
+            return found, complete
+        async with self._locks.setdefault(identity, asyncio.Lock()):  # built once per content
+            found = self.artefacts.peek("tool-index", identity)
+            if isinstance(found, PassageIndex):
+                return found, complete
+            built = await asyncio.to_thread(PassageIndex.build, parts, vectors, weight)
+            self.artefacts.remember("tool-index", identity, built)
+            self.artefacts.builds += 1
         return built, complete
 
     async def _current_file(

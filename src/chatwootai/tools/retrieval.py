@@ -171,9 +171,11 @@ class LexicalIndex:
     def prepare(self) -> None:
         """Precompute for large indexes: postings as arrays, a deletion index for typos.
 
-        Searches then score with numpy and find the vocabulary terms within the edit distance of
-        an unknown word by looking up its deletions (symmetric delete) instead of comparing it
-        with every term of a similar length. Results are the same as without.
+        Searches then score with numpy, and find the vocabulary terms close to an unknown word
+        by looking up its deletions (symmetric delete: the word's and each term's strings with
+        letters removed, up to the word's limit for the word and one for a term) instead of
+        comparing it with every term of a similar length. The same terms are found, except, for
+        words of 8 letters or more, terms two substitutions away or with two extra letters.
         """
         norm = np.asarray(self._norm, dtype=np.float64)
         arrays = {}
@@ -185,7 +187,7 @@ class LexicalIndex:
         for term in self._idf:
             if len(term) < FUZZY_MIN_LENGTH - 1 or term.isdigit():
                 continue
-            for variant in _deletions(term, 2 if len(term) >= 6 else 1):
+            for variant in _deletions(term, 1):
                 deletes.setdefault(variant, set()).add(term)
         self._deletes = {k: tuple(v) for k, v in deletes.items()}
         self._arrays = arrays
