@@ -52,6 +52,8 @@ from chatwootai.store.base import Store
 log = logging.getLogger(__name__)
 
 SOURCE_CODEC = SourceIndexCodec()
+FRESH_SECONDS = 2.0
+"""A file modified this recently is hashed again even if its size and mtime look unchanged."""
 VECTORS_CODEC = VectorsCodec()
 
 Progress = Callable[[str], None]
@@ -110,6 +112,7 @@ class Library:
         self._locks: dict[str, asyncio.Lock] = {}
         self._attached: dict[str, tuple[DomainConfig, dict[str, Any], str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._file_keys: dict[str, tuple[tuple[int, int, int], str]] = {}
         self.source_builds = 0
         """Source indexes built (extracted and chunked) by this process."""
 
@@ -215,12 +218,21 @@ class Library:
             return report
 
     async def _file_changed(self, source: Source, state: SourceState) -> bool:
+        """True when a file's content has no index in `state` (or the file cannot be read)."""
+        path = Path(source.location)
         try:
-            content = await asyncio.to_thread(Path(source.location).read_bytes)
+            stat = path.stat()
+            signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            known = self._file_keys.get(source.location)
+            settled = time.time() - stat.st_mtime > FRESH_SECONDS  # mtime ticks can be coarse
+            if known is not None and known[0] == signature and settled:
+                key = known[1]  # unchanged since hashed: 300 stores do not re-read the brand's PDF
+            else:
+                content = await asyncio.to_thread(path.read_bytes)
+                key = index_key(source.name, kind_for(source.location) or "text", content)
+                self._file_keys[source.location] = (signature, key)
         except OSError:
             return state.error is None
-        kind = kind_for(source.location) or "text"
-        key = index_key(source.name, kind, content)
         return [p.index_key for p in state.parts] != [key]
 
     async def _read(
