@@ -34,6 +34,7 @@ _STOP_WORDS_TEXT = """
     quais quando que quem se sem ser seu sua so sobre tambem te tem tenho ter teu tua um uma
     umas uns voce voces vc vcs pra pro the and of to is in for ola oi obrigado obrigada
     gostaria queria quero saber pode poderia favor porfavor ai aqui tudo bem bom boa dia
+    quanto quanta quantos quantas qto qtos qnto qnt onde cade fica ficou ta sai custa custam
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 """Folded words ignored in documents and queries."""
