@@ -228,6 +228,11 @@ async def run_domain(
             # every LLM request of the message, the hub's LLM router included
             tallies[row["crew"]].add(server.count - count, server.prompt_tokens - tokens)
             label = labels.get(row["text"].strip())
+            if label is not None:
+                kind = "answerable" if label["need"] in ("any", "all", "none") else "tool"
+                tallies[f"{row['crew']}:{kind}"].add(
+                    server.count - count, server.prompt_tokens - tokens
+                )
             if VERBOSE and label and server.count - count > 1 and label["need"] in ("any", "all"):
                 print(
                     f"  [{domain}] {server.count - count} req: {row['text']!r} {label['evidence']}"
@@ -277,10 +282,21 @@ async def main(domains: list[str]) -> None:
                 if crew in ("sales", "support"):
                     overall[f"{label}:sales+support"].requests += tally.requests
                     overall[f"{label}:sales+support"].tokens += tally.tokens
+                    for kind in ("answerable", "tool"):
+                        part = results[(domain, label)].get(f"{crew}:{kind}", Tally())
+                        overall[f"{label}:{kind}"].requests += part.requests
+                        overall[f"{label}:{kind}"].tokens += part.tokens
     print("\nall domains:")
     for crew in ("sales", "support", "sales+support", "scheduling"):
         for label in ("before", "after"):
             print(f"  {crew:13} {label:6} {overall[f'{label}:{crew}'].line()}")
+    print("\nsales and support messages by what they need (labels):")
+    for kind, what in (
+        ("answerable", "answerable from documents, catalog or prompt"),
+        ("tool", "needing a tool whatever the context (orders, handoff, not in any document)"),
+    ):
+        for label in ("before", "after"):
+            print(f"  {what}: {label:6} {overall[f'{label}:{kind}'].line()}")
     print(
         f"\nmeasured: each message a new conversation; load average {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} CPUs"
