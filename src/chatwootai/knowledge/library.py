@@ -365,7 +365,11 @@ class Library:
             tool = tools.get(tool_id)
             if tool is None or not hasattr(tool, "index"):
                 continue
-            index, complete = await self.tool_index(config, tool_id, settings, embedder)
+            try:
+                index, complete = await self.tool_index(config, tool_id, settings, embedder)
+            except Exception:  # the domain serves on with what the tool had (its FAQ)
+                log.exception("knowledge of %s/%s not attached", config.name, tool_id)
+                continue
             tool.index = index
             tool.embedder = embedder if index.hybrid else None
             missing_vectors = missing_vectors or not complete
