@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from chatwootai.agents.crew import Crew
@@ -23,7 +24,7 @@ from chatwootai.config.schema import DomainConfig
 from chatwootai.conversation import ConversationState, ConversationStore
 from chatwootai.hub import Hub, RouteDecision, RoutingContext
 from chatwootai.knowledge.library import Library
-from chatwootai.knowledge.schedule import KnowledgeSchedule
+from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
 from chatwootai.llm import ModelResolver
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
@@ -88,6 +89,7 @@ class ChatwootAISystem:
             allow_private_networks=settings.knowledge_allow_private_networks,
         )
         """Knowledge sources and indexes; attached to each domain's knowledge tools."""
+        self.knowledge_domains = partial(served_configs, registry, loader)
         self._knowledge_task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -168,18 +170,6 @@ class ChatwootAISystem:
         return store_ok and bool(names), checks
 
     # -- runtime per domain --------------------------------------------------------------------
-
-    async def knowledge_domains(self) -> list[DomainConfig]:
-        """The configs of the domains that are served (for knowledge syncs)."""
-        configs = []
-        for name in self.registry.names():
-            if self.loader.is_abstract(name):
-                continue
-            try:
-                configs.append(await self.registry.get_domain_config(name))
-            except Exception as exc:  # a broken domain is reported by its own loads
-                log.warning("knowledge: domain %s skipped: %s", name, exc)
-        return configs
 
     def _forget_runtime(self, domain: str) -> None:
         self.knowledge.forget(domain)

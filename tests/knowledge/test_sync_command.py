@@ -78,3 +78,24 @@ async def test_cron_job_syncs_due_sources(domains: Path, tmp_path: Path) -> None
     assert await knowledge_cron_job({"runner": Runner()}) == 1  # never synced: due
     assert await knowledge_cron_job({"runner": Runner()}) == 0  # synced now: due in a day
     assert library.source_builds == 1
+
+
+async def test_cron_job_on_the_real_system(domains: Path, tmp_path: Path) -> None:
+    from chatwootai.settings import Settings
+    from chatwootai.system import ChatwootAISystem
+
+    settings = Settings(CHATWOOTAI_DOMAINS_DIR=domains, CHATWOOTAI_DATA_DIR=tmp_path / "data")
+    system = await ChatwootAISystem.create(settings)
+    try:
+        served = [c.name for c in await system.knowledge_domains()]
+        assert "_base" not in served and {"cosmetics", "health"} <= set(served)
+
+        class Runner:
+            pass
+
+        runner = Runner()
+        runner.system = system  # type: ignore[attr-defined]
+        assert await knowledge_cron_job({"runner": runner}) >= 3  # html + 2 pdfs (+ inherited)
+        assert system.knowledge.source_builds == 3  # bela-pele-moema shares cosmetics' documents
+    finally:
+        await system.close()

@@ -17,6 +17,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from chatwootai.config.loader import DomainLoader
+from chatwootai.config.registry import DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.knowledge.library import DomainReport, Library, describe
 
@@ -30,6 +32,19 @@ CRON_MINUTES = frozenset(range(0, 60, 5))
 
 Domains = Callable[[], Awaitable[list[DomainConfig]]]
 """The servable domains' configs (for due syncs)."""
+
+
+async def served_configs(registry: DomainRegistry, loader: DomainLoader) -> list[DomainConfig]:
+    """The configs of the domains that are served (abstract and broken ones skipped)."""
+    configs = []
+    for name in registry.names():
+        if loader.is_abstract(name):
+            continue
+        try:
+            configs.append(await registry.get_domain_config(name))
+        except Exception as exc:  # a broken domain is reported by its own loads
+            log.warning("knowledge: domain %s skipped: %s", name, exc)
+    return configs
 
 
 async def sync_due(library: Library, domains: list[DomainConfig]) -> list[DomainReport]:
