@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from chatwootai.agents.crew import Crew
@@ -23,6 +24,8 @@ from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.conversation import ConversationState, ConversationStore
 from chatwootai.hub import Hub, RouteDecision, RoutingContext
+from chatwootai.knowledge.library import Library
+from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
 from chatwootai.llm import ModelResolver
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
@@ -81,6 +84,14 @@ class ChatwootAISystem:
         self._watch_stop = asyncio.Event()
         self.crews: CrewRegistry[Crew] = CrewRegistry(self._build_crew, registry)
         registry.on_change(self._forget_runtime)
+        self.knowledge = Library(
+            settings.data_dir,
+            store if settings.redis_configured else None,
+            allow_private_networks=settings.knowledge_allow_private_networks,
+        )
+        """Knowledge sources and indexes; attached to each domain's knowledge tools."""
+        self.knowledge_domains = partial(served_configs, registry, loader)
+        self._knowledge_task: asyncio.Task[None] | None = None
 
     @classmethod
     async def create(
@@ -120,6 +131,11 @@ class ChatwootAISystem:
                 )
             )
             log.info("watching %s for changes (hot reload)", self.settings.domains_dir)
+        if self._knowledge_task is None:
+            schedule = KnowledgeSchedule(
+                self.knowledge, self.knowledge_domains, sync=not self.settings.redis_configured
+            )
+            self._knowledge_task = asyncio.create_task(schedule.run_forever())
 
     def reload_tenants(self) -> None:
         """Re-read tenants.yaml; a broken file keeps the last good mapping (ConfigError)."""
@@ -128,6 +144,11 @@ class ChatwootAISystem:
 
     async def close(self) -> None:
         """Stop the watcher and listeners, and close the store."""
+        if self._knowledge_task is not None:
+            self._knowledge_task.cancel()
+            await asyncio.gather(self._knowledge_task, return_exceptions=True)
+            self._knowledge_task = None
+        await self.knowledge.aclose()
         if self._watcher is not None:
             self._watch_stop.set()
             await asyncio.gather(self._watcher, return_exceptions=True)
@@ -152,6 +173,7 @@ class ChatwootAISystem:
     # -- runtime per domain --------------------------------------------------------------------
 
     def _forget_runtime(self, domain: str) -> None:
+        self.knowledge.forget(domain)
         runtime = self._runtimes.pop(domain, None)
         if runtime is not None:
             self._close_later(runtime)
@@ -198,6 +220,7 @@ class ChatwootAISystem:
                 breaker_key=self.models.breaker_key(config.llm),
             )
         hub = await asyncio.to_thread(Hub.build, config, llm_router=router)
+        await self.knowledge.attach(config, proxy.tools)  # document indexes (built once per hash)
         return DomainRuntime(config, version, hub, proxy, CrewFactory(config, proxy, self.models))
 
     async def _build_crew(self, config: DomainConfig, crew_id: str) -> Crew:

@@ -1,8 +1,14 @@
-"""Command line: `chatwootai validate | schema | route | chat | serve | worker`."""
+"""Command line: `chatwootai validate | schema | route | chat | serve | worker | knowledge`."""
 
 from __future__ import annotations
 
-from chatwootai.cli import chat, route, serve, validate  # noqa: F401  (commands register themselves)
+from chatwootai.cli import (  # noqa: F401  (commands register themselves)
+    chat,
+    knowledge,
+    route,
+    serve,
+    validate,
+)
 from chatwootai.cli.app import app
 
 

@@ -27,6 +27,7 @@ from chatwootai.config.inheritance import (
 )
 from chatwootai.config.model_errors import issues_from_validation
 from chatwootai.config.schema import (
+    KNOWLEDGE_DOCUMENT_SUFFIXES,
     SETTINGS_BY_KIND,
     CalendarSettings,
     CatalogSettings,
@@ -300,6 +301,9 @@ class DomainLoader:
             if isinstance(settings, KnowledgeSettings):
                 entries: list[FaqEntry] = []
                 for index, name in enumerate(settings.files):
+                    if is_document(name):  # extracted and indexed by chatwootai.knowledge
+                        self._document_file(name, [*base, "files", index], tree, issues, refused)
+                        continue
                     found = self._data_file(
                         name, [*base, "files", index], tree, datafiles.parse_faq, issues, refused
                     )
@@ -348,6 +352,18 @@ class DomainLoader:
             issues += exc.issues
             return None
 
+    def _document_file(
+        self,
+        name: str,
+        path: list[str | int],
+        tree: Located,
+        issues: list[ConfigIssue],
+        refused: set[DataPath],
+    ) -> None:
+        """A knowledge document must exist; its content is read by knowledge sync, not here."""
+        if tuple(path) not in refused and not Path(name).is_file():
+            issues.append(issue_at(tree, path, f"data file not found: {name}", at_key=False))
+
     def _agent_types(self, config: DomainConfig, tree: Located, issues: list[ConfigIssue]) -> None:
         for agent_id, agent in config.agents.items():
             path = ["agents", agent_id, "type"]
@@ -365,6 +381,11 @@ class DomainLoader:
                 continue
             for problem in agent_type.check_config(agent_id, agent, config):
                 issues.append(issue_at(tree, ["agents", agent_id], problem))
+
+
+def is_document(name: str) -> bool:
+    """True for knowledge files indexed as documents (PDF, HTML, DOCX, text, CSV), not as FAQ."""
+    return Path(name).suffix.lower() in KNOWLEDGE_DOCUMENT_SUFFIXES
 
 
 def _with_own_keys(resolution: Resolution, issues: list[ConfigIssue]) -> Located:

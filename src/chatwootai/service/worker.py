@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
+from chatwootai.knowledge.schedule import knowledge_cron_jobs
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, rescan_notices
@@ -462,6 +463,7 @@ def build_worker(
         redis_settings=redis_settings(settings),
         on_startup=startup,
         on_shutdown=shutdown,
+        cron_jobs=knowledge_cron_jobs(),  # re-syncs due knowledge sources, one worker per tick
         handle_signals=handle_signals,
         job_completion_wait=settings.worker_shutdown_grace_s or max(1, int(settings.job_timeout_s)),
         max_jobs=settings.worker_concurrency,

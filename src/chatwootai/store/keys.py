@@ -105,3 +105,13 @@ def turn_sent(conversation_key: str, turn_id: str) -> str:
 def turn_failures(conversation_key: str) -> str:
     """Failed attempts at a conversation's turn, so a worker gives up (and hands off) in time."""
     return f"turn:failures:{conversation_key}"
+
+
+def artefact(kind: str, version: int, key: str) -> str:
+    """An artefact built from content (compressed, base64): shared by every process and host."""
+    return f"artefact:{kind}:v{version}:{key}"
+
+
+def knowledge_source(source_key: str) -> str:
+    """The sync state of one knowledge source: last good index, last failure (JSON)."""
+    return f"knowledge:source:{source_key}"
