@@ -4,8 +4,11 @@ It serves the application API paths the client calls, with Chatwoot's response s
 bot-token rules (a bot token may only use ``BOT_ACCESSIBLE_ENDPOINTS``), records every call, and
 can inject failures: ``rate_limit`` (429 + Retry-After), ``error`` (a 5xx before anything is
 done), ``timeout`` (no answer in time, nothing done), ``lost`` (done, but the answer never
-arrives in time) and ``lost_error`` (done, then a 500). It also builds webhook payloads in the
-real shapes from its own state, signs them like Chatwoot, and delivers them.
+arrives in time), ``lost_error`` (done, then a 500) and ``slow`` (done only after ``delay``, as
+Chatwoot saving a message after the client's timeout), and whole outages (:meth:`down`: every
+path fails for a while). Like Chatwoot, it stores the ``content_attributes`` of a created message
+and shows them again, but echoes ``echo_id`` in the create response only. It also builds webhook
+payloads in the real shapes from its own state, signs them like Chatwoot, and delivers them.
 
     with FakeChatwoot() as fake:
         conversation = fake.add_conversation(account_id=3, display_id=417)
@@ -50,7 +53,7 @@ BOT_ENDPOINTS = frozenset(
 )
 """Endpoints a bot token may call (Chatwoot v4.15.1 ``BOT_ACCESSIBLE_ENDPOINTS``, as used here)."""
 NOT_FOR_BOTS = "Access to this endpoint is not authorized for bots"
-FAILURE_KINDS = frozenset({"rate_limit", "error", "timeout", "lost", "lost_error"})
+FAILURE_KINDS = frozenset({"rate_limit", "error", "timeout", "lost", "lost_error", "slow"})
 MESSAGE_TYPES = {"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "chatwoot"
 """Real Chatwoot payload shapes (reference examples A-G and variants), one event per file."""
@@ -85,6 +88,24 @@ class Failure:
     status: int = 500
     retry_after: str | None = "0"
     delay: float = 1.0
+
+
+@dataclass
+class Outage:
+    """Every API call fails (``error`` with `status`, or ``rate_limit``) until `until`."""
+
+    kind: str
+    until: float
+    status: int = 500
+    retry_after: str | None = None
+    conversations: frozenset[tuple[int, int]] | None = None
+    """Only these conversations' calls fail (None: every call)."""
+
+    def hits(self, account_id: int, conversation_id: int) -> bool:
+        """Whether a call to this conversation fails now."""
+        if time.monotonic() >= self.until:
+            return False
+        return self.conversations is None or (account_id, conversation_id) in self.conversations
 
 
 @dataclass
@@ -159,6 +180,7 @@ class FakeChatwoot:
         self.deliveries: list[Delivery] = []
         self.teams: dict[int, dict[str, Any]] = {2: {"id": 2, "name": "vendas"}}
         self._failures: dict[str, deque[Failure]] = {}
+        self._outages: list[Outage] = []
         self._next_message_id = 200_000
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
@@ -216,6 +238,7 @@ class FakeChatwoot:
             self.calls.clear()
             self.deliveries.clear()
             self._failures.clear()
+            self._outages.clear()
             self.webhook_url = None
 
     def add_conversation(
@@ -232,6 +255,41 @@ class FakeChatwoot:
         if kind not in FAILURE_KINDS:
             raise ValueError(f"unknown failure kind {kind!r}; use one of {sorted(FAILURE_KINDS)}")
         self._failures.setdefault(endpoint, deque()).append(Failure(kind, times, **kw))
+
+    def reset_failures(self) -> None:
+        """Forget the failures not injected yet, and end outages."""
+        with self._lock:
+            self._failures.clear()
+            self._outages.clear()
+
+    def down(
+        self,
+        seconds: float,
+        *,
+        kind: str = "error",
+        status: int = 500,
+        retry_after: str | None = None,
+        conversations: tuple[tuple[int, int], ...] | None = None,
+    ) -> Outage:
+        """Fail every API call (of these conversations) for `seconds`: ``error`` answers
+        `status`, ``rate_limit`` answers 429 with `retry_after`. Nothing is done meanwhile."""
+        if kind not in ("error", "rate_limit"):
+            raise ValueError("an outage is of kind 'error' or 'rate_limit'")
+        outage = Outage(
+            kind,
+            time.monotonic() + seconds,
+            status,
+            retry_after,
+            None if conversations is None else frozenset(conversations),
+        )
+        with self._lock:
+            self._outages.append(outage)
+        return outage
+
+    def up(self) -> None:
+        """End every outage now."""
+        with self._lock:
+            self._outages.clear()
 
     def calls_to(self, endpoint: str) -> list[Call]:
         """The calls received by one endpoint, in order."""
@@ -427,6 +485,12 @@ class FakeChatwoot:
         )
         with self._lock:
             self.calls.append(call)
+            outage = next((o for o in self._outages if o.hits(account_id, conversation_id)), None)
+        if outage is not None:
+            call.outcome = f"down:{outage.kind}"
+            return await self._fail(
+                Failure(outage.kind, status=outage.status, retry_after=outage.retry_after)
+            )
         token = request.headers.get("api_access_token")
         if token not in (self.bot_token, self.user_token):
             call.outcome = "401"
@@ -448,6 +512,10 @@ class FakeChatwoot:
         if failure is not None and failure.kind in ("rate_limit", "error", "timeout"):
             call.outcome = failure.kind
             return await self._fail(failure)
+        if failure is not None and failure.kind == "slow":
+            call.outcome = "slow"
+            await asyncio.sleep(failure.delay)  # the client gave up; Chatwoot saves it now
+            failure = None
         result = action(conversation, body if isinstance(body, dict) else {}, is_bot)
         if failure is not None:
             call.outcome = failure.kind
