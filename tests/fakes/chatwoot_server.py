@@ -77,6 +77,8 @@ class Call:
     account_id: int
     conversation_id: int
     outcome: str = "ok"
+    at: float = field(default_factory=time.monotonic)
+    """When the call arrived (``time.monotonic()``)."""
 
 
 @dataclass
@@ -88,6 +90,8 @@ class Failure:
     status: int = 500
     retry_after: str | None = "0"
     delay: float = 1.0
+    conversation: tuple[int, int] | None = None
+    """Only calls about this conversation (account id, display id) meet it (None: any)."""
 
 
 @dataclass
@@ -251,7 +255,8 @@ class FakeChatwoot:
         return conversation
 
     def fail(self, endpoint: str, kind: str, *, times: int = 1, **kw: Any) -> None:
-        """Make the next ``times`` calls of ``endpoint`` fail as ``kind`` (see module doc)."""
+        """Make the next ``times`` calls of ``endpoint`` fail as ``kind`` (see module doc);
+        ``conversation=(account_id, display_id)`` limits it to that conversation's calls."""
         if kind not in FAILURE_KINDS:
             raise ValueError(f"unknown failure kind {kind!r}; use one of {sorted(FAILURE_KINDS)}")
         self._failures.setdefault(endpoint, deque()).append(Failure(kind, times, **kw))
@@ -508,7 +513,7 @@ class FakeChatwoot:
         if conversation is None:
             call.outcome = "404"
             return JSONResponse({"error": "Resource could not be found"}, status_code=404)
-        failure = self._take_failure(endpoint)
+        failure = self._take_failure(endpoint, (account_id, conversation_id))
         if failure is not None and failure.kind in ("rate_limit", "error", "timeout"):
             call.outcome = failure.kind
             return await self._fail(failure)
@@ -524,15 +529,17 @@ class FakeChatwoot:
             return result
         return JSONResponse(result)
 
-    def _take_failure(self, endpoint: str) -> Failure | None:
+    def _take_failure(self, endpoint: str, conversation: tuple[int, int]) -> Failure | None:
         with self._lock:
             queue = self._failures.get(endpoint)
             if not queue:
                 return None
-            failure = queue[0]
+            failure = next((f for f in queue if f.conversation in (None, conversation)), None)
+            if failure is None:
+                return None
             failure.times -= 1
             if failure.times <= 0:
-                queue.popleft()
+                queue.remove(failure)
             return failure
 
     async def _fail(self, failure: Failure) -> Response:

@@ -116,8 +116,8 @@ class DeliverySchedule:
         if past:
             delay = PAST_HORIZON_EVERY_S
         else:
-            base = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempts - 1))
-            delay = base * random.uniform(0.8, 1.2)
+            base = BACKOFF_BASE_S * 2 ** min(attempts - 1, 10)
+            delay = min(BACKOFF_CAP_S, base * random.uniform(0.8, 1.2))
         if pending.retry_in_s is not None:
             delay = max(delay, pending.retry_in_s)
         record = WaitingDelivery(

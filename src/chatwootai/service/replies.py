@@ -325,7 +325,7 @@ class Replier:
             attempt.settle_until = time.time() + settle
             await self._save(target, delivery_id, record)
             raise DeliveryPending(
-                f"message {step} may have been posted ({exc.reason})",
+                f"message {step}: {exc.reason}",
                 kind="unconfirmed",
                 retry_in_s=settle or None,
             ) from exc
