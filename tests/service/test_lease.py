@@ -31,9 +31,13 @@ class Scheduled:
 
     def __init__(self) -> None:
         self.runs: list[tuple[str, float, str]] = []
+        self.dropped: list[str] = []
 
     async def schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
         self.runs.append((conversation_key, defer_s, reason))
+
+    async def drop_job(self, job_id: str) -> None:
+        self.dropped.append(job_id)
 
 
 async def test_one_holder_at_a_time_and_release_by_token(store: Store) -> None:
@@ -54,17 +58,22 @@ async def test_one_holder_at_a_time_and_release_by_token(store: Store) -> None:
 async def test_expired_leases_are_claimed_once_and_live_ones_left_alone(store: Store) -> None:
     clock = Clock()
     leases = TurnLeases(store, lease_s=10, clock=clock)
-    dead = await leases.acquire("3:1")
+    dead = await leases.acquire("3:1", job_id="prefix:turn:3:1:99")
     alive = await leases.acquire("3:2")
     assert dead is not None and alive is not None
     assert await leases.expired() == []
     clock.now += 11  # neither was renewed in time (by the clock of the list)...
     await store.delete(keys.turn_lock("3:1"))  # ...and the dead holder's lease expired
-    assert sorted(await leases.expired()) == ["3:1", "3:2"]
+    expired = await leases.expired()
+    assert sorted((e.conversation_key, e.job_id) for e in expired) == [
+        ("3:1", "prefix:turn:3:1:99"),
+        ("3:2", None),
+    ]
     scheduler = Scheduled()
     metrics = Metrics()
     assert await take_over_expired(leases, scheduler, metrics) == ["3:1"]
     assert scheduler.runs == [("3:1", 0.0, "takeover")]
+    assert scheduler.dropped == ["prefix:turn:3:1:99"]  # the dead worker's job, off the queue
     assert await take_over_expired(leases, scheduler, metrics) == []  # claimed once
     assert metrics.takeovers._value.get() == 1
     assert await leases.renew(alive)  # the live holder renews: listed again, not expired

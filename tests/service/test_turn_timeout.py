@@ -154,3 +154,20 @@ async def test_the_rescan_requeues_a_turn_the_worker_then_answers(
     ctx["settings"] = service.settings.model_copy(update={"job_timeout_s": 30.0})  # room
     assert await turn_job(ctx, KEY) == "answered"
     assert [c.body["content"] for c in fake.calls_to("messages.create")] == ["[cosmetics/sales] oi"]
+
+
+async def test_a_dead_workers_job_is_taken_off_the_queue(
+    service: Service, queue: ArqTurnQueue
+) -> None:
+    from arq.constants import in_progress_key_prefix
+
+    await queue.enqueue(KEY, 5, 0)
+    dead = job_id(service.settings, KEY, 5)
+    pool = await queue._get_pool()
+    await pool.set(in_progress_key_prefix + dead, b"1", px=120_000)  # "running" on a dead worker
+    assert await queue.depth() == 1
+    await queue.drop_job(dead)
+    assert await queue.depth() == 0
+    assert not await pool.exists(job_key_prefix + dead, in_progress_key_prefix + dead)
+    await queue.schedule(KEY, 0, "takeover")  # the take-over job, under a fresh id
+    assert await queue.depth() == 1

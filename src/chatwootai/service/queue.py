@@ -16,7 +16,12 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from arq.constants import job_key_prefix
+from arq.constants import (
+    in_progress_key_prefix,
+    job_key_prefix,
+    result_key_prefix,
+    retry_key_prefix,
+)
 from redis.exceptions import RedisError
 
 from chatwootai.service.lease import LeaseLostError
@@ -66,6 +71,9 @@ class TurnQueue(ABC):
     @abstractmethod
     async def schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
         """Run the conversation's turn once more in `defer_s` seconds, as a job of its own."""
+
+    async def drop_job(self, job_id: str) -> None:  # noqa: B027 - nothing to drop in process
+        """Forget the job of a worker that died (its turn was taken over)."""
 
     @abstractmethod
     async def depth(self) -> int:
@@ -123,6 +131,27 @@ class ArqTurnQueue(TurnQueue):
                 _job_id=job_id(self.settings, conversation_key, ident),
                 _defer_by=defer_s if defer_s > 0 else None,
             )
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+
+    async def drop_job(self, job_id: str) -> None:
+        """Take a dead worker's job off the queue, with its keys: nobody re-checks or reruns it."""
+        pool = await self._get_pool()
+        try:
+            async with pool.pipeline(transaction=True) as pipe:
+                pipe.zrem(self.queue_name, job_id)
+                pipe.delete(
+                    *(
+                        prefix + job_id
+                        for prefix in (
+                            job_key_prefix,
+                            in_progress_key_prefix,
+                            retry_key_prefix,
+                            result_key_prefix,
+                        )
+                    )
+                )
+                await pipe.execute()
         except (RedisError, OSError) as exc:
             raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
 

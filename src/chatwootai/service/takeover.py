@@ -31,21 +31,30 @@ class TurnScheduler(Protocol):
         """Run the conversation's turn in `defer_s` seconds; `reason` names the job."""
         ...
 
+    async def drop_job(self, job_id: str) -> None:
+        """Forget the job of a worker that died (its turn was taken over)."""
+        ...
+
 
 async def take_over_expired(
     leases: TurnLeases, scheduler: TurnScheduler, metrics: Metrics | None = None
 ) -> list[str]:
     """Re-enqueue the turns whose lease expired without being released; the conversations."""
     taken: list[str] = []
-    for key in await leases.expired():
-        if not await leases.claim(key):
+    for expired in await leases.expired():
+        if not await leases.claim(expired):
             continue
+        key = expired.conversation_key
         log.warning(
             "turn of %s: its worker stopped renewing the lease (it died or stalled); "
             "taking the turn over",
             key,
         )
         await scheduler.schedule(key, 0.0, "takeover")
+        if expired.job_id is not None:
+            # arq would keep the dead job "in progress" (and every poll re-checking it) for
+            # CHATWOOTAI_JOB_TIMEOUT + 2 s, then run it again for nothing.
+            await scheduler.drop_job(expired.job_id)
         if metrics is not None:
             metrics.takeovers.inc()
         taken.append(key)

@@ -99,17 +99,18 @@ class TurnRunner:
     """Show the typing indicator only for turns thinking longer than this (no flicker)."""
     _background: set[asyncio.Task[None]] = field(default_factory=set)
 
-    async def run(self, conversation_key: str) -> str:
+    async def run(self, conversation_key: str, *, job_id: str | None = None) -> str:
         """Take the turn; what happened (``answered``, ``busy``, ``undelivered``, ``paused``...).
 
         A conversation busy elsewhere gets a mark (``turn:more``) and ``busy``: its holder runs
-        the work left when it ends. A lost lease raises :class:`LeaseLostError`.
+        the work left when it ends. A lost lease raises :class:`LeaseLostError`. `job_id` is the
+        queue job running it (taken off the queue if this worker dies).
         """
         store = self.system.store
-        holding = await self.leases.acquire(conversation_key)
+        holding = await self.leases.acquire(conversation_key, job_id=job_id)
         if holding is None:
             await store.set(keys.turn_more(conversation_key), "1", MORE_TTL_S)
-            holding = await self.leases.acquire(conversation_key)  # the holder may have ended
+            holding = await self.leases.acquire(conversation_key, job_id=job_id)
             if holding is None:
                 return "busy"
         try:
@@ -387,7 +388,11 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
     settings: Settings = ctx["settings"]
     budget = turn_budget_s(settings)
     try:
-        outcome = await asyncio.wait_for(runner.run(conversation_key), budget)
+        job_id = ctx.get("job_id")
+        outcome = await asyncio.wait_for(
+            runner.run(conversation_key, job_id=job_id if isinstance(job_id, str) else None),
+            budget,
+        )
     except LeaseLostError:
         runner.metrics.leases_lost.inc()
         runner.metrics.turn_jobs.labels("lease lost").inc()
