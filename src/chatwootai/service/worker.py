@@ -28,6 +28,7 @@ from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, Waiti
 from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.pipeline import Pipeline
+from chatwootai.service.polling import SkipRunningJobs
 from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
 from chatwootai.service.takeover import TurnScheduler, watch_leases
@@ -120,7 +121,10 @@ class TurnRunner:
                 await self.leases.release(holding)
             except StoreError as exc:
                 log.warning("turn lease of %s not released (expires): %s", conversation_key, exc)
-        await self._follow_up(conversation_key)
+        try:
+            await self._follow_up(conversation_key)
+        except StoreError as exc:  # the work left is found by the scan for stranded turns
+            log.warning("work left in %s not scheduled: %s", conversation_key, exc)
         return outcome
 
     async def _held(self, holding: Holding) -> str:
@@ -525,12 +529,13 @@ OUTAGE_BACKOFF_MAX_S = 1.0
 """Longest pause between two polls while Redis is unreachable (it never grows past this)."""
 
 
-class OutageTolerantWorker(Worker):
+class OutageTolerantWorker(SkipRunningJobs):
     """An arq worker that waits out a Redis outage instead of exiting.
 
     arq's poll loop lets a connection error end the worker; here a failed poll is logged once,
     retried with a short capped backoff, and the worker carries on when Redis answers again.
-    Jobs are in Redis, so nothing the worker holds in memory is lost meanwhile.
+    Jobs are in Redis, so nothing the worker holds in memory is lost meanwhile. Its polls skip
+    the jobs known to be running (:mod:`chatwootai.service.polling`).
     """
 
     _outage_polls = 0
