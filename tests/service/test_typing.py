@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from types import SimpleNamespace
 from typing import Any, cast
 
-from chatwootai.service.metrics import Metrics
 from chatwootai.service.replies import ReplyTarget
-from chatwootai.service.worker import TurnRunner
+from chatwootai.service.typing_indicator import TypingIndicator
 from chatwootai.store import keys
 from chatwootai.store.embedded import EmbeddedStore
 
@@ -36,32 +34,23 @@ class SlowTyping:
         self.calls.append(("answered", on))
 
 
-def runner_of(replier: SlowTyping, store: EmbeddedStore) -> TurnRunner:
-    unused = cast(Any, None)
-    return TurnRunner(
-        system=cast(Any, SimpleNamespace(store=store)),
-        pending=unused,
-        leases=unused,
-        replier=cast(Any, replier),
-        metrics=Metrics(),
-        burst_window_s=0,
-        deliveries=unused,
-        typing_after_s=0,
-    )
+def indicator(replier: SlowTyping, store: EmbeddedStore) -> TypingIndicator:
+    """The typing indicator of a turn, shown at once."""
+    return TypingIndicator(store, cast(Any, replier), after_s=0)
 
 
 async def test_typing_is_turned_off_after_an_on_request_still_in_flight() -> None:
     replier = SlowTyping()
     store = EmbeddedStore(":memory:")
-    runner = runner_of(replier, store)
-    typing = asyncio.create_task(runner._typing_while_slow(TARGET))
+    shown = indicator(replier, store)
+    typing = asyncio.create_task(shown.while_slow(TARGET))
     await replier.on_sent.wait()
     assert await store.get(keys.turn_typing("3:417")) is not None  # on: recorded
     typing.cancel()  # the turn's answer is ready while 'on' is still on its way
     with contextlib.suppress(asyncio.CancelledError):
         await typing
     replier.release.set()
-    await asyncio.wait_for(asyncio.gather(*runner._background), 10)
+    await asyncio.wait_for(asyncio.gather(*shown._background), 10)
     assert replier.calls == [
         ("sent", True),
         ("answered", True),
@@ -75,15 +64,15 @@ async def test_typing_left_on_by_a_dead_worker_is_switched_off_by_the_next_turn(
     replier = SlowTyping()
     replier.release.set()
     store = EmbeddedStore(":memory:")
-    dead = runner_of(SlowTyping(), store)
-    typing = asyncio.create_task(dead._typing_while_slow(TARGET))
-    await dead.replier.on_sent.wait()  # type: ignore[attr-defined]
+    dead = indicator(SlowTyping(), store)
+    typing = asyncio.create_task(dead.while_slow(TARGET))
+    await dead.typist.on_sent.wait()  # type: ignore[attr-defined]
     typing.cancel()  # ...and the worker died before switching typing off: the record stays
     for task in list(dead._background):
         task.cancel()
     assert await store.get(keys.turn_typing("3:417")) is not None
-    await runner_of(replier, store)._typing_left_on("3:417")
+    await indicator(replier, store).switch_off_left_on("3:417")
     assert replier.calls == [("sent", False), ("answered", False)]
     assert await store.get(keys.turn_typing("3:417")) is None
-    await runner_of(replier, store)._typing_left_on("3:417")  # nothing left: no call
+    await indicator(replier, store).switch_off_left_on("3:417")  # nothing left: no call
     assert len(replier.calls) == 2

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from arq import Retry
@@ -39,6 +38,7 @@ from chatwootai.service.turns import (
     still_bursting,
     turn_id,
 )
+from chatwootai.service.typing_indicator import TypingIndicator
 from chatwootai.settings import Settings
 from chatwootai.store import keys
 from chatwootai.store.base import StoreError
@@ -48,7 +48,6 @@ from chatwootai.turn import IncomingMessage
 log = logging.getLogger(__name__)
 
 OUTCOME_TTL_S = 86400
-TYPING_AFTER_S = 0.3
 RECHECK_AFTER_S = 0.05
 """A turn that thought longer re-reads the pause flag before replying (a human may have come)."""
 TIMEOUT_MARGIN_S = 10.0
@@ -63,8 +62,6 @@ RESCAN_LOCK_KEY = "turn:rescan"
 """Held (SET NX, short TTL) by the worker scanning, so one worker at a time scans."""
 MORE_TTL_S = 3600
 """Life of the mark a job leaves when it finds the conversation's turn running elsewhere."""
-TYPING_TTL_S = 3600
-"""Life of the record that a turn switched typing on (whoever takes over switches it off)."""
 
 
 class TurnTimeoutError(Exception):
@@ -96,9 +93,12 @@ class TurnRunner:
     deliveries: DeliverySchedule
     scheduler: TurnScheduler | None = None
     """Where follow-up, retry and take-over runs are enqueued (the deployment's queue)."""
-    typing_after_s: float = TYPING_AFTER_S
-    """Show the typing indicator only for turns thinking longer than this (no flicker)."""
-    _background: set[asyncio.Task[None]] = field(default_factory=set)
+    typing: TypingIndicator | None = None
+    """Shown while the turn thinks slowly (default: on the system's store, via the replier)."""
+
+    def __post_init__(self) -> None:
+        if self.typing is None:
+            self.typing = TypingIndicator(self.system.store, self.replier)
 
     async def run(self, conversation_key: str, *, job_id: str | None = None) -> str:
         """Take the turn; what happened (``answered``, ``busy``, ``undelivered``, ``paused``...).
@@ -154,7 +154,8 @@ class TurnRunner:
         await self.scheduler.schedule(conversation_key, defer_s, reason)
 
     async def _turn(self, key: str) -> str:
-        await self._typing_left_on(key)
+        assert self.typing is not None
+        await self.typing.switch_off_left_on(key)
         messages = await self.pending.peek(key)
         waiting = await self.deliveries.waiting(key)
         if not messages:
@@ -254,7 +255,8 @@ class TurnRunner:
         if cached is not None:
             return PlannedReply.model_validate_json(cached), False
         started = time.perf_counter()
-        typing = asyncio.create_task(self._typing_while_slow(target))
+        assert self.typing is not None
+        typing = asyncio.create_task(self.typing.while_slow(target))
         try:
             outcome = await self.system.process_message(incoming, key, target.channel)
         finally:
@@ -266,50 +268,6 @@ class TurnRunner:
         plan = PlannedReply.from_outcome(outcome)
         await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan, True
-
-    async def _typing_while_slow(self, target: ReplyTarget) -> None:
-        """Show typing once thinking outlasts `typing_after_s`; hide it when cancelled.
-
-        Cancelled while the 'on' request is in flight, it lets that request finish and then
-        sends 'off', so typing is never left on. The store records that typing is on, so a
-        worker taking the turn over switches it off if this one dies.
-        """
-        await asyncio.sleep(self.typing_after_s)
-        record = json.dumps(asdict(target))
-        with contextlib.suppress(StoreError):
-            await self.system.store.set(
-                keys.turn_typing(target.conversation_key), record, TYPING_TTL_S
-            )
-        on = asyncio.ensure_future(self.replier.typing(target, True))
-        try:
-            await asyncio.shield(on)
-            await asyncio.Event().wait()
-        finally:
-            off = asyncio.create_task(self._typing_off_after(target, on))
-            self._background.add(off)
-            off.add_done_callback(self._background.discard)
-
-    async def _typing_off_after(self, target: ReplyTarget, on: asyncio.Future[None]) -> None:
-        """Hide the typing indicator once the request showing it has ended."""
-        with contextlib.suppress(Exception):
-            await on
-        await self.replier.typing(target, False)
-        with contextlib.suppress(StoreError):
-            await self.system.store.delete(keys.turn_typing(target.conversation_key))
-
-    async def _typing_left_on(self, key: str) -> None:
-        """Switch off the typing indicator a turn left on (its worker died mid-turn)."""
-        raw = await self.system.store.get(keys.turn_typing(key))
-        if raw is None:
-            return
-        try:
-            target = ReplyTarget(**json.loads(raw))
-        except (ValueError, TypeError):
-            target = None
-        if target is not None:
-            log.info("switching off the typing indicator a stopped turn left on in %s", key)
-            await self.replier.typing(target, False)
-        await self.system.store.delete(keys.turn_typing(key))
 
     async def give_up(self, conversation_key: str) -> None:
         """After repeated failures: apologise and hand off (a plan delivered like any other).
