@@ -36,7 +36,6 @@ def test_messages_arriving_while_redis_is_down_are_answered_once_it_is_back(
     overrides = {
         "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
         "CHATWOOTAI_DOMAINS_DIR": str(tmp_path / "domains"),
-        "CHATWOOTAI_BURST_WINDOW": "0",
     }
     with launch(tmp_path, (3,), overrides, workers=1, redis_url=private_redis.url) as dep:
         fake = dep.fake
@@ -85,7 +84,6 @@ def test_a_human_taking_over_during_the_outage_keeps_the_bot_silent(
     overrides = {
         "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
         "CHATWOOTAI_DOMAINS_DIR": str(tmp_path / "domains"),
-        "CHATWOOTAI_BURST_WINDOW": "0",
     }
     with launch(tmp_path, (3,), overrides, workers=1, redis_url=private_redis.url) as dep:
         fake = dep.fake

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from chatwootai.config.schema import Tenants
 from chatwootai.service.credentials import Credentials
 from chatwootai.service.dedupe import Deduplicator
+from chatwootai.service.delivery import DeliverySchedule
+from chatwootai.service.lease import TurnLeases
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, NoticeList
 from chatwootai.service.other_bots import OtherBotWatch
@@ -18,7 +20,8 @@ from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, TurnQueue
 from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
 from chatwootai.service.spool import OwnershipChange, Spool
-from chatwootai.service.turns import PendingList, PendingMessage, TurnLock, pending_list_for
+from chatwootai.service.takeover import watch_leases
+from chatwootai.service.turns import PendingList, PendingMessage, pending_list_for
 from chatwootai.service.worker import TurnRunner
 from chatwootai.settings import Settings
 
@@ -41,6 +44,7 @@ class Service:
     runner: TurnRunner
     replier: Replier
     _drainer: asyncio.Task[None] | None = field(default=None)
+    _watchdog: asyncio.Task[None] | None = field(default=None)
 
     async def accept(self, message: PendingMessage, *, dedupe: bool = True) -> str:
         """Store a customer message durably and enqueue its turn: ``queued`` or ``duplicate``."""
@@ -100,6 +104,10 @@ class Service:
                         await self.queue.enqueue(key, 0, 0)
             except Exception as exc:
                 log.warning("pending conversations not recovered: %s", exc)
+            runner = self.runner
+            self._watchdog = asyncio.create_task(
+                watch_leases(runner.leases, self.queue, self.metrics, runner.deliveries)
+            )
         self._drainer = asyncio.create_task(
             self.spool.drain_forever(
                 self._replay, self.change_owner, self._store_ready, superseded=self._superseded
@@ -107,12 +115,13 @@ class Service:
         )
 
     async def close(self) -> None:
-        """Stop the drainer and the queue; close API clients."""
-        if self._drainer is not None:
-            self._drainer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._drainer
-            self._drainer = None
+        """Stop the drainer, the watchdog and the queue; close API clients."""
+        for task in (self._drainer, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._drainer = self._watchdog = None
         await self.queue.close()
         await self.replier.close()
 
@@ -137,15 +146,16 @@ def build_service(
         source = lambda: domains.tenants  # noqa: E731 - follows the manager's reloads
     credentials = Credentials(settings, source)
     pending = pending_list_for(store)
-    replier = Replier(store, credentials, client_factory=client_factory)
+    replier = Replier(store, credentials, client_factory=client_factory, metrics=metrics)
     runner = TurnRunner(
         system=system,
         notices=NoticeDesk(NoticeList(store), system, replier, metrics),
         pending=pending,
-        lock=TurnLock(store, ttl_s=settings.turn_lock_ttl_s),
+        leases=TurnLeases(store, lease_s=settings.turn_lease_s),
         replier=replier,
         metrics=metrics,
         burst_window_s=settings.burst_window_s,
+        deliveries=DeliverySchedule(store, horizon_s=settings.delivery_horizon_s),
     )
     inline = not settings.redis_configured if in_process is None else in_process
     queue: TurnQueue
@@ -153,6 +163,7 @@ def build_service(
         queue = InProcessTurnQueue(runner.run, settings, on_give_up=runner.give_up)
     else:
         queue = ArqTurnQueue(settings)
+    runner.scheduler = queue
     return Service(
         settings=settings,
         system=system,

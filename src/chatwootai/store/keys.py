@@ -88,7 +88,7 @@ def pending_messages(conversation_key: str) -> str:
 
 
 def turn_lock(conversation_key: str) -> str:
-    """The lock a worker holds while it takes a conversation's turn (a token, with a TTL)."""
+    """The lease a worker holds while it takes a conversation's turn (a token, short TTL)."""
     return f"turn:lock:{conversation_key}"
 
 
@@ -115,3 +115,33 @@ def artefact(kind: str, version: int, key: str) -> str:
 def knowledge_source(source_key: str) -> str:
     """The sync state of one knowledge source: last good index, last failure (JSON)."""
     return f"knowledge:source:{source_key}"
+
+
+def turn_leases() -> str:
+    """Sorted set of conversations whose turn holds a lease, scored by the lease's expiry."""
+    return "turn:leases"
+
+
+def turn_more(conversation_key: str) -> str:
+    """Left by a job that found the conversation busy: its holder takes the work on after."""
+    return f"turn:more:{conversation_key}"
+
+
+def turn_typing(conversation_key: str) -> str:
+    """The typing indicator a turn switched on (the conversation, JSON), until switched off."""
+    return f"turn:typing:{conversation_key}"
+
+
+def turn_delivery(conversation_key: str) -> str:
+    """A reply Chatwoot has not taken yet: since when, attempts, next attempt (JSON)."""
+    return f"turn:delivery:{conversation_key}"
+
+
+def turn_undelivered() -> str:
+    """Sorted set of conversations whose reply waits for Chatwoot, scored by since when."""
+    return "turn:undelivered"
+
+
+def llm_breaker(breaker_key: str) -> str:
+    """The shared state of a model's circuit breaker (JSON)."""
+    return f"llm:breaker:{breaker_key}"
