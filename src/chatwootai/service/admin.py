@@ -15,13 +15,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chatwootai.config.registry import DomainNotFoundError
+from chatwootai.store import keys
 
 if TYPE_CHECKING:
     from chatwootai.service.context import Service
 
 log = logging.getLogger(__name__)
 
-CONVERSATION_KEY = r"^\d+:\d+$"
+CONVERSATION_KEY = r"^\d+:\d+(@[0-9a-f]{8})?$"
 
 
 class AdminAuthError(HTTPException):
@@ -133,9 +134,10 @@ async def reload_domain(name: str, request: Request) -> JSONResponse:
 async def conversation(conversation_id: str, request: Request) -> JSONResponse:
     """Domain, crew, state and pending messages of a conversation."""
     service: Service = request.app.state.service
-    parts = conversation_id.split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        return _fail("conversation_id must be '{account_id}:{display_id}', e.g. 3:417", 422)
+    try:
+        keys.parse_conversation_key(conversation_id)
+    except keys.ConversationKeyError as exc:
+        return _fail(str(exc), 422)
     summary = dict(await service.system.conversation_summary(conversation_id))
     pending = await service.pending.peek(conversation_id)
     summary["pending_messages"] = len(pending)
