@@ -330,9 +330,9 @@ class Journal:
         self._counts[seq] -= 1
         if self._counts[seq] > 0:
             return
-        if seq != self._segment:
+        if seq != self._segment or self._fd is None:
             self._drop_segment(seq)
-        elif self._fd is not None and self._synced >= self._written:
+        elif self._synced >= self._written:
             os.close(self._fd)
             self._fd = None
             self._drop_segment(seq)
