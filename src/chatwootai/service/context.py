@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -89,7 +90,11 @@ class Service:
         if not await self.dedupe.first_time(message.message_id, message.delivery_id, scope=scope):
             return "duplicate"
         await self.pending.push(message)
-        await self.queue.enqueue(message.conversation_key, message.message_id, 0)
+        # Its turn waits out what is left of the burst window, as the lost job would have.
+        left = message.received_at + self.settings.burst_window_s - time.time()
+        await self.queue.enqueue(
+            message.conversation_key, message.message_id, left + 0.1 if left > 0 else 0
+        )
         return "queued"
 
     async def _replay(self, message: PendingMessage) -> None:
