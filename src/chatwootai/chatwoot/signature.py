@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Sequence
 from typing import Literal
 
 SIGNATURE_HEADER = "X-Chatwoot-Signature"
@@ -41,9 +42,11 @@ def sign(secret: str, timestamp: str, raw_body: bytes) -> str:
     return _PREFIX + _digest(secret, timestamp, raw_body)
 
 
-def _digest(secret: str, timestamp: str, raw_body: bytes) -> str:
+def _digest(secret: str, timestamp: str, raw_body: bytes | Sequence[bytes]) -> str:
     mac = hmac.new(secret.encode(), timestamp.encode() + b".", hashlib.sha256)
-    mac.update(raw_body)  # no copy of the body: one pass of SHA-256 over it
+    # No copy of the body: one pass of SHA-256 over it (or over its chunks, in order).
+    for chunk in (raw_body,) if isinstance(raw_body, bytes) else raw_body:
+        mac.update(chunk)
     return mac.hexdigest()
 
 
@@ -75,8 +78,11 @@ def check_headers(
         )
 
 
-def signature_matches(secret: str, timestamp: str, signature: str, raw_body: bytes) -> bool:
-    """Whether `signature` is the body's signature with `secret` (constant-time comparison)."""
+def signature_matches(
+    secret: str, timestamp: str, signature: str, raw_body: bytes | Sequence[bytes]
+) -> bool:
+    """Whether `signature` is the body's (bytes, or its chunks in order) signature with `secret`
+    (constant-time comparison)."""
     expected = _digest(secret, timestamp, raw_body).encode()
     return hmac.compare_digest(expected, signature[len(_PREFIX) :].lower().encode())
 

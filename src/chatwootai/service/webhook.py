@@ -35,6 +35,7 @@ from chatwootai.chatwoot.payloads import (
     redact,
 )
 from chatwootai.chatwoot.signature import DELIVERY_HEADER
+from chatwootai.service.body import BodyTooLargeError, read_body
 from chatwootai.service.spool import OwnershipChange, SpoolEntry
 from chatwootai.service.turns import PendingMessage
 from chatwootai.service.webhook_auth import TOKEN_PARAMETER, PathTenant, Rejection
@@ -55,27 +56,8 @@ DEBUG_CHARS = 2000
 """Longest excerpt of a (redacted) delivery written to the debug log."""
 
 
-class BodyTooLargeError(Exception):
-    """The request body is above ``max_body_bytes``."""
-
-
 def _reply(status: str, code: int = 200, **extra: Any) -> JSONResponse:
     return JSONResponse({"status": status, **extra}, status_code=code)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing more than `limit` bytes without reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLargeError(f"body of {declared} bytes is above the limit of {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLargeError(f"body is above the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def event_ids(event: Event) -> tuple[int | None, int | None]:
@@ -181,7 +163,7 @@ async def _receive(service: Service, request: Request, path: PathTenant) -> JSON
             raise Rejection(str(exc), "too_large", 413) from None
         proof = service.auth.verify(raw, request.headers, token, path)
         try:
-            data = load_json(raw)
+            data = load_json(raw.bytes())
         except PayloadError as exc:
             raise Rejection(str(exc), "payload", 400) from None
         try:

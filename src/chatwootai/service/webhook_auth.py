@@ -35,7 +35,8 @@ from chatwootai.chatwoot.signature import (
     check_headers,
     signature_matches,
 )
-from chatwootai.chatwoot.sniff import sniff_ids
+from chatwootai.chatwoot.sniff import WINDOW, sniff_ids
+from chatwootai.service.body import RawBody
 from chatwootai.service.credentials import Credentials, CredentialsError
 from chatwootai.service.rejections import RejectionLabel
 
@@ -131,7 +132,7 @@ class WebhookAuth:
             raise Rejection(reason, exc.problem) from None
 
     def verify(
-        self, raw: bytes, headers: Mapping[str, str], token: str | None, path: PathTenant
+        self, raw: RawBody, headers: Mapping[str, str], token: str | None, path: PathTenant
     ) -> Proof:
         """Authenticate the raw body (one HMAC at most); raise :class:`Rejection` if not."""
         if token is not None:
@@ -153,7 +154,7 @@ class WebhookAuth:
             )
         timestamp = headers.get(TIMESTAMP_HEADER) or ""
         signature = headers.get(SIGNATURE_HEADER) or ""
-        if not signature_matches(secret, timestamp, signature, raw):
+        if not signature_matches(secret, timestamp, signature, raw.chunks):
             raise Rejection(
                 "signature mismatch: check the webhook secret (not the API token) and that the "
                 "raw body is verified byte for byte",
@@ -219,14 +220,14 @@ class WebhookAuth:
             raise Rejection(f"wrong URL token for {path.describe()}", "bad_token")
         return expected
 
-    def _ids(self, raw: bytes, path: PathTenant) -> tuple[int | None, int | None]:
+    def _ids(self, raw: RawBody, path: PathTenant) -> tuple[int | None, int | None]:
         """The path's ids, completed from the raw body where a tenant's own credential needs."""
         accounts_own, inboxes_own = self.credentials.keyed_by()
         want_account = path.account_id is None and accounts_own
         want_inbox = path.inbox_id is None and inboxes_own
         if not (want_account or want_inbox):
             return path.account_id, path.inbox_id
-        sniffed = sniff_ids(raw, account=want_account, inbox=want_inbox)
+        sniffed = sniff_ids(raw.ends(WINDOW), account=want_account, inbox=want_inbox)
         account_id = path.account_id if path.account_id is not None else sniffed.account_id
         inbox_id = path.inbox_id if path.inbox_id is not None else sniffed.inbox_id
         return account_id, inbox_id
