@@ -6,6 +6,9 @@ under a throw-away prefix, no worker: accepted messages just wait in the queue) 
 secret and the shipped per-tenant secrets (account 3, inbox 20): the most expensive case, where
 the webhook reads the account and inbox ids off the raw body to pick the secret.
 
+0. **The app's own CPU per rejected request**: the ASGI app called in this process (no HTTP
+   server, no sockets; the body handed over in 64 KiB chunks prepared beforehand), so the figure
+   is the webhook's code alone: header checks, reading the chunks, the id search, the HMAC.
 1. **CPU per rejected request**: N requests of each kind, sent one at a time on fresh
    connections; the serve process's CPU time (``/proc/<pid>/stat``, user + system) over the run,
    less its idle CPU over the same time (measured before), divided by N. Kinds: no signature
@@ -23,6 +26,8 @@ Needs Redis at REDIS_URL (default redis://127.0.0.1:6379/0).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -42,11 +47,13 @@ import httpx
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "service")]
 BIN = Path(sys.executable).parent / "chatwootai"
 FIXTURE = ROOT / "tests" / "fixtures" / "chatwoot" / "a_incoming_whatsapp.json"
 GLOBAL_SECRET = "bench-global-secret"
 RETAIL_SECRET = "bench-retail-secret"  # account 3 in the shipped tenants.yaml
 KIB = 1024
+SECRET_VARIABLE = "BENCH_RETAIL_SECRET"
 
 
 def free_port() -> int:
@@ -91,10 +98,8 @@ def request_bytes(port: int, body: bytes, headers: dict[str, str]) -> bytes:
 def post_raw(port: int, data: bytes, timeout: float = 10.0) -> int:
     """Send one request on a fresh connection; its status (0 when cut before an answer)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        try:
+        with contextlib.suppress(OSError):  # refused before the body was read: closed early
             sock.sendall(data)
-        except OSError:
-            pass  # refused before the body was read: the server closed its end
         reply = b""
         try:
             while b"\r\n" not in reply:
@@ -246,10 +251,101 @@ def under_flood(
     }
 
 
+async def app_cost(per_kind: int) -> list[tuple[str, float, set[int]]]:
+    """CPU milliseconds of the ASGI app alone per request, by kind."""
+    from service_fakes import FakeSystem
+
+    from chatwootai.config.schema import Tenants
+    from chatwootai.service.app import create_app, service_of
+    from chatwootai.settings import Settings
+    from chatwootai.store.redis import RedisStore
+
+    os.environ[SECRET_VARIABLE] = RETAIL_SECRET
+    prefix = f"bench:rejapp{os.getpid()}:"
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.model_validate(
+            {
+                "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                "CHATWOOTAI_REDIS_PREFIX": prefix,
+                "CHATWOOTAI_DATA_DIR": tmp,
+                "CHATWOOT_WEBHOOK_SECRET": GLOBAL_SECRET,
+            }
+        )
+        assert settings.redis_url is not None
+        store = RedisStore.from_url(settings.redis_url, prefix=prefix)
+        tenants = Tenants.model_validate(
+            {
+                "accounts": {
+                    "3": {"domain": "retail", "webhook_secret_env": "BENCH_RETAIL_SECRET"}
+                },
+                "inboxes": {
+                    "20": {"domain": "retail", "webhook_secret_env": "BENCH_RETAIL_SECRET"}
+                },
+            }
+        )
+        app = create_app(settings, FakeSystem(settings, store), tenants=tenants, in_process=True)
+        service = service_of(app)
+
+        async def call(headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> int:
+            messages = [
+                {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+                for i, c in enumerate(chunks)
+            ]
+            sent: list[Any] = []
+
+            async def receive() -> Any:
+                return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+            async def send(message: Any) -> None:
+                sent.append(message)
+
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": "/webhooks/chatwoot",
+                "raw_path": b"/webhooks/chatwoot",
+                "query_string": b"",
+                "root_path": "",
+                "headers": headers,
+                "client": ("127.0.0.1", 50000),
+                "server": ("127.0.0.1", 80),
+                "state": {},
+            }
+            await app(scope, receive, send)
+            return int(sent[0]["status"])
+
+        rows: list[tuple[str, float, set[int]]] = []
+        for size, label in ((256 * KIB, "256 KiB"), (1024 * KIB - 512, "1 MiB")):
+            body = delivery(size, 1)
+            chunks = [body[i : i + 64 * KIB] for i in range(0, len(body), 64 * KIB)]
+            length = [(b"content-length", str(len(body)).encode())]
+            for kind in ("unsigned", "bad signature"):
+                statuses: set[int] = set()
+                used = 0.0
+                for _ in range(per_kind):
+                    headers = list(length)
+                    if kind == "bad signature":
+                        headers += [
+                            (b"x-chatwoot-timestamp", str(int(time.time())).encode()),
+                            (b"x-chatwoot-signature", ("sha256=" + secrets.token_hex(32)).encode()),
+                        ]
+                    before = time.process_time()
+                    statuses.add(await call(headers, chunks))
+                    used += time.process_time() - before
+                rows.append((f"{kind}, {label}", used / per_kind * 1000, statuses))
+        await service.close()
+        await store.close()
+    return rows
+
+
 def main() -> None:
     per_kind = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     genuine = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     load_before = os.getloadavg()
+    own = asyncio.run(app_cost(per_kind))
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp))
         try:
@@ -284,6 +380,9 @@ def main() -> None:
         finally:
             server.stop()
     load_after = os.getloadavg()
+    print("CPU of the webhook app alone per request (ASGI call in process, no HTTP server):")
+    for name, ms, statuses in own:
+        print(f"  {name:<55} {ms:6.3f} ms   (answers {sorted(statuses)})")
     print("CPU of the serve process per request (idle CPU subtracted), one request at a time:")
     for name, ms, statuses in rows:
         print(f"  {name:<55} {ms:6.3f} ms   (answers {sorted(statuses)})")
