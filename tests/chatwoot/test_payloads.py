@@ -249,3 +249,5 @@ def test_widget_and_typing_events_name_their_account_and_inbox() -> None:
     assert (typing.account_id, typing.inbox_id) == (9, 4)
     assert isinstance(odd := parse_event(b'{"event": "x", "account": {"id": true}}'), OtherEvent)
     assert (odd.account_id, odd.inbox_id) == (None, None)
+    flat = parse_event(b'{"event": "inbox_created", "id": 30, "account_id": 5, "inbox_id": 30}')
+    assert isinstance(flat, OtherEvent) and (flat.account_id, flat.inbox_id) == (5, 30)

@@ -368,17 +368,25 @@ class OtherEvent(WebhookEvent):
 
     @property
     def account_id(self) -> int | None:
-        """The account: ``account.id`` (widget, contact events) or the conversation's."""
+        """The account: ``account.id`` (widget, contact, inbox events), else the conversation's,
+        else ``account_id``."""
         extra = self.model_extra or {}
-        return _nested_id(extra, "account", "id") or _nested_id(
-            extra, "conversation", "account", "id"
+        return (
+            _nested_id(extra, "account", "id")
+            or _nested_id(extra, "conversation", "account", "id")
+            or _nested_id(extra, "account_id")
         )
 
     @property
     def inbox_id(self) -> int | None:
-        """The inbox: ``inbox.id`` (``webwidget_triggered``) or the conversation's."""
+        """The inbox: ``inbox.id`` (``webwidget_triggered``), else the conversation's, else
+        ``inbox_id``."""
         extra = self.model_extra or {}
-        return _nested_id(extra, "inbox", "id") or _nested_id(extra, "conversation", "inbox_id")
+        return (
+            _nested_id(extra, "inbox", "id")
+            or _nested_id(extra, "conversation", "inbox_id")
+            or _nested_id(extra, "inbox_id")
+        )
 
 
 Event = MessageEvent | ConversationEvent | OtherEvent
