@@ -50,7 +50,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="CHATWOOTAI_HOST")
     port: int = Field(default=8000, alias="CHATWOOTAI_PORT")
     burst_window_s: float = Field(default=2.0, ge=0, alias="CHATWOOTAI_BURST_WINDOW")
-    max_body_bytes: int = Field(default=256 * 1024, alias="CHATWOOTAI_MAX_BODY_BYTES")
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, alias="CHATWOOTAI_MAX_BODY_BYTES")
+    """Largest webhook body: Chatwoot's e-mail deliveries carry the HTML part twice."""
+    journal: bool = Field(default=True, alias="CHATWOOTAI_JOURNAL")
+    """Journal every acknowledged message on local disk until its turn ends (with Redis), so a
+    Redis that loses its data loses no message; off only where Redis persists every write."""
     # Queue and workers
     job_timeout_s: float = Field(default=120.0, gt=0, alias="CHATWOOTAI_JOB_TIMEOUT")
     """Longest a turn job may run (thinking plus one delivery attempt)."""

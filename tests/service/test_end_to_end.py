@@ -37,6 +37,9 @@ def test_the_real_pipeline_answers_three_domains_offline(
     """The shipped domains and tenants.yaml, the offline model, one server and one worker."""
     tmp = tmp_path_factory.mktemp("e2e-real")
     overrides = {"CHATWOOTAI_DOMAINS_DIR": str(DOMAINS), "CHATWOOT_WEBHOOK_SECRET_RETAIL": "rs"}
+    # The default job timeout: a first offline turn (crews built) outlasts a shortened one on a
+    # busy machine and is cut again and again.
+    overrides["CHATWOOTAI_JOB_TIMEOUT"] = "120"
     overrides["CHATWOOTAI_SYSTEM_FACTORY"] = ""
     for name in ("OPENAI_API_KEY", "CHATWOOTAI_MODEL"):
         overrides[name] = ""

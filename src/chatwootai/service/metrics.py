@@ -44,6 +44,21 @@ class Metrics:
             "Spooled messages dropped on replay: a human took the conversation over after them.",
             registry=r,
         )
+        self.journal_entries = Gauge(
+            "chatwootai_journal_entries",
+            "Accepted messages held in this process's journal until their turn ends.",
+            registry=r,
+        )
+        self.journal_replayed = Counter(
+            "chatwootai_journal_replayed",
+            "Journaled messages stored again after the store lost its data.",
+            registry=r,
+        )
+        self.store_data_lost = Counter(
+            "chatwootai_store_data_lost",
+            "Times the store was found without its data (its epoch changed or vanished).",
+            registry=r,
+        )
         self.answered = Counter(
             "chatwootai_messages_answered", "Turns answered.", ["domain"], registry=r
         )
