@@ -12,6 +12,7 @@ from service_fakes import FakeSystem
 
 from chatwootai.chatwoot.filters import decide
 from chatwootai.chatwoot.payloads import MessageEvent, parse_event
+from chatwootai.service.lease import TurnLeases
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import (
     Notice,
@@ -24,7 +25,6 @@ from chatwootai.service.notices import (
 )
 from chatwootai.service.other_bots import OtherBotWatch
 from chatwootai.service.queue import TurnQueue
-from chatwootai.service.lease import TurnLeases
 from chatwootai.store import keys
 from fakes.chatwoot_server import load_fixture
 
