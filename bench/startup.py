@@ -8,7 +8,8 @@ with a fake LLM that answers at once, in its own venv (`--crewai-venv`, created 
 `pip install crewai` when missing), telemetry and tracing off (no network here).
 
 Time: from just before the parent starts the child to the child's "answered" line on its pipe
-(interpreter start included). Memory: the child's peak resident set (ru_maxrss from wait4).
+(interpreter start included); CPU: the child's user + system time over its life (steadier than
+wall time on a shared machine). Memory: the child's peak resident set (ru_maxrss from wait4).
 Medians of --runs runs. --importtime also runs one ChatwootAI child under `python -X importtime`
 and prints where import time goes, by top-level package (self time summed).
 
@@ -86,8 +87,8 @@ CREWAI_ENV = {  # no telemetry, no first-run tracing prompt: nothing may reach t
 }
 
 
-def run_child(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Seconds to the child's answer, its peak RSS in MB, and the answer line."""
+def run_child(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Seconds to the child's answer, its CPU seconds (whole life) and peak RSS in MB."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=ROOT
@@ -106,7 +107,7 @@ def run_child(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if not line:
         raise RuntimeError(f"{argv[0]} did not answer (exit {proc.returncode}):\n{errors[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024, line
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def chatwootai_argv(data_dir: str, *flags: str) -> list[str]:
@@ -171,7 +172,7 @@ def main() -> None:
             crewai = crewai_python(args.crewai_venv)
         except subprocess.CalledProcessError as exc:
             print(f"CrewAI comparison blocked: installing crewai failed ({exc})")
-    results: dict[str, list[tuple[float, float]]] = {"chatwootai": [], "crewai": []}
+    results: dict[str, list[tuple[float, float, float]]] = {"chatwootai": [], "crewai": []}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as scratch:
         # One warm-up of each (disk caches, .pyc files), not counted.
@@ -179,31 +180,30 @@ def main() -> None:
         if crewai is not None:
             run_child([str(crewai), "-c", CREWAI_CHILD], env)
         for i in range(args.runs):
-            seconds, mb, _ = run_child(chatwootai_argv(f"{scratch}/{i}"), env)
-            results["chatwootai"].append((seconds, mb))
+            results["chatwootai"].append(run_child(chatwootai_argv(f"{scratch}/{i}"), env))
             if crewai is not None:
-                seconds, mb, _ = run_child([str(crewai), "-c", CREWAI_CHILD], env)
-                results["crewai"].append((seconds, mb))
+                results["crewai"].append(run_child([str(crewai), "-c", CREWAI_CHILD], env))
     load_after = os.getloadavg()
 
     print(f"\nready to answer: fresh process → first answered message, median of {args.runs}")
-    print(f"{'':<12} {'seconds':>8} {'min-max':>13} {'peak RSS MB':>12} {'min-max':>13}")
-    medians: dict[str, tuple[float, float]] = {}
+    header = ("", "wall s", "min-max", "CPU s", "min-max", "peak RSS MB")
+    print("{:<11} {:>7} {:>11} {:>6} {:>11} {:>11}".format(*header))
+    medians: dict[str, tuple[float, float, float]] = {}
     for name, runs in results.items():
         if not runs:
             continue
-        times = [t for t, _ in runs]
-        rss = [m for _, m in runs]
-        medians[name] = (statistics.median(times), statistics.median(rss))
+        walls, cpus, rss = ([run[i] for run in runs] for i in range(3))
+        medians[name] = (statistics.median(walls), statistics.median(cpus), statistics.median(rss))
         print(
-            f"{name:<12} {medians[name][0]:>8.2f} {min(times):>6.2f}-{max(times):<6.2f} "
-            f"{medians[name][1]:>12.0f} {min(rss):>6.0f}-{max(rss):<6.0f}"
+            f"{name:<11} {medians[name][0]:>7.2f} {min(walls):>5.2f}-{max(walls):<5.2f} "
+            f"{medians[name][1]:>6.2f} {min(cpus):>5.2f}-{max(cpus):<5.2f} "
+            f"{medians[name][2]:>11.0f}"
         )
     if "crewai" in medians:
         ours, theirs = medians["chatwootai"], medians["crewai"]
         print(
-            f"CrewAI / ChatwootAI: {theirs[0] / ours[0]:.2f}× the time, "
-            f"{theirs[1] / ours[1]:.2f}× the peak memory"
+            f"CrewAI / ChatwootAI: {theirs[0] / ours[0]:.2f}× the wall time, "
+            f"{theirs[1] / ours[1]:.2f}× the CPU time, {theirs[2] / ours[2]:.2f}× the peak memory"
         )
     if args.importtime:
         importtime_breakdown(env)
