@@ -61,18 +61,11 @@ def minimize(
             direction = -grad
             slope = _dot(grad, direction)
         step = 1.0 if pairs else min(1.0, 1.0 / math.sqrt(_dot(grad, grad)))
-        for _ in range(max_line_search):
-            candidate = x + step * direction
-            new_value, new_grad = objective(candidate)
-            evaluations += 1
-            if new_value <= value + 1e-4 * step * slope:  # Armijo: a sufficient decrease
-                break
-            # Minimum of the quadratic through f(0), f'(0) and f(step), kept in [0.1, 0.5]·step.
-            curvature = 2 * (new_value - value - slope * step)
-            shrunk = -slope * step * step / curvature if curvature > 0 else 0.5 * step
-            step = min(0.5 * step, max(0.1 * step, shrunk))
-        else:
+        found = _wolfe_step(objective, x, value, slope, direction, step, max_line_search)
+        evaluations += found[3]
+        if found[0] is None:
             return Minimum(x, value, iteration, evaluations, False)
+        candidate, new_value, new_grad = found[0], found[1], found[2]
         s = candidate - x
         y = new_grad - grad
         sy = _dot(s, y)
@@ -106,3 +99,50 @@ def _inverse_hessian_times(grad: Vector, pairs: deque[tuple[Vector, Vector, floa
 def _dot(a: Vector, b: Vector) -> float:
     """a·b without BLAS, whose threads cost more than they save on vectors this size."""
     return float(np.einsum("i,i->", a, b))
+
+
+def _wolfe_step(
+    objective: Objective,
+    x: Vector,
+    value: float,
+    slope: float,
+    direction: Vector,
+    step: float,
+    budget: int,
+    c1: float = 1e-3,
+    c2: float = 0.9,
+) -> tuple[Vector | None, float, Vector, int]:
+    """A point along `direction` meeting the strong Wolfe conditions (L-BFGS-B's constants):
+    bracket, then zoom by safeguarded quadratic interpolation (Nocedal & Wright 3.5, 3.6)."""
+    evaluations = 0
+
+    def at(t: float) -> tuple[Vector, float, Vector, float]:
+        point = x + t * direction
+        f, g = objective(point)
+        return point, f, g, _dot(g, direction)
+
+    lo, lo_f, lo_d = 0.0, value, slope  # the best point with a sufficient decrease so far
+    hi: float | None = None  # the other end of a bracket holding a Wolfe point, once known
+    hi_f = value
+    t = step
+    while evaluations < budget:
+        point, f, g, d = at(t)
+        evaluations += 1
+        if f > value + c1 * t * slope or f >= lo_f:
+            hi, hi_f = t, f
+        elif abs(d) <= -c2 * slope:
+            return point, f, g, evaluations
+        else:
+            if d * ((hi if hi is not None else math.inf) - lo) >= 0:
+                hi, hi_f = lo, lo_f
+            lo, lo_f, lo_d = t, f, d
+        if hi is None:
+            t *= 2.0  # still descending steeply: extrapolate
+            continue
+        # The minimum of the quadratic through (lo, f, f') and (hi, f), kept inside the bracket.
+        width = hi - lo
+        curvature = (hi_f - lo_f - lo_d * width) / (width * width)
+        t = lo - lo_d / (2 * curvature) if curvature > 0 else lo + width / 2
+        low, high = sorted((lo, hi))
+        t = min(max(t, low + 0.1 * (high - low)), high - 0.1 * (high - low))
+    return None, value, direction, evaluations
