@@ -21,9 +21,7 @@ import logging
 import os
 
 from pydantic_ai.models import Model, infer_model
-from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers import Provider, infer_provider_class
-from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
 from chatwootai.breaker import CircuitBreaker, credential_id, model_key
@@ -122,6 +120,10 @@ class ModelResolver:
         api_key = _read_key(name, api_key_env)
         try:
             if base_url and provider_name in _OPENAI_PREFIXES:
+                # Imported here: the OpenAI SDK costs ~0.6 s at start-up, needless offline.
+                from pydantic_ai.models.openai import OpenAIChatModel
+                from pydantic_ai.providers.openai import OpenAIProvider
+
                 provider = OpenAIProvider(base_url=base_url, api_key=api_key or "api-key-not-set")
                 return OpenAIChatModel(model_name, provider=provider)
             if api_key is None and base_url is None:

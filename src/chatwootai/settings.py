@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REDIS_URL_PARAMETERS = frozenset(
+    {"db", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname"}
+)
+"""Query parameters REDIS_URL may carry (redis-py's names); the rest would be silently lost."""
 
 
 class Settings(BaseSettings):
     """Everything a deployment configures. Secrets live only here, from the environment."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
+    # hide_input_in_errors: a URL with a password must never be echoed in an error message.
 
     # Domains
     domains_dir: Path = Field(default=Path("domains"), alias="CHATWOOTAI_DOMAINS_DIR")
@@ -34,6 +43,27 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(default="chatwootai:", alias="CHATWOOTAI_REDIS_PREFIX")
     redis_timeout_s: float = Field(default=2.0, alias="REDIS_TIMEOUT")
     data_dir: Path = Field(default=Path(".chatwootai"), alias="CHATWOOTAI_DATA_DIR")
+    # Redis in production: ACL user, TLS, Sentinel (docs/operations.md, "Redis in production")
+    redis_username: str | None = Field(default=None, alias="REDIS_USERNAME")
+    """ACL user (with REDIS_PASSWORD); a user and password in REDIS_URL take precedence."""
+    redis_tls: bool = Field(default=False, alias="REDIS_TLS")
+    """TLS to Redis (implied by a ``rediss://`` REDIS_URL)."""
+    redis_tls_ca_file: FilePath | None = Field(default=None, alias="REDIS_TLS_CA_FILE")
+    """CA certificate(s) the server's certificate must chain to (default: the system's)."""
+    redis_tls_cert_file: FilePath | None = Field(default=None, alias="REDIS_TLS_CERT_FILE")
+    """Client certificate, for servers that require one (``tls-auth-clients yes``)."""
+    redis_tls_key_file: FilePath | None = Field(default=None, alias="REDIS_TLS_KEY_FILE")
+    redis_tls_verify: Literal["required", "optional", "none"] = Field(
+        default="required", alias="REDIS_TLS_VERIFY"
+    )
+    """Verification of the server's certificate; ``none`` only for tests."""
+    redis_tls_check_hostname: bool = Field(default=False, alias="REDIS_TLS_CHECK_HOSTNAME")
+    """Also match the certificate's names against the host (not with Sentinel: masters are IPs)."""
+    redis_sentinels: Annotated[list[tuple[str, int]], NoDecode] = Field(
+        default_factory=list, alias="REDIS_SENTINELS"
+    )
+    """Sentinels as ``host:port,host:port``; the master's address comes from them."""
+    redis_sentinel_master: str = Field(default="mymaster", alias="REDIS_SENTINEL_MASTER")
 
     # TTLs (deployment defaults; a domain's `ttl` overrides)
     ttl_config: int = Field(default=3600, alias="CHATWOOTAI_TTL_CONFIG")
@@ -109,7 +139,69 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("redis_sentinels", mode="before")
+    @classmethod
+    def _host_port_list(cls, value: Any) -> Any:
+        """Parse "host:port,host:port" (IPv6 as "[::1]:26379")."""
+        if not isinstance(value, str):
+            return value
+        sentinels = []
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            host, sep, port = part.rpartition(":")
+            host = host.strip("[]")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(
+                    f"REDIS_SENTINELS: {part!r} is not host:port (e.g. sentinel-1:26379)"
+                )
+            sentinels.append((host, int(port)))
+        return sentinels
+
+    @model_validator(mode="after")
+    def _redis_choice(self) -> Self:
+        """One way to reach Redis, and TLS settings that hold together."""
+        if self.redis_sentinels and (self.redis_url or self.redis_host):
+            raise ValueError(
+                "REDIS_SENTINELS is set together with REDIS_URL or REDIS_HOST: with Sentinel the "
+                "master's address comes from the sentinels; unset REDIS_URL and REDIS_HOST"
+            )
+        if self.redis_url:
+            url = urlsplit(self.redis_url)
+            if url.scheme not in ("redis", "rediss", "unix"):
+                raise ValueError(
+                    f"REDIS_URL must start with redis://, rediss:// (TLS) or unix://, "
+                    f"not {url.scheme or 'nothing'}://"
+                )
+            query = dict(parse_qsl(url.query))
+            unknown = sorted(set(query) - REDIS_URL_PARAMETERS)
+            if unknown:
+                raise ValueError(
+                    f"REDIS_URL has parameters this service does not pass on: {unknown}; "
+                    f"known: {sorted(REDIS_URL_PARAMETERS)}"
+                )
+            for name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
+                if name in query and not Path(query[name]).is_file():
+                    raise ValueError(f"REDIS_URL: {name} is not a file: {query[name]}")
+        if bool(self.redis_tls_cert_file) != bool(self.redis_tls_key_file):
+            raise ValueError("REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE go together")
+        sentinel_tls = (
+            self.redis_tls_ca_file
+            or self.redis_tls_cert_file
+            or self.redis_tls_verify != "required"
+            or self.redis_tls_check_hostname
+        )
+        if self.redis_sentinels and sentinel_tls:
+            # arq reaches Sentinel-managed servers with ssl=True and no other TLS option.
+            raise ValueError(
+                "REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, REDIS_TLS_VERIFY and "
+                "REDIS_TLS_CHECK_HOSTNAME cannot be used with REDIS_SENTINELS: the queue (arq) "
+                "verifies Sentinel-managed servers against the system's CA store only; add the "
+                "CA there (docs/operations.md)"
+            )
+        return self
+
     @property
     def redis_configured(self) -> bool:
         """True when a Redis server is configured; otherwise the embedded store is used."""
-        return bool(self.redis_url or self.redis_host)
+        return bool(self.redis_url or self.redis_host or self.redis_sentinels)

@@ -7,8 +7,6 @@ import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from watchfiles import awatch
-
 from chatwootai.config.errors import ConfigError
 from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 
@@ -85,6 +83,8 @@ async def watch_domains(
     debounce_ms: int = 200,
 ) -> None:
     """Reload domains whose files are saved until `stop_event` is set; errors are only logged."""
+    from watchfiles import awatch  # only a deployment that asks for hot reload loads it
+
     domains_dir = Path(domains_dir)
     async for changes in awatch(
         domains_dir, stop_event=stop_event, debounce=debounce_ms, recursive=True

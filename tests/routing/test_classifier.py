@@ -1,4 +1,4 @@
-"""TextClassifier: fitted by scikit-learn, applied with numpy, identical probabilities."""
+"""TextClassifier: fitted and applied with numpy; the same model as scikit-learn's pipeline."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 from chatwootai.routing.classifier import (
     ClassifierError,
+    ClassifierParams,
     TextClassifier,
     char_ngrams,
     word_ngrams,
@@ -21,25 +22,54 @@ TEXTS = [
     "o produto veio quebrado",
 ]
 LABELS = ["sales", "sales", "sales", "support", "support", "support"]
+THREE = [*TEXTS, "quero marcar um horário", "tem vaga amanhã de tarde", "posso remarcar a limpeza"]
+THREE_LABELS = [*LABELS, "scheduling", "scheduling", "scheduling"]
+PROBES = ["quanto custa?", "cadê meu pedido", "perfume quebrado", "horário amanhã", "xyz"]
 
 
-def test_probabilities_match_scikit_learn() -> None:
+@pytest.mark.parametrize(
+    ("texts", "labels"), [(TEXTS, LABELS), (THREE, THREE_LABELS)], ids=["binary", "multinomial"]
+)
+def test_probabilities_match_scikit_learn(texts: list[str], labels: list[str]) -> None:
+    """The same TF-IDF features and the same optimum as scikit-learn's pipeline."""
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    model = TextClassifier.fit(TEXTS, LABELS)
-    # Rebuild the same pipeline in scikit-learn and compare its probabilities with ours.
+    tight = 1e-10  # both solvers run to the optimum, so the comparison does not hang on paths
+    model = TextClassifier.fit(texts, labels, ClassifierParams(tol=tight, max_iter=10_000))
     blocks = [
         TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, lowercase=False)
         for analyzer in (char_ngrams, word_ngrams)
     ]
-    matrix = sparse.hstack([v.fit_transform(TEXTS) for v in blocks]).tocsr()
-    reference = LogisticRegression(C=20.0, max_iter=300).fit(matrix, LABELS)
-    for text in ["quanto custa?", "cadê meu pedido", "perfume quebrado"]:
+    matrix = sparse.hstack([v.fit_transform(texts) for v in blocks]).tocsr()
+    reference = LogisticRegression(C=20.0, max_iter=10_000, tol=tight).fit(matrix, labels)
+    assert model.labels == tuple(reference.classes_)
+    for text in PROBES:
         row = sparse.hstack([v.transform([text]) for v in blocks]).tocsr()
         expected = reference.predict_proba(row)[0]
-        assert np.allclose(model.probabilities(text), expected, atol=1e-6)
+        assert np.allclose(model.probabilities(text), expected, atol=1e-5)
+
+
+def test_default_fit_stops_where_scikit_learn_does() -> None:
+    """With the default tolerance both stop near the optimum: the same labels, close scores."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    model = TextClassifier.fit(THREE, THREE_LABELS)
+    blocks = [
+        TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, lowercase=False)
+        for analyzer in (char_ngrams, word_ngrams)
+    ]
+    matrix = sparse.hstack([v.fit_transform(THREE) for v in blocks]).tocsr()
+    reference = LogisticRegression(C=20.0, max_iter=300).fit(matrix, THREE_LABELS)
+    for text in PROBES:
+        row = sparse.hstack([v.transform([text]) for v in blocks]).tocsr()
+        expected = reference.predict_proba(row)[0]
+        ours = model.probabilities(text)
+        assert np.argmax(ours) == np.argmax(expected)
+        assert np.allclose(ours, expected, atol=0.02)
 
 
 def test_typos_and_missing_accents_keep_the_label() -> None:

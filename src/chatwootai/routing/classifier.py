@@ -1,9 +1,11 @@
-"""A lexical text classifier: fitted with scikit-learn, applied with plain numpy in microseconds.
+"""A lexical text classifier: fitted and applied with numpy alone, predicting in microseconds.
 
 Features are TF-IDF weights of character n-grams (inside word boundaries, on folded text, so typos
-and missing accents still share most n-grams) and of word unigrams and bigrams of stems. The model
-is a multinomial logistic regression; its class probability is the confidence the hub compares
-with `routing.confidence`.
+and missing accents still share most n-grams) and of word unigrams and bigrams of stems, weighted
+as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` weighs them. The model is a multinomial
+logistic regression with scikit-learn's objective (:mod:`chatwootai.routing.logistic`); its class
+probability is the confidence the hub compares with `routing.confidence`. Nothing here imports
+scikit-learn or SciPy, whose imports alone would cost a serving process about a second.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from chatwootai.routing.logistic import Indexes, SparseRows, Values, fit_logistic
 from chatwootai.routing.tokens import tokens
 from chatwootai.text import stem
 
@@ -38,6 +41,8 @@ class ClassifierParams:
     c: float = 20.0
     """Inverse regularisation strength of the logistic regression."""
     max_iter: int = 300
+    tol: float = 1e-4
+    """Stop when no gradient component of the (mean) objective exceeds this (scikit-learn's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +89,10 @@ class _Block:
 
     def features(self, text: str) -> tuple[list[int], list[float]]:
         """Column indexes and weights of `text` in this block (sublinear tf, l2-normalised)."""
-        counts = Counter(g for g in self.analyzer(text) if g in self.vocabulary)
+        return self.weigh(Counter(g for g in self.analyzer(text) if g in self.vocabulary))
+
+    def weigh(self, counts: Counter[str]) -> tuple[list[int], list[float]]:
+        """Column indexes and weights of known n-gram counts (sublinear tf, l2-normalised)."""
         if not counts:
             return [], []
         cols: list[int] = []
@@ -99,7 +107,7 @@ class _Block:
 
 
 class TextClassifier:
-    """Short-text classifier over lexical features; `predict` costs no scikit-learn call."""
+    """Short-text classifier over lexical features (TF-IDF n-grams, logistic regression)."""
 
     def __init__(
         self,
@@ -121,11 +129,6 @@ class TextClassifier:
         params: ClassifierParams | None = None,
     ) -> TextClassifier:
         """Fit on labelled texts; at least two distinct labels are needed."""
-        from scipy import sparse
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from threadpoolctl import threadpool_limits
-
         params = params or ClassifierParams()
         if len(texts) != len(labels):
             raise ClassifierError("texts and labels differ in length")
@@ -141,28 +144,29 @@ class TextClassifier:
         analyzers: list[tuple[Analyzer, float]] = [(chars, 1.0)]
         if params.word_weight > 0:
             analyzers.append((word_ngrams, params.word_weight))
-        matrices = []
+        # Text by text, so both analyzers reuse the text's cached tokens.
+        counts = [[Counter(analyzer(text)) for analyzer, _ in analyzers] for text in texts]
         blocks: list[_Block] = []
+        parts: list[tuple[Indexes, Indexes, Values]] = []
         offset = 0
-        for analyzer, weight in analyzers:
-            vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, lowercase=False)
-            matrix = vectorizer.fit_transform(texts) * weight
-            matrices.append(matrix)
-            vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
-            idf = [float(x) for x in vectorizer.idf_]
-            blocks.append(_Block(analyzer, vocabulary, idf, offset, weight))
-            offset += len(vocabulary)
-        features = sparse.hstack(matrices).tocsr()
-        model = LogisticRegression(C=params.c, max_iter=params.max_iter)
-        # One BLAS thread: with small problems, thread start-up and contention cost ten times more.
-        with threadpool_limits(limits=1):
-            model.fit(features, list(labels))
-        coef = np.asarray(model.coef_, dtype=np.float64)
-        intercept = np.asarray(model.intercept_, dtype=np.float64)
-        if len(model.classes_) == 2:  # binary: one row for the second class; make it symmetric
-            coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-        return cls(tuple(str(c) for c in model.classes_), tuple(blocks), coef, intercept)
+        for b, (analyzer, weight) in enumerate(analyzers):
+            block, part = _fit_block(analyzer, [c[b] for c in counts], offset, weight)
+            blocks.append(block)
+            parts.append(part)
+            offset += len(block.vocabulary)
+        rows, cols, vals = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        features = SparseRows(rows, cols, vals, (len(texts), offset))
+        index = {label: i for i, label in enumerate(classes)}
+        targets = np.fromiter((index[label] for label in labels), dtype=np.intp, count=len(labels))
+        fitted = fit_logistic(
+            features,
+            targets,
+            len(classes),
+            c=params.c,
+            max_iter=params.max_iter,
+            tol=params.tol,
+        )
+        return cls(tuple(classes), tuple(blocks), fitted.coef, fitted.intercept)
 
     def _probabilities(self, text: str) -> tuple[npt.NDArray[np.float64], bool]:
         """Class probabilities of `text`, and whether any of its features is known."""
@@ -200,3 +204,28 @@ class TextClassifier:
             second=self.labels[second] if second is not None else None,
             second_probability=float(probs[second]) if second is not None else 0.0,
         )
+
+
+def _fit_block(
+    analyzer: Analyzer, counts: list[Counter[str]], offset: int, weight: float
+) -> tuple[_Block, tuple[Indexes, Indexes, Values]]:
+    """A TF-IDF block fitted on the texts' n-gram counts (as scikit-learn's TfidfVectorizer with
+    smooth idf and sublinear tf), and the texts' features in it: rows, columns and values."""
+    document_frequency: Counter[str] = Counter()
+    for text_counts in counts:
+        document_frequency.update(text_counts.keys())
+    vocabulary = {gram: i for i, gram in enumerate(sorted(document_frequency))}
+    frequencies = np.fromiter(
+        (document_frequency[gram] for gram in vocabulary), dtype=np.float64, count=len(vocabulary)
+    )
+    idf = np.log((1 + len(counts)) / (1 + frequencies)) + 1.0
+    rows = np.repeat(np.arange(len(counts), dtype=np.intp), [len(c) for c in counts])
+    cols = np.fromiter(
+        (vocabulary[gram] for c in counts for gram in c), dtype=np.intp, count=len(rows)
+    )
+    tf = np.fromiter((n for c in counts for n in c.values()), dtype=np.float64, count=len(rows))
+    values = (1.0 + np.log(tf)) * idf[cols]
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(counts)))
+    values *= weight / np.where(norms > 0, norms, 1.0)[rows]
+    block = _Block(analyzer, vocabulary, idf.tolist(), offset, weight)
+    return block, (rows, cols + offset, values)

@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 from chatwootai.service.lease import LeaseLostError
 from chatwootai.settings import Settings
 from chatwootai.store.base import StoreUnavailableError
+from chatwootai.store.redis_endpoint import RedisEndpoint, RedisTLS, redis_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +46,26 @@ def job_id(settings: Settings, conversation_key: str, message_id: int | str) -> 
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
-    """arq's connection settings from the deployment's Redis settings."""
-    if settings.redis_url:
-        rs = RedisSettings.from_dsn(settings.redis_url)
-    else:
-        password = settings.redis_password.get_secret_value() if settings.redis_password else None
-        rs = RedisSettings(
-            host=settings.redis_host or "localhost",
-            port=settings.redis_port,
-            database=settings.redis_db,
-            password=password,
-        )
+    """arq's connection settings: the same endpoint as the store's (URL, host or Sentinel; ACL;
+    TLS)."""
+    endpoint = redis_endpoint(settings) or RedisEndpoint(timeout_s=settings.redis_timeout_s)
+    tls = endpoint.tls or RedisTLS()
+    rs = RedisSettings(
+        host=list(endpoint.sentinels) if endpoint.sentinels else endpoint.host,
+        port=endpoint.port,
+        unix_socket_path=endpoint.unix_path,
+        database=endpoint.db,
+        username=endpoint.username,
+        password=endpoint.password,
+        ssl=endpoint.tls is not None,
+        ssl_keyfile=tls.key_file,
+        ssl_certfile=tls.cert_file,
+        ssl_cert_reqs=tls.verify,
+        ssl_ca_certs=tls.ca_file,
+        ssl_check_hostname=tls.check_hostname,
+        sentinel=bool(endpoint.sentinels),
+        sentinel_master=endpoint.sentinel_master,
+    )
     rs.conn_timeout = max(1, int(settings.redis_timeout_s))
     rs.conn_retries = 1
     return rs
