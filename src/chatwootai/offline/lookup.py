@@ -1,0 +1,208 @@
+"""Answers looked up in the catalog, the knowledge base and the orders, tried in a sensible order.
+
+The offline model writes each tool's query as an LLM would (keywords, not the whole message),
+tries the kinds of tool that fit the message one after the other until one finds something, and
+words what was found. Nothing found anywhere: :data:`NO_ANSWER` (the crew falls back).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chatwootai.offline import parse
+from chatwootai.offline.message import Message
+from chatwootai.offline.parse import word_set
+from chatwootai.offline.turn import Action, Call, Done, Reply, Turn
+from chatwootai.offline.wording import MORE_HELP
+from chatwootai.text import fold
+
+NO_ANSWER = "[offline: no answer]"
+"""The offline model's output when nothing fits the message (the crew falls back)."""
+
+_FILLERS = word_set(
+    """
+    oi ola bom boa dia tarde noite tudo bem por favor pfv pf obrigado obrigada gostaria
+    queria quero saber preciso posso pode podem poderia consigo conseguem voces vcs vc voce
+    qual quais quanto quanta quantos quantas como onde quando que o a os as um uma uns umas
+    de do da dos das no na nos nas em pra pro para e me ai aqui ja tem tenho ter tenha faz
+    fazem fazer fazemos sim nao ne isso esse essa este esta desse dessa algum alguma alguns
+    algumas mais menos muito sobre informar informa diz dizer explica sabe saberia vou vai
+    estou to ta e eh seu sua meu minha gente moca moco
+    """
+)
+_CATALOG_FILLERS = _FILLERS | word_set(
+    """
+    preco precos valor valores custa custam custo sai fica quanto qto comprar compra vende
+    vendem vendendo estoque disponivel disponiveis tem tinha ainda produto produtos opcao
+    opcoes indica indicam recomenda recomendam sugere sugestao catalogo manda mostra ver r
+    reais real ate abaixo acima barato barata caro cara bom boa melhor
+    """
+)
+_EXPANSIONS = {
+    "parcelar": "parcelamento parcelas cartão",
+    "parcela": "parcelamento parcelas cartão",
+    "parcelas": "parcelamento parcelas cartão",
+    "parcelado": "parcelamento parcelas cartão",
+    "vezes": "parcelas",
+    "pix": "pix pagamento",
+    "boleto": "boleto pagamento",
+    "cartao": "cartão pagamento",
+    "pagar": "pagamento",
+    "devolver": "devolução",
+    "trocar": "troca",
+    "entregam": "entrega",
+    "entregar": "entrega",
+    "abre": "horário funcionamento",
+    "abrem": "horário funcionamento",
+    "fecha": "horário funcionamento",
+    "fecham": "horário funcionamento",
+    "funciona": "horário funcionamento",
+    "funcionam": "horário funcionamento",
+    "fica": "endereço",
+    "localizacao": "endereço",
+    "estacionar": "estacionamento",
+    "retirar": "retirada",
+    "buscar": "retirada",
+}
+
+
+def keywords(text: str, fillers: frozenset[str] = _FILLERS) -> str:
+    """`text` without filler words, with a few common words expanded (the query of a search)."""
+    words = re.findall(r"[\w$]+", fold(text))
+    kept: list[str] = []
+    for word in words:
+        if word in fillers or (len(word) == 1 and not word.isdigit()):
+            continue
+        kept.append(word)
+        extra = _EXPANSIONS.get(word)
+        if extra:
+            kept.append(extra)
+    return " ".join(kept)
+
+
+def kinds_for(message: Message) -> list[str]:
+    """Kinds of tool to try for `message`, best first."""
+    kinds: list[str] = []
+    if message.identifies_order:
+        kinds.append("orders")
+    if message.policy and not message.order_ids:
+        kinds.append("knowledge")
+    if message.order_status:
+        kinds.append("orders")
+    kinds += ["catalog", "knowledge"]
+    return list(dict.fromkeys(kinds))
+
+
+def arguments(kind: str, message: Message) -> dict[str, Any]:
+    """Arguments of a call to a tool of `kind` for `message`."""
+    if kind == "orders":
+        args: dict[str, Any] = {}
+        if message.order_ids:
+            args["order_id"] = message.order_ids[0]
+        if message.phones:
+            args["phone"] = message.phones[0]
+        if message.emails:
+            args["email"] = message.emails[0]
+        return args
+    if kind == "catalog":
+        args = {"query": keywords(message.text, _CATALOG_FILLERS)[:300]}
+        limit = parse.max_price(message.text)
+        if limit is not None:
+            args["max_price"] = limit
+        return args
+    query = keywords(message.text) or message.text
+    return {"query": query[:500]}
+
+
+def look_up(turn: Turn, message: Message, kinds: list[str] | None = None) -> Action:
+    """Try the tools that fit `message` in turn; word the first that found something."""
+    for kind in kinds if kinds is not None else kinds_for(message):
+        tool = turn.tool(kind)
+        if tool is None:
+            continue
+        done = turn.last(tool.name)
+        if done is None:
+            return Call(tool.name, arguments(kind, message))
+        if kind == "orders":
+            handoff = turn.tool("handoff")
+            if _other_contact(done) and handoff is not None and not turn.last(handoff.name):
+                reason = "pedido de outro contato: o cliente precisa de ajuda para consultá-lo"
+                return Call(handoff.name, {"reason": reason})
+            return Reply(order_answer(done, message))
+        if done.found:
+            return Reply(worded(kind, done, message))
+    return Reply(NO_ANSWER)
+
+
+def worded(kind: str, done: Done, message: Message) -> str:
+    """The answer to `message` from what a knowledge or catalog search found."""
+    if kind == "catalog":
+        return catalog_answer(done, message)
+    if kind == "knowledge":
+        return knowledge_answer(done)
+    return f"{done.text}\n\n{MORE_HELP}"
+
+
+def knowledge_answer(done: Done) -> str:
+    """The best knowledge-base answer."""
+    data = done.data
+    if isinstance(data, list) and data and isinstance(data[0], dict) and data[0].get("answer"):
+        return f"{str(data[0]['answer']).strip()}\n\n{MORE_HELP}"
+    match = re.search(r"^R: (.+?)(?=\n\nP: |\Z)", done.text, re.S | re.M)
+    answer = match.group(1).strip() if match else done.text
+    return f"{answer}\n\n{MORE_HELP}"
+
+
+def catalog_answer(done: Done, message: Message) -> str:
+    """Up to three products close to the best match, with price and stock."""
+    data = done.data if isinstance(done.data, list) else []
+    if not data:
+        return f"{done.text}\n\n{MORE_HELP}"
+    best = data[0].get("score")
+    shown = [
+        p for p in data if best is None or p.get("score") is None or p["score"] >= 0.6 * float(best)
+    ][:3]
+    lines = []
+    for product in shown:
+        brand = f" ({product['brand']})" if product.get("brand") else ""
+        stock = "em estoque" if int(product.get("stock") or 0) > 0 else "esgotado no momento"
+        lines.append(f"• {product['name']}{brand}: {product['price_text']}, {stock}")
+    head = "Encontrei no nosso catálogo:" if len(lines) > 1 else "Temos sim:"
+    if int(shown[0].get("stock") or 0) <= 0:
+        head = "Encontrei, mas veja a disponibilidade:"
+    return f"{head}\n" + "\n".join(lines) + "\n\nQuer que eu separe algum para você?"
+
+
+def _other_contact(done: Done) -> bool:
+    data = done.data
+    return not done.found and isinstance(data, dict) and data.get("verified") is False
+
+
+def order_answer(done: Done, message: Message) -> str:
+    """The answer about an order, also when it was not found or cannot be shown."""
+    data = done.data
+    if done.found:
+        return f"{done.text}\n\n{MORE_HELP}"
+    if not done.ok:
+        return NO_ANSWER
+    if isinstance(data, dict) and data.get("needs") == "order_id":
+        return (
+            "Por segurança, só consigo consultar pedidos pelo telefone ou e-mail desta conversa. "
+            "Pode me passar o número do pedido? Ele está na confirmação da compra; com ele e o "
+            "telefone ou e-mail do cadastro eu consulto para você."
+        )
+    if isinstance(data, dict) and data.get("verified") is False:
+        return (
+            "Não consigo confirmar esse pedido para este contato: ele foi feito com outro telefone "
+            "ou e-mail. Vou chamar uma pessoa da nossa equipe para te ajudar."
+        )
+    if isinstance(data, dict) and data.get("order_id"):
+        return (
+            f"Não encontrei o pedido {data['order_id']}. Pode conferir o número? Ele aparece na "
+            "confirmação da compra (e-mail ou mensagem)."
+        )
+    return (
+        "Não encontrei pedidos no telefone ou e-mail desta conversa. Qual é o número do pedido? "
+        "Ele aparece na confirmação da compra."
+    )

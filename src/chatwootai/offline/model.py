@@ -1,0 +1,127 @@
+"""The offline model: a deterministic pydantic-ai model that answers from the agent's own tools.
+
+Each request it reads the turn (the customer's message, the time from the instructions, the
+agent's tools, the calls made so far in this turn) and either calls one more tool, through the
+normal tool path (so the DataProxy's grants apply), or answers. What it does, in order:
+
+1. requests it cannot carry out (cancel an order, send a payment link, photos, a call, a
+   discount, clinical advice) and complaints: an honest answer and a handoff;
+2. a hello or a thank-you: a short answer, no tool;
+3. with a calendar: bookings, changes and cancellations (:mod:`~chatwootai.offline.scheduling`);
+4. otherwise the catalog, the knowledge base and the orders, in the order the message suggests
+   (:mod:`~chatwootai.offline.lookup`).
+
+A manager of a hierarchical crew hands the message to the member whose tools fit it and passes
+its answer on. When nothing fits it answers :data:`NO_ANSWER`: the crew falls back (the domain's
+fallback text and a handoff).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from chatwootai.offline import wording
+from chatwootai.offline.lookup import NO_ANSWER, kinds_for, look_up
+from chatwootai.offline.message import Message
+from chatwootai.offline.scheduling import faq_first, schedule
+from chatwootai.offline.services import find_service, services_of
+from chatwootai.offline.turn import Action, Call, Reply, Turn
+
+
+def intent_kinds(message: str, today: date | None = None) -> list[str]:
+    """Kinds of tool the offline model would try for `message`, best first."""
+    read = Message.read(message, today or date.today())
+    kinds = kinds_for(read)
+    if read.scheduling and not read.identifies_order:
+        kinds.insert(0, "calendar")
+    return list(dict.fromkeys(kinds))
+
+
+def decide(turn: Turn) -> Action:
+    """What the offline model does next in `turn`."""
+    message = Message.read(turn.prompt, turn.today)
+    if message.cannot is not None:
+        what, why = message.cannot
+        return _hand_off(
+            turn, why, wording.cannot(what), f"Isso eu não consigo fazer por aqui: {what}."
+        )
+    if message.complaint:
+        return _hand_off(turn, "reclamação do cliente", wording.COMPLAINT, NO_ANSWER)
+    if message.small_talk is not None and not turn.done:
+        if message.small_talk == "thanks":
+            return Reply(wording.THANKS)
+        return Reply(wording.greeting(_kinds(turn)))
+    if turn.delegates():
+        return _manage(turn, message)
+    calendar = turn.tool("calendar")
+    if calendar is None and (message.yes or message.no) and len(message.folded.split()) <= 3:
+        return Reply("Certo! Como posso te ajudar?")  # an answer to nothing this agent asked
+    if calendar is not None:
+        if message.question and not message.scheduling:
+            answered = faq_first(turn, message)
+            if answered is not None:
+                return answered
+            if find_service(message.text, services_of(calendar.metadata)) is None:
+                return Reply(NO_ANSWER)
+        return schedule(turn, message)
+    return look_up(turn, message)
+
+
+def _kinds(turn: Turn) -> list[str]:
+    kinds: list[str] = []
+    for tool in turn.tools:
+        kinds += (tool.metadata or {}).get("kinds", [])
+    return kinds
+
+
+def _hand_off(turn: Turn, reason: str, text: str, without_handoff: str) -> Action:
+    """Hand off with `reason`, then answer `text` (or `without_handoff` with no handoff tool)."""
+    handoff = turn.tool("handoff")
+    if handoff is None:
+        return Reply(without_handoff)
+    if turn.last(handoff.name) is None:
+        return Call(handoff.name, {"reason": reason})
+    return Reply(text)
+
+
+def _manage(turn: Turn, message: Message) -> Action:
+    """A manager: hand the message to the member whose tools fit, then pass its answer on."""
+    delegates = turn.delegates()
+    names = {t.name for t in delegates}
+    answered = [d for d in turn.done if d.name in names]
+    if answered:
+        return Reply(answered[-1].text)
+    kinds = kinds_for(message)
+    if message.scheduling and not message.identifies_order:
+        kinds.insert(0, "calendar")
+    specific = message.scheduling or message.catalog or message.policy or message.order_status
+    earlier = turn.earlier_delegate()
+    if earlier is not None and not specific and not message.identifies_order:
+        return Call(earlier, {"task": turn.prompt})
+    for kind in kinds:
+        for tool in delegates:
+            if kind in (tool.metadata or {}).get("kinds", ()):
+                return Call(tool.name, {"task": turn.prompt})
+    return Call(delegates[0].name, {"task": turn.prompt})
+
+
+async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """One offline model response: the next tool call of the turn, or the answer."""
+    turn = Turn.read(messages, info)
+    action = decide(turn)
+    if isinstance(action, Call):
+        if any(d.name == action.tool and d.args == action.args for d in turn.done):
+            action = Reply(NO_ANSWER)  # never the same call twice in a turn
+        else:
+            return ModelResponse(parts=[ToolCallPart(tool_name=action.tool, args=action.args)])
+    return ModelResponse(parts=[TextPart(action.text)])
+
+
+class OfflineModel(FunctionModel):
+    """A deterministic pydantic-ai model answering from the agent's tools (no LLM)."""
+
+    def __init__(self) -> None:
+        super().__init__(respond, model_name="offline")
