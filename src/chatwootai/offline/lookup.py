@@ -15,7 +15,7 @@ from chatwootai.offline.message import Message
 from chatwootai.offline.parse import word_set
 from chatwootai.offline.turn import Action, Call, Done, Reply, Turn
 from chatwootai.offline.wording import MORE_HELP
-from chatwootai.text import fold
+from chatwootai.text import fold, stem
 
 NO_ANSWER = "[offline: no answer]"
 """The offline model's output when nothing fits the message (the crew falls back)."""
@@ -64,10 +64,12 @@ _EXPANSIONS = {
     "estacionar": "estacionamento",
     "retirar": "retirada",
     "buscar": "retirada",
+    "atacado": "revenda",
+    "revender": "revenda",
 }
 
 
-def keywords(text: str, fillers: frozenset[str] = _FILLERS) -> str:
+def keywords(text: str, fillers: frozenset[str] = _FILLERS, *, expand: bool = True) -> str:
     """`text` without filler words, with a few common words expanded (the query of a search)."""
     words = re.findall(r"[\w$]+", fold(text))
     kept: list[str] = []
@@ -75,10 +77,42 @@ def keywords(text: str, fillers: frozenset[str] = _FILLERS) -> str:
         if word in fillers or (len(word) == 1 and not word.isdigit()):
             continue
         kept.append(word)
-        extra = _EXPANSIONS.get(word)
+        extra = _EXPANSIONS.get(word) if expand else None
         if extra:
             kept.append(extra)
     return " ".join(kept)
+
+
+_GENERIC = frozenset(
+    stem(w)
+    for w in word_set(
+        "vende vendem vender venda vendas tem tenho ter faz fazem fazer quer quero queria pode "
+        "podem precisa preciso sabe saber vai vou esta estao coisa coisas negocio favor"
+    )
+)
+"""Words too common in questions to show that an answer is about what was asked."""
+
+
+def _stems_of(text: str) -> set[str]:
+    return {stem(w) for w in re.findall(r"[a-z0-9]+", fold(text))}
+
+
+def relevant(answer: str, message: Message) -> bool:
+    """Whether a knowledge entry mentions at least half of what the message asks about."""
+    words = [w for w in keywords(message.text, expand=False).split() if stem(w) not in _GENERIC]
+    if not words:
+        return True
+    have = _stems_of(answer)
+
+    def found(word: str) -> bool:
+        options = {stem(word)} | _stems_of(_EXPANSIONS.get(word, ""))
+        return any(
+            a == h or (min(len(a), len(h)) >= 5 and (a.startswith(h) or h.startswith(a)))
+            for a in options
+            for h in have
+        )
+
+    return sum(1 for w in words if found(w)) * 2 >= len(words)
 
 
 def kinds_for(message: Message) -> list[str]:
@@ -124,6 +158,11 @@ def look_up(turn: Turn, message: Message, kinds: list[str] | None = None) -> Act
         done = turn.last(tool.name)
         if done is None:
             return Call(tool.name, arguments(kind, message))
+        if kind == "knowledge":
+            entry = best_entry(done, message)
+            if entry is not None:
+                return Reply(f"{entry}\n\n{MORE_HELP}")
+            continue
         if kind == "orders":
             handoff = turn.tool("handoff")
             if _other_contact(done) and handoff is not None and not turn.last(handoff.name):
@@ -140,18 +179,34 @@ def worded(kind: str, done: Done, message: Message) -> str:
     if kind == "catalog":
         return catalog_answer(done, message)
     if kind == "knowledge":
-        return knowledge_answer(done)
+        return knowledge_answer(done, message) or NO_ANSWER
     return f"{done.text}\n\n{MORE_HELP}"
 
 
-def knowledge_answer(done: Done) -> str:
-    """The best knowledge-base answer."""
+def best_entry(done: Done, message: Message) -> str | None:
+    """The answer of the best knowledge entry found that is about what the message asks."""
+    if not done.found:
+        return None
     data = done.data
-    if isinstance(data, list) and data and isinstance(data[0], dict) and data[0].get("answer"):
-        return f"{str(data[0]['answer']).strip()}\n\n{MORE_HELP}"
-    match = re.search(r"^R: (.+?)(?=\n\nP: |\Z)", done.text, re.S | re.M)
-    answer = match.group(1).strip() if match else done.text
-    return f"{answer}\n\n{MORE_HELP}"
+    entries: list[tuple[str, str]] = []
+    if isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict) and item.get("answer"):
+                question = str(item.get("question") or "")
+                entries.append((question, str(item["answer"]).strip()))
+    if not entries:
+        found = re.findall(r"^P: (.+?)\nR: (.+?)(?=\n\nP: |\Z)", done.text, re.S | re.M)
+        entries = [(q.strip(), a.strip()) for q, a in found] or [("", done.text)]
+    for question, answer in entries:
+        if relevant(f"{question} {answer}", message):
+            return answer
+    return None
+
+
+def knowledge_answer(done: Done, message: Message) -> str | None:
+    """The best relevant knowledge-base answer, with an offer of more help (None: none fits)."""
+    entry = best_entry(done, message)
+    return None if entry is None else f"{entry}\n\n{MORE_HELP}"
 
 
 def catalog_answer(done: Done, message: Message) -> str:
@@ -159,6 +214,7 @@ def catalog_answer(done: Done, message: Message) -> str:
     data = done.data if isinstance(done.data, list) else []
     if not data:
         return f"{done.text}\n\n{MORE_HELP}"
+    data = sorted(data, key=lambda p: _contradicts(str(p.get("name", "")), message))
     best = data[0].get("score")
     shown = [
         p for p in data if best is None or p.get("score") is None or p["score"] >= 0.6 * float(best)
@@ -177,6 +233,16 @@ def catalog_answer(done: Done, message: Message) -> str:
 def _other_contact(done: Done) -> bool:
     data = done.data
     return not done.found and isinstance(data, dict) and data.get("verified") is False
+
+
+def _contradicts(name: str, message: Message) -> bool:
+    """Whether a product is "sem X" when the customer asked "com X" (or the reverse)."""
+    folded = fold(name)
+    for word, thing in re.findall(r"\b(com|sem)\s+(\w+)", message.folded):
+        opposite = "sem" if word == "com" else "com"
+        if re.search(rf"\b{opposite}\s+{re.escape(thing)}\b", folded):
+            return True
+    return False
 
 
 def order_answer(done: Done, message: Message) -> str:

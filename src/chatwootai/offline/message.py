@@ -54,7 +54,7 @@ _RESCHEDULE = re.compile(
 _MY_BOOKINGS = re.compile(
     r"\b(meu|meus|minha|minhas) (horario|horarios|agendamento|agendamentos|consulta|reserva)\b"
     r"(?!.*\b(marcar|agendar)\b)|\bque (dia|horas) (e|eh|ficou|era) (o |a )?(meu|minha)\b"
-    r"|\bo que eu (marquei|agendei)\b|\bquando (e|eh|ficou) (o |a )?(meu|minha)\b"
+    r"|\b(marquei|agendei)\b(?!.*\b(marcar|agendar)\b)|\bquando (e|eh|ficou) (o |a )?(meu|minha)\b"
     r"|\b(tenho|tem) (algum )?(horario|agendamento) marcado\b"
 )
 _BOOKING_CODE = re.compile(r"\b(?=[0-9A-Fa-f]*\d)(?=[0-9A-Fa-f]*[A-Fa-f])([0-9A-Fa-f]{8})\b")

@@ -53,7 +53,7 @@ def decide(turn: Turn) -> Action:
     if message.small_talk is not None and not turn.done:
         if message.small_talk == "thanks":
             return Reply(wording.THANKS)
-        return Reply(wording.greeting(_kinds(turn)))
+        return Reply(wording.GREETING)
     if turn.delegates():
         return _manage(turn, message)
     calendar = turn.tool("calendar")
@@ -68,13 +68,6 @@ def decide(turn: Turn) -> Action:
                 return Reply(NO_ANSWER)
         return schedule(turn, message)
     return look_up(turn, message)
-
-
-def _kinds(turn: Turn) -> list[str]:
-    kinds: list[str] = []
-    for tool in turn.tools:
-        kinds += (tool.metadata or {}).get("kinds", [])
-    return kinds
 
 
 def _hand_off(turn: Turn, reason: str, text: str, without_handoff: str) -> Action:

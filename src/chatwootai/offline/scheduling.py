@@ -14,7 +14,13 @@ from typing import Any
 
 from chatwootai.offline.lookup import NO_ANSWER, arguments, knowledge_answer
 from chatwootai.offline.message import Message
-from chatwootai.offline.services import ServiceInfo, find_service, service_by_id, services_of
+from chatwootai.offline.services import (
+    ServiceInfo,
+    candidates,
+    find_service,
+    service_by_id,
+    services_of,
+)
 from chatwootai.offline.turn import Action, Call, Done, Reply, Turn
 from chatwootai.offline.wording import MORE_HELP, day_label, times, when
 
@@ -45,6 +51,8 @@ class Slots:
     before: dict[str, str]
     missing: list[str]
     confirm: bool
+    forgotten: dict[str, str]
+    """Details this turn forgot (a day or time that turned out not to be free), as they were."""
 
     @classmethod
     def read(cls, turn: Turn) -> Slots | None:
@@ -53,12 +61,33 @@ class Slots:
         if not saves:
             return None
         first, last = saves[0].metadata or {}, saves[-1].metadata or {}
+        forgotten: dict[str, str] = {}
+        for save in saves:
+            kept_before = (save.metadata or {}).get("before") or {}
+            for name, value in save.args.items():
+                if value == "" and kept_before.get(name):
+                    forgotten[name] = str(kept_before[name])
         return cls(
             now=dict(last.get("slots") or {}),
             before=dict(first.get("before") or {}),
             missing=list(last.get("missing") or []),
             confirm=bool(last.get("confirm", True)),
+            forgotten=forgotten,
         )
+
+    def forgot_day(self) -> date | None:
+        """The day forgotten in this turn (it had no free time), if any."""
+        try:
+            return date.fromisoformat(self.forgotten["date"]) if "date" in self.forgotten else None
+        except ValueError:
+            return None
+
+    def forgot_time(self) -> time | None:
+        """The time forgotten in this turn (it was not free), if any."""
+        try:
+            return time.fromisoformat(self.forgotten["time"]) if "time" in self.forgotten else None
+        except ValueError:
+            return None
 
     @property
     def changed(self) -> bool:
@@ -225,9 +254,15 @@ class _Flow:
             return Reply(self._ask_service())
         day, at = slots.day(), slots.time()
         if day is None:
+            missed = slots.forgot_day()
+            if missed is not None:
+                return self._offer(service, missed + timedelta(days=1), missed=missed)
             start = self.message.day.value if self.message.day else None
             return self._offer(service, start)
         if at is None:
+            missed_time = slots.forgot_time()
+            if missed_time is not None and not self.message.no:
+                return self._not_free(service, datetime.combine(day, missed_time))
             return self._offer_day(service, day)
         start = datetime.combine(day, at)
         custom = [m for m in slots.missing if m not in CORE_SLOTS]
@@ -250,13 +285,7 @@ class _Flow:
             cleared = self._forget("time")
             if cleared is not None:
                 return cleared
-            others = self._in_period(free) or free
-            if not others:
-                return self._offer(service, day + timedelta(days=1), missed=day)
-            return Reply(
-                f"{when(start, self.turn.today).capitalize()} não tenho horário livre para "
-                f"{service.name}. Livres nesse dia: {times(others)}. Qual prefere?"
-            )
+            return self._not_free(service, start)
         if custom:
             wanted = SLOT_QUESTIONS.get(custom[0], custom[0])
             return Reply(
@@ -308,6 +337,23 @@ class _Flow:
         return Reply(
             f"Não consegui reservar {when(start, self.turn.today)}: {reason}. "
             "Quer tentar outro dia ou horário?"
+        )
+
+    def _not_free(self, service: ServiceInfo, start: datetime) -> Action:
+        """`start` is not free: the free times of that day, or of the next days."""
+        day = start.date()
+        check = self._call(
+            action="availability", service=service.id, from_date=day.isoformat(), days=1
+        )
+        if isinstance(check, Call):
+            return check
+        free = self._free(check)
+        others = self._in_period(free) or free
+        if not others:
+            return self._offer(service, day + timedelta(days=1), missed=day)
+        return Reply(
+            f"{when(start, self.turn.today).capitalize()} não tenho horário livre para "
+            f"{service.name}. Livres nesse dia: {times(others)}. Qual prefere?"
         )
 
     def _forget(self, *names: str) -> Call | None:
@@ -372,7 +418,8 @@ class _Flow:
         )
 
     def _ask_service(self) -> str:
-        lines = [f"• {s.describe()}" for s in self.services]
+        options = candidates(self.message.text, self.services)
+        lines = [f"• {s.describe()}" for s in options]
         return "Claro! Qual serviço você quer agendar?\n" + "\n".join(lines)
 
     # -- changes -------------------------------------------------------------------------------
@@ -477,6 +524,5 @@ def faq_first(turn: Turn, message: Message) -> Action | None:
     done = turn.last(knowledge.name)
     if done is None:
         return Call(knowledge.name, arguments("knowledge", message))
-    if done.found:
-        return Reply(knowledge_answer(done))
-    return None
+    answer = knowledge_answer(done, message)
+    return Reply(answer) if answer is not None else None

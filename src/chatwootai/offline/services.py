@@ -102,31 +102,61 @@ def _matches(asked: str, word: str) -> bool:
     return len(short) >= MIN_PREFIX and long.startswith(short)
 
 
+@dataclass(frozen=True, slots=True)
+class _Match:
+    score: float
+    matched: frozenset[str]
+    unmatched: frozenset[str]
+    service: ServiceInfo
+
+
+def _rank(text: str, services: list[ServiceInfo]) -> list[_Match]:
+    asked = set(_stems(text))
+    ranked: list[_Match] = []
+    for service in services:
+        own = set(_stems(f"{service.name} {service.id.replace('-', ' ')}"))
+        matched = frozenset(w for w in own if any(_matches(a, w) for a in asked))
+        if not matched - WEAK:
+            continue
+        score = len(matched) / max(len(own), 1)
+        ranked.append(_Match(score, matched, frozenset(own - matched), service))
+    ranked.sort(key=lambda m: -m.score)
+    return ranked
+
+
 def rank_services(text: str, services: list[ServiceInfo]) -> list[tuple[float, ServiceInfo]]:
     """Services `text` names, best first, with a score (the share of the service's words named).
 
     A service needs at least one matched word that is not a :data:`WEAK` word.
     """
-    asked = set(_stems(text))
-    ranked: list[tuple[float, ServiceInfo]] = []
-    for service in services:
-        own = set(_stems(f"{service.name} {service.id.replace('-', ' ')}"))
-        matched = {w for w in own if any(_matches(a, w) for a in asked)}
-        if not matched - WEAK:
-            continue
-        ranked.append((len(matched) / max(len(own), 1), service))
-    ranked.sort(key=lambda pair: -pair[0])
-    return ranked
+    return [(m.score, m.service) for m in _rank(text, services)]
 
 
 def find_service(text: str, services: list[ServiceInfo]) -> ServiceInfo | None:
-    """The one service `text` names; None when it names none or several equally."""
-    ranked = rank_services(text, services)
+    """The one service `text` names; None when it names none, or several as well as each other.
+
+    Services named by the same words are told apart only when one is the plain variant of the
+    others ("sobrancelha": design de sobrancelhas, not the one "com henna").
+    """
+    ranked = _rank(text, services)
     if not ranked:
         return None
-    if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
+    best = ranked[0]
+    rivals = [m for m in ranked[1:] if m.matched >= best.matched]
+    if any(m.score == best.score for m in rivals):
         return None
-    return ranked[0][1]
+    if all(m.unmatched > best.unmatched for m in rivals):
+        return best.service
+    return None
+
+
+def candidates(text: str, services: list[ServiceInfo]) -> list[ServiceInfo]:
+    """The services `text` could mean when it names none for sure (all of them if it names none)."""
+    ranked = _rank(text, services)
+    if not ranked:
+        return list(services)
+    best = ranked[0].matched
+    return [m.service for m in ranked if m.matched >= best]
 
 
 def service_by_id(value: str | None, services: list[ServiceInfo]) -> ServiceInfo | None:

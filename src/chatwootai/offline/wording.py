@@ -9,14 +9,6 @@ from chatwootai.offline.parse import WEEKDAY_NAMES
 
 MORE_HELP = "Posso ajudar em algo mais?"
 
-CAPABILITIES = {
-    "catalog": "informar preços e produtos",
-    "knowledge": "tirar dúvidas",
-    "orders": "consultar seus pedidos",
-    "calendar": "agendar, remarcar ou cancelar horários",
-}
-"""What each kind of tool lets the assistant do, as told to a customer who says hello."""
-
 
 def day_label(day: date, today: date | None = None) -> str:
     """ "quinta 03/12", or "amanhã (quarta 02/12)" / "hoje (terça 01/12)"."""
@@ -46,13 +38,7 @@ def times(starts: Sequence[datetime], limit: int = 3) -> str:
     return choices([f"{s:%H:%M}" for s in starts[:limit]])
 
 
-def greeting(kinds: Sequence[str]) -> str:
-    """A hello naming what this agent can do."""
-    can = [CAPABILITIES[k] for k in ("catalog", "calendar", "orders", "knowledge") if k in kinds]
-    if len(can) < 2:
-        return "Olá! Como posso ajudar você hoje?"
-    return f"Olá! Como posso ajudar você hoje? Por aqui eu consigo {choices(can, 'e')}."
-
+GREETING = "Olá! Como posso ajudar você hoje?"
 
 THANKS = "Por nada! Se precisar de mais alguma coisa, é só chamar por aqui."
 

@@ -160,7 +160,7 @@ class OrdersTool(Tool):
                     found=False,
                 )
             return self._contact_orders(ctx)
-        order = self.orders.get(order_id)
+        order = self.orders.get(order_id) or self._by_digits(order_id)
         if order is None:
             return ToolResult(
                 text=f"Pedido {order_id} não encontrado. Confirme o número com o cliente.",
@@ -180,6 +180,14 @@ class OrdersTool(Tool):
             )
         full = owner == "owner" or not (order.customer_phone or order.customer_email)
         return ToolResult(text=self.describe(order, full), data=self.details(order, full))
+
+    def _by_digits(self, order_id: str) -> Order | None:
+        """The one order whose number has the same digits ("104587" for "BP-104587")."""
+        digits = _NON_DIGIT.sub("", order_id)
+        if len(digits) < 4 or digits != order_id:
+            return None
+        found = [o for o in self.orders.values() if _NON_DIGIT.sub("", o.id) == digits]
+        return found[0] if len(found) == 1 else None
 
     def _contact_orders(self, ctx: ToolContext) -> ToolResult:
         mine = [o for o in self.orders.values() if ownership(o, ctx) == "owner"]
