@@ -59,7 +59,6 @@ _EXPANSIONS = {
     "fecham": "horário funcionamento",
     "funciona": "horário funcionamento",
     "funcionam": "horário funcionamento",
-    "fica": "endereço",
     "localizacao": "endereço",
     "estacionar": "estacionamento",
     "retirar": "retirada",
@@ -73,8 +72,10 @@ def keywords(text: str, fillers: frozenset[str] = _FILLERS, *, expand: bool = Tr
     """`text` without filler words, with a few common words expanded (the query of a search)."""
     words = re.findall(r"[\w$]+", fold(text))
     kept: list[str] = []
+    if expand and "onde" in words:
+        kept.append("endereço")
     for word in words:
-        if word in fillers or (len(word) == 1 and not word.isdigit()):
+        if word in fillers:
             continue
         kept.append(word)
         extra = _EXPANSIONS.get(word) if expand else None
@@ -87,7 +88,8 @@ _GENERIC = frozenset(
     stem(w)
     for w in word_set(
         "vende vendem vender venda vendas tem tenho ter faz fazem fazer quer quero queria pode "
-        "podem precisa preciso sabe saber vai vou esta estao coisa coisas negocio favor"
+        "podem precisa preciso sabe saber vai vou esta estao coisa coisas negocio favor fica "
+        "sem com endereco custa custam custo preco precos valor valores quanto"
     )
 )
 """Words too common in questions to show that an answer is about what was asked."""
@@ -120,6 +122,8 @@ def kinds_for(message: Message) -> list[str]:
     kinds: list[str] = []
     if message.identifies_order:
         kinds.append("orders")
+    if message.price:
+        kinds.append("catalog")
     if message.policy and not message.order_ids:
         kinds.append("knowledge")
     if message.order_status:
@@ -222,12 +226,12 @@ def catalog_answer(done: Done, message: Message) -> str:
     lines = []
     for product in shown:
         brand = f" ({product['brand']})" if product.get("brand") else ""
-        stock = "em estoque" if int(product.get("stock") or 0) > 0 else "esgotado no momento"
+        stock = "disponível" if int(product.get("stock") or 0) > 0 else "esgotado no momento"
         lines.append(f"• {product['name']}{brand}: {product['price_text']}, {stock}")
     head = "Encontrei no nosso catálogo:" if len(lines) > 1 else "Temos sim:"
     if int(shown[0].get("stock") or 0) <= 0:
         head = "Encontrei, mas veja a disponibilidade:"
-    return f"{head}\n" + "\n".join(lines) + "\n\nQuer que eu separe algum para você?"
+    return f"{head}\n" + "\n".join(lines) + f"\n\n{MORE_HELP}"
 
 
 def _other_contact(done: Done) -> bool:

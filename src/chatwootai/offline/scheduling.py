@@ -351,9 +351,11 @@ class _Flow:
         others = self._in_period(free) or free
         if not others:
             return self._offer(service, day + timedelta(days=1), missed=day)
+        nearest = sorted(sorted(others, key=lambda s: abs((s - start).total_seconds()))[:3])
         return Reply(
             f"{when(start, self.turn.today).capitalize()} não tenho horário livre para "
-            f"{service.name}. Livres nesse dia: {times(others)}. Qual prefere?"
+            f"{service.name}. Os mais próximos livres nesse dia: {times(nearest)}. "
+            "Qual prefere?"
         )
 
     def _forget(self, *names: str) -> Call | None:
