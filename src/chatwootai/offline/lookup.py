@@ -87,7 +87,7 @@ def keywords(text: str, fillers: frozenset[str] = _FILLERS, *, expand: bool = Tr
 _GENERIC = frozenset(
     stem(w)
     for w in word_set(
-        "vende vendem vender venda vendas tem tenho ter faz fazem fazer quer quero queria pode "
+        "vende vendem vender venda vendas tem tenho ter faz fazem fazer quer quero queria pode mas "
         "podem precisa preciso sabe saber vai vou esta estao coisa coisas negocio favor fica "
         "sem com endereco custa custam custo preco precos valor valores quanto"
     )
@@ -100,7 +100,7 @@ def _stems_of(text: str) -> set[str]:
 
 
 def relevant(answer: str, message: Message) -> bool:
-    """Whether a knowledge entry mentions at least half of what the message asks about."""
+    """Whether a knowledge entry mentions at least a third of what the message asks about."""
     words = [w for w in keywords(message.text, expand=False).split() if stem(w) not in _GENERIC]
     if not words:
         return True
@@ -114,7 +114,7 @@ def relevant(answer: str, message: Message) -> bool:
             for h in have
         )
 
-    return sum(1 for w in words if found(w)) * 2 >= len(words)
+    return sum(1 for w in words if found(w)) * 3 >= len(words)
 
 
 def kinds_for(message: Message) -> list[str]:
@@ -218,7 +218,14 @@ def catalog_answer(done: Done, message: Message) -> str:
     data = done.data if isinstance(done.data, list) else []
     if not data:
         return f"{done.text}\n\n{MORE_HELP}"
-    data = sorted(data, key=lambda p: _contradicts(str(p.get("name", "")), message))
+    asked = set(keywords(message.text, _CATALOG_FILLERS, expand=False).split())
+    data = sorted(
+        data,
+        key=lambda p: (
+            _contradicts(str(p.get("name", "")), message),
+            -_named(str(p.get("name", "")), asked),
+        ),
+    )
     best = data[0].get("score")
     shown = [
         p for p in data if best is None or p.get("score") is None or p["score"] >= 0.6 * float(best)
@@ -237,6 +244,19 @@ def catalog_answer(done: Done, message: Message) -> str:
 def _other_contact(done: Done) -> bool:
     data = done.data
     return not done.found and isinstance(data, dict) and data.get("verified") is False
+
+
+def _named(name: str, asked: set[str]) -> int:
+    """How many of the customer's words a product's name has (its best match comes first)."""
+    have = _stems_of(name)
+    return sum(
+        1
+        for word in asked
+        if any(
+            stem(word) == h or (min(len(word), len(h)) >= 5 and h.startswith(stem(word)[:5]))
+            for h in have
+        )
+    )
 
 
 def _contradicts(name: str, message: Message) -> bool:

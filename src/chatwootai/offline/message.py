@@ -57,6 +57,7 @@ _MY_BOOKINGS = re.compile(
     r"|\b(marquei|agendei)\b(?!.*\b(marcar|agendar)\b)|\bquando (e|eh|ficou) (o |a )?(meu|minha)\b"
     r"|\b(tenho|tem) (algum )?(horario|agendamento) marcado\b"
 )
+_OTHER_SLOT = re.compile(r"\b(outr[oa]|mudar de|trocar de) (dia|horario|data|hora)\b")
 _BOOKING_CODE = re.compile(r"\b(?=[0-9A-Fa-f]*\d)(?=[0-9A-Fa-f]*[A-Fa-f])([0-9A-Fa-f]{8})\b")
 _GREETING = re.compile(
     r"^(oi+|ola|ole|opa|e ai|eai|bom dia|boa tarde|boa noite|tudo bem|tudo bom|td bem|alo"
@@ -151,6 +152,8 @@ class Message:
     action: str | None
     """`cancelar` or `remarcar` when the message asks to change a booking."""
     my_bookings: bool
+    other_slot: bool
+    """The customer wants another day or time ("outro dia", "outro horário")."""
     booking_code: str | None
     cannot: tuple[str, str] | None
     """What the model cannot do here, and the handoff reason."""
@@ -190,6 +193,7 @@ class Message:
             gives_up=parse.gives_up(text),
             action=action,
             my_bookings=_MY_BOOKINGS.search(folded) is not None and action is None,
+            other_slot=_OTHER_SLOT.search(folded) is not None,
             booking_code=code.group(1).upper() if code else None,
             cannot=cannot,
             complaint=_COMPLAINT.search(folded) is not None,

@@ -81,24 +81,50 @@ def _hand_off(turn: Turn, reason: str, text: str, without_handoff: str) -> Actio
 
 
 def _manage(turn: Turn, message: Message) -> Action:
-    """A manager: hand the message to the member whose tools fit, then pass its answer on."""
+    """A manager: hand the message to the members whose tools fit (at most two), then answer
+    with what they said."""
+    plan = _delegation_plan(turn, message)
+    for name in plan:
+        if turn.last(name) is None:
+            return Call(name, {"task": turn.prompt})
+    answers = [d.text for d in turn.done if d.name in plan and d.ok]
+    useful = [a for a in answers if NO_ANSWER not in a]
+    if useful:
+        parts = [a.removesuffix(f"\n\n{wording.MORE_HELP}") for a in useful[:-1]]
+        return Reply("\n\n".join([*parts, useful[-1]]))
+    return Reply(NO_ANSWER)
+
+
+def _delegation_plan(turn: Turn, message: Message) -> list[str]:
+    """The delegate tools to call for `message`, in order (one or two)."""
     delegates = turn.delegates()
-    names = {t.name for t in delegates}
-    answered = [d for d in turn.done if d.name in names]
-    if answered:
-        return Reply(answered[-1].text)
-    kinds = kinds_for(message)
+
+    def member_for(kind: str) -> str | None:
+        return next(
+            (t.name for t in delegates if kind in (t.metadata or {}).get("kinds", ())), None
+        )
+
+    wanted: list[str] = []
+    if message.identifies_order or message.order_status:
+        wanted.append("orders")
+    if message.catalog or message.price:
+        wanted.append("catalog")
     if message.scheduling and not message.identifies_order:
-        kinds.insert(0, "calendar")
-    specific = message.scheduling or message.catalog or message.policy or message.order_status
+        wanted.append("calendar")
+    if message.policy and not wanted:
+        wanted.append("knowledge")
+    plan = [m for m in (member_for(kind) for kind in wanted) if m is not None]
+    plan = list(dict.fromkeys(plan))[:2]
+    if plan:
+        return plan
     earlier = turn.earlier_delegate()
-    if earlier is not None and not specific and not message.identifies_order:
-        return Call(earlier, {"task": turn.prompt})
-    for kind in kinds:
-        for tool in delegates:
-            if kind in (tool.metadata or {}).get("kinds", ()):
-                return Call(tool.name, {"task": turn.prompt})
-    return Call(delegates[0].name, {"task": turn.prompt})
+    if earlier is not None:
+        return [earlier]
+    for kind in kinds_for(message):
+        member = member_for(kind)
+        if member is not None:
+            return [member]
+    return [delegates[0].name]
 
 
 async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:

@@ -170,6 +170,10 @@ class _Flow:
             and service is None
         ):
             return Call(SAVE, {custom[0]: message.text.strip()[:200]})
+        arranging = slots.before.get("service") and not slots.before.get("booking_id")
+        if slots.action == "remarcar" and not message.action and arranging:
+            if not any(d.args.get("action") == "" for d in turn.calls(SAVE)):
+                return Call(SAVE, {"action": ""})  # "outro horário" changes this booking
         if slots.action == "cancelar":
             return self._cancel(slots)
         if slots.action == "remarcar":
@@ -187,6 +191,8 @@ class _Flow:
             details["time"] = f"{message.time:%H:%M}"
         if message.action is not None:
             details["action"] = message.action
+        elif message.other_slot and service is None:
+            details["action"] = "remarcar"  # unless a booking is being arranged (see next)
         elif self.message.scheduling and ("agend" in message.folded or "marc" in message.folded):
             details["action"] = ""  # a new booking: any change left over is forgotten
         if message.booking_code:
