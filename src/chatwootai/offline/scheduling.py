@@ -171,9 +171,9 @@ class _Flow:
         ):
             return Call(SAVE, {custom[0]: message.text.strip()[:200]})
         arranging = slots.before.get("service") and not slots.before.get("booking_id")
-        if slots.action == "remarcar" and not message.action and arranging:
-            if not any(d.args.get("action") == "" for d in turn.calls(SAVE)):
-                return Call(SAVE, {"action": ""})  # "outro horário" changes this booking
+        undone = any(d.args.get("action") == "" for d in turn.calls(SAVE))
+        if slots.action == "remarcar" and not message.action and arranging and not undone:
+            return Call(SAVE, {"action": ""})  # "outro horário" changes the booking arranged
         if slots.action == "cancelar":
             return self._cancel(slots)
         if slots.action == "remarcar":
