@@ -122,7 +122,7 @@ def kinds_for(message: Message) -> list[str]:
     kinds: list[str] = []
     if message.identifies_order:
         kinds.append("orders")
-    if message.price:
+    if message.price or message.catalog:
         kinds.append("catalog")
     if message.policy and not message.order_ids:
         kinds.append("knowledge")
@@ -154,7 +154,13 @@ def arguments(kind: str, message: Message) -> dict[str, Any]:
 
 
 def look_up(turn: Turn, message: Message, kinds: list[str] | None = None) -> Action:
-    """Try the tools that fit `message` in turn; word the first that found something."""
+    """Try the tools that fit `message` in turn; word the first that found something.
+
+    A message about a product and a policy ("tem amoxicilina? tenho a receita") gets both.
+    """
+    both = _product_and_policy(turn, message)
+    if both is not None:
+        return both
     for kind in kinds if kinds is not None else kinds_for(message):
         tool = turn.tool(kind)
         if tool is None:
@@ -176,6 +182,25 @@ def look_up(turn: Turn, message: Message, kinds: list[str] | None = None) -> Act
         if done.found:
             return Reply(worded(kind, done, message))
     return Reply(NO_ANSWER)
+
+
+def _product_and_policy(turn: Turn, message: Message) -> Action | None:
+    """Catalog and knowledge answers together, when the message asks about both."""
+    catalog, knowledge = turn.tool("catalog"), turn.tool("knowledge")
+    if catalog is None or knowledge is None or not (message.catalog and message.policy):
+        return None
+    if message.identifies_order:
+        return None
+    for tool, kind in ((catalog, "catalog"), (knowledge, "knowledge")):
+        if turn.last(tool.name) is None:
+            return Call(tool.name, arguments(kind, message))
+    products, policy = turn.last(catalog.name), turn.last(knowledge.name)
+    assert products is not None and policy is not None
+    entry = best_entry(policy, message)
+    if not products.found or entry is None:
+        return None  # one of them found nothing: the usual order decides
+    listing = catalog_answer(products, message).removesuffix(f"\n\n{MORE_HELP}")
+    return Reply(f"{listing}\n\n{entry}\n\n{MORE_HELP}")
 
 
 def worded(kind: str, done: Done, message: Message) -> str:

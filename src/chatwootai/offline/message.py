@@ -121,7 +121,8 @@ _CANNOT = (
             r"\b(qual a dose|que dose|quantos comprimidos|quantas gotas|de quantas em quantas"
             r"|posso tomar .{1,30} com|pode misturar|posso misturar|o que significa (o |meu )?"
             r"(exame|resultado)|meu exame deu|meu resultado deu|e grave|estou com sintomas"
-            r"|tenho sintomas|que remedio (eu )?(tomo|devo tomar)|me receita)\b"
+            r"|tenho sintomas|que remedio (eu )?(tomo|devo tomar)|me receita"
+            r"|o que (eu )?(tomo|posso tomar|devo tomar|uso|passo)|qual remedio (eu )?(tomo|uso))\b"
         ),
         "orientar sobre medicamentos, sintomas ou resultados de exames",
         "o cliente pediu orientação clínica",

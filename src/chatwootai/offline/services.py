@@ -110,13 +110,14 @@ class _Match:
     service: ServiceInfo
 
 
-def _rank(text: str, services: list[ServiceInfo]) -> list[_Match]:
+def _rank(text: str, services: list[ServiceInfo], *, weak: bool = False) -> list[_Match]:
+    """Services matching `text`, best first; with `weak`, also those matching only WEAK words."""
     asked = set(_stems(text))
     ranked: list[_Match] = []
     for service in services:
         own = set(_stems(f"{service.name} {service.id.replace('-', ' ')}"))
         matched = frozenset(w for w in own if any(_matches(a, w) for a in asked))
-        if not matched - WEAK:
+        if not (matched if weak else matched - WEAK):
             continue
         score = len(matched) / max(len(own), 1)
         ranked.append(_Match(score, matched, frozenset(own - matched), service))
@@ -152,7 +153,7 @@ def find_service(text: str, services: list[ServiceInfo]) -> ServiceInfo | None:
 
 def candidates(text: str, services: list[ServiceInfo]) -> list[ServiceInfo]:
     """The services `text` could mean when it names none for sure (all of them if it names none)."""
-    ranked = _rank(text, services)
+    ranked = _rank(text, services) or _rank(text, services, weak=True)
     if not ranked:
         return list(services)
     best = ranked[0].matched
