@@ -422,7 +422,8 @@ class _Flow:
         text = f"{intro} " if intro else ""
         more = f" (tenho {len(free)} horários livres nesse dia)" if len(free) > 3 else ""
         return Reply(
-            f"{text}Para {service.describe()} {label}, tenho {times(free)}{more}. Qual horário prefere?"
+            f"{text}Para {service.describe()} {label}, tenho {times(free)}{more}. "
+            "Qual horário prefere?"
         )
 
     def _ask_service(self) -> str:
