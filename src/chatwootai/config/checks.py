@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from chatwootai.config.agent_types import AgentTypeNotFound, resolve_agent_type
 from chatwootai.config.errors import ConfigIssue, did_you_mean
@@ -182,6 +183,20 @@ def removal_hint(config: DomainConfig, tool_id: str, agent_packages: Sequence[st
     if crews and default not in crews:
         return f"crews-: [{', '.join(crews)}]"
     return ""
+
+
+def in_child(
+    issue: ConfigIssue, domain: str, parents: Mapping[Path, str], own_file: Path
+) -> ConfigIssue:
+    """An issue found in a parent's file while loading `domain`, said as the child's to fix."""
+    parent = parents.get(issue.file) if issue.file is not None else None
+    if parent is None:
+        return issue
+    message = (
+        f"{issue.message} (inherited by {domain!r} from {parent!r}: fix it in {own_file}, "
+        "by setting or removing what the parent declares)"
+    )
+    return ConfigIssue(issue.file, issue.line, issue.column, issue.path, message, issue.suggestion)
 
 
 def parent_requirement(

@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from chatwootai.config import datafiles
 from chatwootai.config.agent_types import AgentTypeNotFound, resolve_agent_type
 from chatwootai.config.cache import FileCache
-from chatwootai.config.checks import cross_references, parent_requirement
+from chatwootai.config.checks import cross_references, in_child, parent_requirement
 from chatwootai.config.data import Calendar, DomainData, FaqEntry, Order, Product
 from chatwootai.config.errors import ConfigError, ConfigIssue, did_you_mean, format_path
 from chatwootai.config.explain import Explanation, origins_of
@@ -196,6 +196,8 @@ class DomainLoader:
         config = config.model_copy(update={"data": data})
         self._agent_types(config, tree, issues)
         if issues:
+            parents = {self.domain_file(d): d for d in resolution.order[1:]}
+            issues = [in_child(i, name, parents, self.domain_file(name)) for i in issues]
             raise ConfigError(issues, warnings)
         for warning in warnings:
             logger.warning("%s", warning)
