@@ -1,8 +1,8 @@
-"""Command line: `chatwootai validate | schema | route | chat | test | serve | worker`."""
+"""Command line: `chatwootai validate | schema | new | route | chat | test | serve | worker`."""
 
 from __future__ import annotations
 
-from chatwootai.cli import chat, route, serve, test, validate  # noqa: F401  (commands register)
+from chatwootai.cli import chat, new, route, serve, test, validate  # noqa: F401 (they register)
 from chatwootai.cli.app import app
 
 
