@@ -24,7 +24,7 @@ class Observed:
 
 
 def texts(value: str | list[str]) -> list[str]:
-    """A `Texts` value as a list."""
+    """Texts as a list (one text is a list of one)."""
     return [value] if isinstance(value, str) else list(value)
 
 
@@ -44,7 +44,7 @@ def same(expected: Any, actual: Any) -> bool:
     if expected is None:
         return actual is None or actual == ""
     if isinstance(expected, bool) or isinstance(actual, bool):
-        return bool(expected == actual)
+        return isinstance(expected, bool) and isinstance(actual, bool) and expected == actual
     if isinstance(expected, int | float) and isinstance(actual, int | float):
         return float(expected) == float(actual)
     if isinstance(expected, Mapping):

@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 TEST_ID = r"^[a-z0-9][a-z0-9_\-]*$"
 """Test ids: lowercase letters, digits, `_` and `-` (as ids in domain.yaml)."""
@@ -72,7 +72,12 @@ class Booking(StrictModel):
     start: LocalTime
 
 
-Texts = str | list[str]
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Texts = Annotated[list[str], BeforeValidator(_as_list, json_schema_input_type=str | list[str])]
+"""One text or a list of texts."""
 
 
 class Expect(StrictModel):

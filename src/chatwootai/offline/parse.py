@@ -229,6 +229,7 @@ _HOUR_WORDS = (
     r"\b(?:as|a|pras|para as|pelas|umas|la pelas|lá pelas)\s+(?P<hour>\d{1,2})"
     r"(?:\s+e\s+(?P<half>meia))?\b(?!\s*(?:/|dias|dia|min|minutos|anos|vezes|x\b|reais|%))",
     r"\b(?P<hour>\d{1,2})\s+e\s+(?P<half>meia)\b",
+    r"\b(?P<hour>\d{1,2})(?=\s+d[ae]\s+(?:manha|tarde|noite)\b)",
 )
 _PERIOD_OF_HOUR = re.compile(r"^\s*(?:e meia\s+)?d[ae]\s+(manha|tarde|noite)")
 
