@@ -63,6 +63,23 @@ _EXPANSIONS = {
     "estacionar": "estacionamento",
     "retirar": "retirada",
     "buscar": "retirada",
+    "demora": "prazo",
+    "demoram": "prazo",
+    "demorar": "prazo",
+    "chegar": "entrega prazo",
+    "chega": "entrega prazo",
+    "riscado": "defeito avaria",
+    "riscada": "defeito avaria",
+    "amassado": "defeito avaria",
+    "amassada": "defeito avaria",
+    "quebrado": "defeito avaria",
+    "quebrada": "defeito avaria",
+    "quebrou": "defeito avaria",
+    "trincado": "defeito avaria",
+    "trincada": "defeito avaria",
+    "parou": "defeito garantia",
+    "funcionar": "defeito garantia",
+    "estragou": "defeito garantia",
     "atacado": "revenda",
     "revender": "revenda",
 }
@@ -99,11 +116,11 @@ def _stems_of(text: str) -> set[str]:
     return {stem(w) for w in re.findall(r"[a-z0-9]+", fold(text))}
 
 
-def relevant(answer: str, message: Message) -> bool:
-    """Whether a knowledge entry mentions at least a third of what the message asks about."""
+def coverage(answer: str, message: Message) -> float:
+    """Share of what the message asks about (its content words) that a text mentions."""
     words = [w for w in keywords(message.text, expand=False).split() if stem(w) not in _GENERIC]
     if not words:
-        return True
+        return 1.0
     have = _stems_of(answer)
 
     def found(word: str) -> bool:
@@ -114,7 +131,12 @@ def relevant(answer: str, message: Message) -> bool:
             for h in have
         )
 
-    return sum(1 for w in words if found(w)) * 3 >= len(words)
+    return sum(1 for w in words if found(w)) / len(words)
+
+
+def relevant(answer: str, message: Message) -> bool:
+    """Whether a knowledge entry mentions at least a third of what the message asks about."""
+    return coverage(answer, message) * 3 >= 1 - 1e-9
 
 
 def kinds_for(message: Message) -> list[str]:
@@ -226,10 +248,11 @@ def best_entry(done: Done, message: Message) -> str | None:
     if not entries:
         found = re.findall(r"^P: (.+?)\nR: (.+?)(?=\n\nP: |\Z)", done.text, re.S | re.M)
         entries = [(q.strip(), a.strip()) for q, a in found] or [("", done.text)]
-    for question, answer in entries:
-        if relevant(f"{question} {answer}", message):
-            return answer
-    return None
+    scored = [(coverage(f"{q} {a}", message), -i, a) for i, (q, a) in enumerate(entries)]
+    best = max(scored, default=None)
+    if best is None or best[0] * 3 < 1 - 1e-9:
+        return None
+    return best[2]
 
 
 def knowledge_answer(done: Done, message: Message) -> str | None:
@@ -255,15 +278,27 @@ def catalog_answer(done: Done, message: Message) -> str:
     shown = [
         p for p in data if best is None or p.get("score") is None or p["score"] >= 0.6 * float(best)
     ][:3]
+    details = _DETAILS.search(message.folded) is not None
     lines = []
-    for product in shown:
+    for index, product in enumerate(shown):
         brand = f" ({product['brand']})" if product.get("brand") else ""
         stock = "disponível" if int(product.get("stock") or 0) > 0 else "esgotado no momento"
-        lines.append(f"• {product['name']}{brand}: {product['price_text']}, {stock}")
+        line = f"• {product['name']}{brand}: {product['price_text']}, {stock}"
+        if product.get("description") and (details or (index == 0 and len(shown) == 1)):
+            line += f". {str(product['description']).strip()}"
+        lines.append(line)
     head = "Encontrei no nosso catálogo:" if len(lines) > 1 else "Temos sim:"
     if int(shown[0].get("stock") or 0) <= 0:
         head = "Encontrei, mas veja a disponibilidade:"
     return f"{head}\n" + "\n".join(lines) + f"\n\n{MORE_HELP}"
+
+
+_DETAILS = re.compile(
+    r"\b(inclui|incluso|inclusa|incluem|vem com|serve|servem|diferenca|composicao|contem|tem o que"
+    r"|como usa|como usar|indicado|indicada|bom para|boa para|bom pra|boa pra|tamanho|medida"
+    r"|medidas|voltagem|quantas pecas|o que vem|detalhe|detalhes)\b"
+)
+"""Words asking about what a product is, not only its price: its description is given too."""
 
 
 def _other_contact(done: Done) -> bool:

@@ -122,7 +122,8 @@ _CANNOT = (
             r"|posso tomar .{1,30} com|pode misturar|posso misturar|o que significa (o |meu )?"
             r"(exame|resultado)|meu exame deu|meu resultado deu|e grave|estou com sintomas"
             r"|tenho sintomas|que remedio (eu )?(tomo|devo tomar)|me receita"
-            r"|o que (eu )?(tomo|posso tomar|devo tomar|uso|passo)|qual remedio (eu )?(tomo|uso))\b"
+            r"|o que (eu )?(tomo|posso tomar|devo tomar|uso|passo|dou|posso dar|devo dar)"
+            r"|qual remedio (eu )?(tomo|uso|dou))\b"
         ),
         "orientar sobre medicamentos, sintomas ou resultados de exames",
         "o cliente pediu orientação clínica",
@@ -208,7 +209,6 @@ class Message:
             self.words & _SCHEDULING
             or self.day
             or self.time
-            or self.period
             or self.action
             or self.my_bookings
             or self.booking_code

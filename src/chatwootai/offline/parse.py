@@ -274,9 +274,15 @@ class Period:
         return self.start <= moment < self.end
 
 
+_GREETINGS = re.compile(r"\b(bom dia|boa tarde|boa noite)\b")
+
+
 def parse_period(text: str) -> Period | None:
-    """The part of the day `text` prefers ("de manhã", "à tarde", "depois das 17h"), or None."""
-    folded = fold(text)
+    """The part of the day `text` prefers ("de manhã", "à tarde", "depois das 17h"), or None.
+
+    Greetings ("boa tarde") are not preferences.
+    """
+    folded = _GREETINGS.sub(" ", fold(text))
     bound = _BOUND.search(folded)
     if bound:
         at = time(min(int(bound.group("hour")), 23), int(bound.group("minute") or 0))
@@ -311,8 +317,15 @@ _END = re.compile(
 )
 
 
+_AGREEING_EMOJI = ("👍", "👌", "✅", "🙏")
+
+
 def is_yes(text: str) -> bool:
-    """True when `text` is only an agreement ("sim", "pode", "ok, pode marcar")."""
+    """True when `text` is only an agreement ("sim", "pode", "ok, pode marcar", "👍")."""
+    if text.strip() and all(
+        any(part.startswith(e) for e in _AGREEING_EMOJI) for part in text.split()
+    ):
+        return True
     folded = re.sub(r"[^\w\s,.!]", " ", fold(text)).strip()
     return bool(folded) and _YES.match(folded) is not None
 
