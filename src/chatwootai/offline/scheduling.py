@@ -115,17 +115,6 @@ class Slots:
             return None
 
 
-def wants_scheduling(turn: Turn, message: Message) -> bool:
-    """Whether `message`, for an agent with a calendar, is about a booking."""
-    calendar = turn.tool("calendar")
-    if calendar is None:
-        return False
-    services = services_of(calendar.metadata)
-    if message.scheduling or find_service(message.text, services) is not None:
-        return True
-    return not message.question  # a plain answer ("a Juliana") continues the booking
-
-
 def schedule(turn: Turn, message: Message) -> Action:
     """The next step of a booking, change or cancellation for `message`."""
     calendar = turn.tool("calendar")
