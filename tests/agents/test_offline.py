@@ -57,9 +57,11 @@ async def test_price_question_answers_from_catalog(factory, customer, caplog):
     assert "offline" in caplog.text
     result = await crew.run("quanto custa o sérum de vitamina c?", {}, customer)
     assert result.offline and not result.fallback
-    assert [r.tool_id for r in result.tool_calls] == ["catalogo"]
+    # a sales agent looks in the catalog and in the FAQ, and answers from the one more about
+    # the message: one request per tool call, one for the answer
+    assert [r.tool_id for r in result.tool_calls] == ["catalogo", "faq"]
     assert "R$ 119,90" in result.reply
-    assert result.requests == 2
+    assert result.requests == 3
 
 
 async def test_order_number_answers_order_status(factory, customer):

@@ -39,6 +39,8 @@ ASSEMBLY = _services(
     ("services", "text", "expected"),
     [
         (STUDIO, "quero design com henna", "design-sobrancelha-henna"),
+        (STUDIO, "design de sobrancelha com henna", "design-sobrancelha-henna"),
+        (STUDIO, "design de sobrancelha", "design-sobrancelha"),
         (STUDIO, "henna", "design-sobrancelha-henna"),
         (STUDIO, "sobrancelha", "design-sobrancelha"),  # the plain variant
         (STUDIO, "limpeza", "limpeza-de-pele"),

@@ -183,6 +183,14 @@ def look_up(turn: Turn, message: Message, kinds: list[str] | None = None) -> Act
     both = _product_and_policy(turn, message)
     if both is not None:
         return both
+    catalog, knowledge = turn.tool("catalog"), turn.tool("knowledge")
+    if (
+        kinds is None
+        and catalog
+        and knowledge
+        and not (message.identifies_order or message.order_status)
+    ):
+        return _better_of(turn, message, catalog.name, knowledge.name)
     for kind in kinds if kinds is not None else kinds_for(message):
         tool = turn.tool(kind)
         if tool is None:
@@ -204,6 +212,32 @@ def look_up(turn: Turn, message: Message, kinds: list[str] | None = None) -> Act
         if done.found:
             return Reply(worded(kind, done, message))
     return Reply(NO_ANSWER)
+
+
+def _better_of(turn: Turn, message: Message, catalog: str, knowledge: str) -> Action:
+    """Search the catalog and the knowledge base; answer from the one more about the message.
+
+    On a tie the catalog wins when the message asks about products or prices, else the FAQ.
+    """
+    for name, kind in ((catalog, "catalog"), (knowledge, "knowledge")):
+        if turn.last(name) is None:
+            return Call(name, arguments(kind, message))
+    products, policy = turn.last(catalog), turn.last(knowledge)
+    assert products is not None and policy is not None
+    product_score = -1.0
+    if products.found and isinstance(products.data, list) and products.data:
+        top = _ranked(products.data, message)[0]
+        text = " ".join(str(top.get(k) or "") for k in ("name", "category", "description"))
+        product_score = coverage(text, message)
+    best = best_scored(policy, message, _entries(policy))
+    entry_score, entry = best if best is not None else (-1.0, None)
+    if product_score < 0 and entry_score < 0:
+        return Reply(NO_ANSWER)
+    prefer_products = message.catalog or message.price
+    if product_score > entry_score or (product_score == entry_score and prefer_products):
+        return Reply(catalog_answer(products, message))
+    assert entry is not None
+    return Reply(f"{entry}\n\n{MORE_HELP}")
 
 
 def _product_and_policy(turn: Turn, message: Message) -> Action | None:
@@ -236,8 +270,14 @@ def worded(kind: str, done: Done, message: Message) -> str:
 
 def best_entry(done: Done, message: Message) -> str | None:
     """The answer of the best knowledge entry found that is about what the message asks."""
+    best = best_scored(done, message, _entries(done))
+    return best[1] if best is not None else None
+
+
+def _entries(done: Done) -> list[tuple[str, str]]:
+    """The (question, answer) pairs a knowledge search found."""
     if not done.found:
-        return None
+        return []
     data = done.data
     entries: list[tuple[str, str]] = []
     if isinstance(data, list):
@@ -248,11 +288,18 @@ def best_entry(done: Done, message: Message) -> str | None:
     if not entries:
         found = re.findall(r"^P: (.+?)\nR: (.+?)(?=\n\nP: |\Z)", done.text, re.S | re.M)
         entries = [(q.strip(), a.strip()) for q, a in found] or [("", done.text)]
+    return entries
+
+
+def best_scored(
+    done: Done, message: Message, entries: list[tuple[str, str]]
+) -> tuple[float, str] | None:  # `done` kept for symmetry with best_entry
+    """The best-covering entry (coverage, answer), or None under a third of the message."""
     scored = [(coverage(f"{q} {a}", message), -i, a) for i, (q, a) in enumerate(entries)]
     best = max(scored, default=None)
     if best is None or best[0] * 3 < 1 - 1e-9:
         return None
-    return best[2]
+    return best[0], best[2]
 
 
 def knowledge_answer(done: Done, message: Message) -> str | None:
@@ -266,14 +313,7 @@ def catalog_answer(done: Done, message: Message) -> str:
     data = done.data if isinstance(done.data, list) else []
     if not data:
         return f"{done.text}\n\n{MORE_HELP}"
-    asked = set(keywords(message.text, _CATALOG_FILLERS, expand=False).split())
-    data = sorted(
-        data,
-        key=lambda p: (
-            _contradicts(str(p.get("name", "")), message),
-            -_named(str(p.get("name", "")), asked),
-        ),
-    )
+    data = _ranked(data, message)
     best = data[0].get("score")
     shown = [
         p for p in data if best is None or p.get("score") is None or p["score"] >= 0.6 * float(best)
@@ -304,6 +344,18 @@ _DETAILS = re.compile(
 def _other_contact(done: Done) -> bool:
     data = done.data
     return not done.found and isinstance(data, dict) and data.get("verified") is False
+
+
+def _ranked(data: list[dict[str, Any]], message: Message) -> list[dict[str, Any]]:
+    """Products found, those the message names best first ("com cor" before "sem cor")."""
+    asked = set(keywords(message.text, _CATALOG_FILLERS, expand=False).split())
+    return sorted(
+        data,
+        key=lambda p: (
+            _contradicts(str(p.get("name", "")), message),
+            -_named(str(p.get("name", "")), asked),
+        ),
+    )
 
 
 def _named(name: str, asked: set[str]) -> int:

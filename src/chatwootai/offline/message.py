@@ -22,7 +22,8 @@ _CATALOG = frozenset(
         "indica recomenda sugere opção opções tamanho cor tom"
     )
 )
-_PRICE = frozenset(stems("preço preços valor valores custa custam quanto qto sai fica cobra"))
+_PRICE = frozenset(stems("preço preços valor valores custa custam quanto qto cobra"))
+_NOT_PRICE = re.compile(r"\bquant[oa]s? (tempo|dias|horas|minutos|vezes|semanas|meses)\b")
 _POLICY = frozenset(
     stems(
         "pagamento pagar pix cartão crédito débito boleto parcela parcelas parcelar parcelamento "
@@ -224,8 +225,8 @@ class Message:
 
     @property
     def price(self) -> bool:
-        """The message asks a price."""
-        return bool(self.words & _PRICE)
+        """The message asks a price ("quanto custa", not "quanto tempo")."""
+        return bool(self.words & _PRICE) and _NOT_PRICE.search(self.folded) is None
 
     @property
     def policy(self) -> bool:

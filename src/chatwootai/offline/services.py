@@ -121,7 +121,7 @@ def _rank(text: str, services: list[ServiceInfo], *, weak: bool = False) -> list
             continue
         score = len(matched) / max(len(own), 1)
         ranked.append(_Match(score, matched, frozenset(own - matched), service))
-    ranked.sort(key=lambda m: -m.score)
+    ranked.sort(key=lambda m: (-m.score, -len(m.matched)))
     return ranked
 
 
