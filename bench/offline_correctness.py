@@ -1,15 +1,16 @@
 """How often the offline model answers a customer's message right, on a held-out question set.
 
-Reads `bench/data/offline/questions.yaml` (71 messages across the shipped domains, written after
-the model was final and never used to tune it; see the file's header), runs each case as its own
+Reads a question set (default `bench/data/offline/questions-b.yaml`: 71 messages across the
+shipped domains, written after the model was final and never used to tune it; see each file's
+header for when it was written and what it was used for), runs each case as its own
 conversation through `ChatwootAISystem.process_message` (offline model, in-memory embedded store,
-the turn's clock pinned to Wednesday 2026-12-09 15:00 local) and scores the reply to its last
-turn against the case's criteria: texts it must contain, may contain one of, must not contain,
-a handoff, or a booking in the calendar. The domain's fallback (nothing found, a human called)
+the turn's clock pinned to the set's `now`, local time) and scores the reply to its last turn
+against the case's criteria: texts it must contain, may contain one of, must not contain, a
+handoff, or a booking in the calendar. The domain's fallback (nothing found, a human called)
 counts as a miss unless the case expects a handoff. Prints every miss with the reply, the score
 per domain and overall, the command and the machine load.
 
-Run: .venv/bin/python bench/offline_correctness.py [--domains-dir domains] [--questions FILE]
+Run: .venv/bin/python bench/offline_correctness.py [--questions FILE] [--domains-dir domains]
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from chatwootai.tools.calendar import CalendarTool
 from chatwootai.turn import Customer, IncomingMessage, TurnOutcome
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = datetime(2026, 12, 9, 15, 0)
 
 
 @dataclass
@@ -86,7 +86,9 @@ def score(case: dict[str, Any], outcome: TurnOutcome, bookings: list[dict[str, A
 
 async def run(domains_dir: Path, questions: Path) -> list[Scored]:
     """Every case of `questions`, scored."""
-    cases: dict[str, list[dict[str, Any]]] = yaml.safe_load(questions.read_text(encoding="utf-8"))
+    document: dict[str, Any] = yaml.safe_load(questions.read_text(encoding="utf-8"))
+    now = datetime.fromisoformat(str(document.pop("now")))
+    cases: dict[str, list[dict[str, Any]]] = document
     settings = Settings(CHATWOOTAI_DOMAINS_DIR=domains_dir, CHATWOOTAI_MODEL="offline")
     system = await ChatwootAISystem.create(settings, store=EmbeddedStore(":memory:"))
     results: list[Scored] = []
@@ -107,7 +109,7 @@ async def run(domains_dir: Path, questions: Path) -> list[Scored]:
                         text=text,
                         customer=Customer(id=case["id"], phone=contact.get("phone")),
                         channel=channel,
-                        now=NOW.replace(tzinfo=zone),
+                        now=now.replace(tzinfo=zone),
                     )
                     outcome = await system.process_message(message, key, channel)
                 assert outcome is not None
@@ -132,7 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains-dir", type=Path, default=ROOT / "domains")
     parser.add_argument(
-        "--questions", type=Path, default=ROOT / "bench" / "data" / "offline" / "questions.yaml"
+        "--questions", type=Path, default=ROOT / "bench" / "data" / "offline" / "questions-b.yaml"
     )
     args = parser.parse_args()
     started = time.perf_counter()
@@ -156,6 +158,9 @@ def main() -> None:
             f"{len(group) - right} ({fallbacks}) |"
         )
     print()
+    print(
+        f"question set: {args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions}"
+    )
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(
         f"run time: {elapsed:.1f} s; load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
