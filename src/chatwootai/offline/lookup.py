@@ -106,7 +106,7 @@ _GENERIC = frozenset(
     for w in word_set(
         "vende vendem vender venda vendas tem tenho ter faz fazem fazer quer quero queria pode mas "
         "podem precisa preciso sabe saber vai vou esta estao coisa coisas negocio favor fica "
-        "sem com endereco custa custam custo preco precos valor valores quanto"
+        "sem com endereco custa custam custo preco precos valor valores quanto ficam eu sei"
     )
 )
 """Words too common in questions to show that an answer is about what was asked."""
@@ -116,9 +116,14 @@ def _stems_of(text: str) -> set[str]:
     return {stem(w) for w in re.findall(r"[a-z0-9]+", fold(text))}
 
 
+_ASKED_FILLERS = _FILLERS - {"onde", "como", "quando"}
+"""Fillers when measuring what a message asks about: "onde" and "como" say what kind of answer."""
+
+
 def coverage(answer: str, message: Message) -> float:
     """Share of what the message asks about (its content words) that a text mentions."""
-    words = [w for w in keywords(message.text, expand=False).split() if stem(w) not in _GENERIC]
+    asked = keywords(message.text, _ASKED_FILLERS, expand=False).split()
+    words = [w for w in asked if stem(w) not in _GENERIC]
     if not words:
         return 1.0
     have = _stems_of(answer)
@@ -126,7 +131,7 @@ def coverage(answer: str, message: Message) -> float:
     def found(word: str) -> bool:
         options = {stem(word)} | _stems_of(_EXPANSIONS.get(word, ""))
         return any(
-            a == h or (min(len(a), len(h)) >= 5 and (a.startswith(h) or h.startswith(a)))
+            a == h or (min(len(a), len(h)) >= 4 and (a.startswith(h) or h.startswith(a)))
             for a in options
             for h in have
         )
@@ -226,14 +231,18 @@ def _better_of(turn: Turn, message: Message, catalog: str, knowledge: str) -> Ac
     assert products is not None and policy is not None
     product_score = -1.0
     if products.found and isinstance(products.data, list) and products.data:
-        top = _ranked(products.data, message)[0]
-        text = " ".join(str(top.get(k) or "") for k in ("name", "category", "description"))
-        product_score = coverage(text, message)
+        product_score = max(
+            coverage(
+                " ".join(str(p.get(k) or "") for k in ("name", "category", "description")), message
+            )
+            for p in _ranked(products.data, message)[:3]
+        )
     best = best_scored(policy, message, _entries(policy))
     entry_score, entry = best if best is not None else (-1.0, None)
     if product_score < 0 and entry_score < 0:
         return Reply(NO_ANSWER)
-    prefer_products = message.catalog or message.price
+    how = re.match(r"(como|por ?que|quando|onde)\b", message.folded) is not None
+    prefer_products = (message.catalog or message.price) and not how
     if product_score > entry_score or (product_score == entry_score and prefer_products):
         return Reply(catalog_answer(products, message))
     assert entry is not None
@@ -283,7 +292,8 @@ def _entries(done: Done) -> list[tuple[str, str]]:
     if isinstance(data, list):
         for item in data:
             if isinstance(item, dict) and item.get("answer"):
-                question = str(item.get("question") or "")
+                tags = " ".join(str(t) for t in item.get("tags") or ())
+                question = f"{item.get('question') or ''} {tags}"
                 entries.append((question, str(item["answer"]).strip()))
     if not entries:
         found = re.findall(r"^P: (.+?)\nR: (.+?)(?=\n\nP: |\Z)", done.text, re.S | re.M)
@@ -295,11 +305,15 @@ def best_scored(
     done: Done, message: Message, entries: list[tuple[str, str]]
 ) -> tuple[float, str] | None:  # `done` kept for symmetry with best_entry
     """The best-covering entry (coverage, answer), or None under a third of the message."""
-    scored = [(coverage(f"{q} {a}", message), -i, a) for i, (q, a) in enumerate(entries)]
+    money = message.price  # a price question: an answer with an amount wins a tie
+    scored = [
+        (coverage(f"{q} {a}", message), money and "R$" in a, -i, a)
+        for i, (q, a) in enumerate(entries)
+    ]
     best = max(scored, default=None)
     if best is None or best[0] * 3 < 1 - 1e-9:
         return None
-    return best[0], best[2]
+    return best[0], best[3]
 
 
 def knowledge_answer(done: Done, message: Message) -> str | None:

@@ -60,11 +60,12 @@ def decide(turn: Turn) -> Action:
     if calendar is None and (message.yes or message.no) and len(message.folded.split()) <= 3:
         return Reply("Certo! Como posso te ajudar?")  # an answer to nothing this agent asked
     if calendar is not None:
-        if message.question and not message.scheduling:
+        named = find_service(message.text, services_of(calendar.metadata))
+        if message.question and not message.scheduling and not (message.price and named):
             answered = faq_first(turn, message)
             if answered is not None:
                 return answered
-            if find_service(message.text, services_of(calendar.metadata)) is None:
+            if named is None:
                 return Reply(NO_ANSWER)
         return schedule(turn, message)
     return look_up(turn, message)

@@ -73,5 +73,8 @@ class KnowledgeTool(Tool):
                 text="Nada encontrado na base de conhecimento sobre isso.", data=[], found=False
             )
         lines = [f"P: {e.question}\nR: {e.answer}" for e, _ in results]
-        data = [{"question": e.question, "answer": e.answer, "score": s} for e, s in results]
+        data = [
+            {"question": e.question, "answer": e.answer, "tags": list(e.tags), "score": s}
+            for e, s in results
+        ]
         return ToolResult(text="\n\n".join(lines), data=data)
