@@ -1,6 +1,6 @@
 """How often the offline model answers a customer's message right, on a held-out question set.
 
-Reads a question set (default `bench/data/offline/questions-b.yaml`: 71 messages across the
+Reads a question set (default `bench/data/offline/questions-c.yaml`: 71 messages across the
 shipped domains, written after the model was final and never used to tune it; see each file's
 header for when it was written and what it was used for), runs each case as its own
 conversation through `ChatwootAISystem.process_message` (offline model, in-memory embedded store,
@@ -134,7 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains-dir", type=Path, default=ROOT / "domains")
     parser.add_argument(
-        "--questions", type=Path, default=ROOT / "bench" / "data" / "offline" / "questions-b.yaml"
+        "--questions", type=Path, default=ROOT / "bench" / "data" / "offline" / "questions-c.yaml"
     )
     args = parser.parse_args()
     started = time.perf_counter()
