@@ -158,9 +158,10 @@ def main() -> None:
             f"{len(group) - right} ({fallbacks}) |"
         )
     print()
-    print(
-        f"question set: {args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions}"
-    )
+    shown = args.questions
+    if shown.is_relative_to(ROOT):
+        shown = shown.relative_to(ROOT)
+    print(f"question set: {shown}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(
         f"run time: {elapsed:.1f} s; load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
