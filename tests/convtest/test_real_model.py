@@ -78,6 +78,6 @@ def test_a_real_model_run_with_an_llm_judge(project: Project, fake_openai: Any) 
     assert result.exit_code == 0, result.output
     assert "openai:gpt-4o-mini, LLM judge openai:gpt-4o-mini" in result.output
     assert "1 passed" in result.output and "not checked" not in result.output
-    crew, answer, judge = fake_openai.requests
+    crew, _answer, judge = fake_openai.requests
     assert crew["model"] == "gpt-4o-mini" and "tools" in crew
     assert "Statement: a caneca custa 39,90 reais" in judge["messages"][-1]["content"]
