@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     )
     """How long an open breaker refuses calls before it lets one trial call through."""
 
+    # Knowledge sources
+    knowledge_allow_private_networks: bool = Field(
+        default=False, alias="CHATWOOTAI_KNOWLEDGE_ALLOW_PRIVATE_NETWORKS"
+    )
+    """Let knowledge sync fetch pages whose host resolves to a private, loopback or link-local
+    address (an intranet site); off by default so a domain's URL cannot reach the deployment's
+    own network."""
+
     log_json: bool = Field(default=False, alias="CHATWOOTAI_LOG_JSON")
     log_level: str = Field(default="INFO", alias="CHATWOOTAI_LOG_LEVEL")
 

@@ -11,17 +11,21 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from chatwootai.agents.crew import Crew
 from chatwootai.agents.factory import CrewFactory
 from chatwootai.agents.registry import CrewRegistry
 from chatwootai.agents.state import AgentStateManager
+from chatwootai.config.errors import ConfigError
 from chatwootai.config.loader import DomainLoader
-from chatwootai.config.registry import DomainRegistry
+from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.conversation import ConversationState, ConversationStore
 from chatwootai.hub import Hub, RouteDecision, RoutingContext
+from chatwootai.knowledge.library import Library
+from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
 from chatwootai.llm import ModelResolver
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
@@ -80,6 +84,14 @@ class ChatwootAISystem:
         self._watch_stop = asyncio.Event()
         self.crews: CrewRegistry[Crew] = CrewRegistry(self._build_crew, registry)
         registry.on_change(self._forget_runtime)
+        self.knowledge = Library(
+            settings.data_dir,
+            store if settings.redis_configured else None,
+            allow_private_networks=settings.knowledge_allow_private_networks,
+        )
+        """Knowledge sources and indexes; attached to each domain's knowledge tools."""
+        self.knowledge_domains = partial(served_configs, registry, loader)
+        self._knowledge_task: asyncio.Task[None] | None = None
 
     @classmethod
     async def create(
@@ -91,7 +103,7 @@ class ChatwootAISystem:
     ) -> ChatwootAISystem:
         """A system for `settings`: loads tenants, opens the store (unless given)."""
         loader = DomainLoader(settings.domains_dir, agent_packages=settings.agent_packages)
-        tenants = await asyncio.to_thread(loader.load_tenants)
+        tenants = await asyncio.to_thread(loader.read_tenants)  # bad entries: start-up report
         store = store or open_store(settings)
         ttls = deployment_ttls(settings)
         registry = DomainRegistry(loader, store, ttl=ttls.config)
@@ -119,6 +131,11 @@ class ChatwootAISystem:
                 )
             )
             log.info("watching %s for changes (hot reload)", self.settings.domains_dir)
+        if self._knowledge_task is None:
+            schedule = KnowledgeSchedule(
+                self.knowledge, self.knowledge_domains, sync=not self.settings.redis_configured
+            )
+            self._knowledge_task = asyncio.create_task(schedule.run_forever())
 
     def reload_tenants(self) -> None:
         """Re-read tenants.yaml; a broken file keeps the last good mapping (ConfigError)."""
@@ -127,6 +144,11 @@ class ChatwootAISystem:
 
     async def close(self) -> None:
         """Stop the watcher and listeners, and close the store."""
+        if self._knowledge_task is not None:
+            self._knowledge_task.cancel()
+            await asyncio.gather(self._knowledge_task, return_exceptions=True)
+            self._knowledge_task = None
+        await self.knowledge.aclose()
         if self._watcher is not None:
             self._watch_stop.set()
             await asyncio.gather(self._watcher, return_exceptions=True)
@@ -151,6 +173,7 @@ class ChatwootAISystem:
     # -- runtime per domain --------------------------------------------------------------------
 
     def _forget_runtime(self, domain: str) -> None:
+        self.knowledge.forget(domain)
         runtime = self._runtimes.pop(domain, None)
         if runtime is not None:
             self._close_later(runtime)
@@ -197,6 +220,7 @@ class ChatwootAISystem:
                 breaker_key=self.models.breaker_key(config.llm),
             )
         hub = await asyncio.to_thread(Hub.build, config, llm_router=router)
+        await self.knowledge.attach(config, proxy.tools)  # document indexes (built once per hash)
         return DomainRuntime(config, version, hub, proxy, CrewFactory(config, proxy, self.models))
 
     async def _build_crew(self, config: DomainConfig, crew_id: str) -> Crew:
@@ -345,7 +369,11 @@ class ChatwootAISystem:
             paused=conversation.paused,
             paused_reason=conversation.paused_reason,
         )
-        config = await self.registry.get_domain_config(domain)
+        try:
+            config = await self.registry.get_domain_config(domain)
+        except (ConfigError, DomainNotFoundError) as exc:  # a broken domain: said, not raised
+            summary["error"] = str(exc)
+            return summary
         states = await self.states.load_many(domain, list(config.agents), conversation_key)
         summary["agents"] = {
             agent_id: {"messages": len(state.messages), "slots": state.slots}

@@ -14,13 +14,17 @@ else :class:`NoDomainError`. Values read from the store are kept in memory for a
 
 from __future__ import annotations
 
+import logging
 import time
 
+from chatwootai.config.errors import ConfigError
 from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig, Tenants
 from chatwootai.store import keys
 from chatwootai.store.base import Store
 from chatwootai.store.ttl import CONVERSATION_TTL, ttl_or
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DefaultDomainError", "DomainManager", "DomainNotFoundError", "NoDomainError"]
 
@@ -116,6 +120,12 @@ class DomainManager:
         except DomainNotFoundError as exc:
             known = [n for n in self.registry.names() if not n.startswith("_")]
             raise DefaultDomainError(self.default_domain, known) from exc
+        except ConfigError as exc:  # it exists but is invalid: the others are still served
+            log.error(
+                "CHATWOOT_DOMAIN=%r is not valid; its turns go to humans:\n%s",
+                self.default_domain,
+                exc,
+            )
         self._default_checked = True
 
     async def set_conversation_domain(self, conversation_key: str, domain: str) -> None:

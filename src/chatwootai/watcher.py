@@ -9,7 +9,8 @@ from pathlib import Path
 
 from watchfiles import awatch
 
-from chatwootai.config.registry import DomainRegistry
+from chatwootai.config.errors import ConfigError
+from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ async def reload_domains(registry: DomainRegistry, names: Iterable[str]) -> dict
     for name in names:
         try:
             issues = await registry.update_domain_configuration(name)
+        except DomainNotFoundError as exc:  # its folder went away (or was renamed): said, no trace
+            log.error("hot reload of %s failed; the last good config is kept: %s", name, exc)
+            failed[name] = [str(exc)]
+            continue
         except Exception as exc:
             log.exception("hot reload of %s failed; the last good config is kept", name)
             failed[name] = [str(exc)]
@@ -88,6 +93,8 @@ async def watch_domains(
         if on_tenants is not None and any(Path(p).name == TENANTS_FILE for p in paths):
             try:
                 on_tenants()
+            except ConfigError as exc:  # the file's own errors, located: no traceback
+                log.error("tenants.yaml not reloaded; the last good mapping is kept:\n%s", exc)
             except Exception:
                 log.exception("tenants.yaml not reloaded; the last good mapping is kept")
         changed = changed_domains(domains_dir, paths)

@@ -10,6 +10,13 @@ real shapes from its own state, signs them like Chatwoot, and delivers them.
     with FakeChatwoot() as fake:
         conversation = fake.add_conversation(account_id=3, display_id=417)
         client = ChatwootClient(fake.base_url, fake.bot_token)
+
+Payloads of Chatwoot behaviours: a customer's message (``incoming``, ``incoming_email`` with
+Chatwoot's ``content_attributes.email``, ``customer_reopens`` a resolved conversation), a human's
+or Captain's (``agent_reply``, ``captain_reply``), ownership (``assign_human``, ``assign_bot``),
+and, for a conversation whose channel refuses the bot's replies (``rejects_replies``, e.g.
+WhatsApp's 24-hour window), the ``message_updated`` with ``external_error`` Chatwoot sends for
+each reply it could not deliver (several times, as the message keeps changing).
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ BOT_ENDPOINTS = frozenset(
 NOT_FOR_BOTS = "Access to this endpoint is not authorized for bots"
 FAILURE_KINDS = frozenset({"rate_limit", "error", "timeout", "lost", "lost_error"})
 MESSAGE_TYPES = {"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
+CAPTAIN = {"id": 2, "name": "Captain", "avatar_url": ""}
+"""The Captain assistant of the fake's accounts (Chatwoot's own AI)."""
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "chatwoot"
 """Real Chatwoot payload shapes (reference examples A-G and variants), one event per file."""
 
@@ -125,13 +134,17 @@ class FakeConversation:
     pubsub_token: str = field(default_factory=lambda: uuid.uuid4().hex[:24])
     bot_handoffs: int = 0
     created_at: int = field(default_factory=lambda: int(time.time()))
+    rejects_replies: str | None = None
+    """When set, the channel refuses public outgoing messages with this error text."""
 
     @property
     def assignee_type(self) -> str | None:
-        """``User``/``AgentBot`` as Chatwoot's meta shows it."""
+        """``User``/``AgentBot``/``Captain::Assistant`` as Chatwoot's meta shows it."""
         if self.assignee is None:
             return None
-        return "AgentBot" if self.assignee.get("type") == "agent_bot" else "User"
+        return {"agent_bot": "AgentBot", "captain_assistant": "Captain::Assistant"}.get(
+            str(self.assignee.get("type")), "User"
+        )
 
 
 class FakeChatwoot:
@@ -160,6 +173,8 @@ class FakeChatwoot:
         self.teams: dict[int, dict[str, Any]] = {2: {"id": 2, "name": "vendas"}}
         self._failures: dict[str, deque[Failure]] = {}
         self._next_message_id = 200_000
+        self.updates_per_failure = 3
+        """``message_updated`` deliveries sent for each refused reply."""
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -265,6 +280,62 @@ class FakeChatwoot:
                 {"id": 700 + i, "message_id": message["id"], "account_id": account_id, **a}
                 for i, a in enumerate(attachments)
             ]
+        return self.message_payload(conversation, message)
+
+    def customer_reopens(self, account_id: int, display_id: int, content: str) -> dict[str, Any]:
+        """The customer writes to a resolved conversation: back to ``pending`` in a bot inbox,
+        keeping its assignee (``Message#reopen_resolved_conversation``); the message's payload."""
+        conversation = self.conversations[(account_id, display_id)]
+        if conversation.status == "resolved":
+            conversation.status = "pending"
+        return self.incoming(account_id, display_id, content)
+
+    def assign_human(self, account_id: int, display_id: int) -> None:
+        """Assign the conversation to the fake's human agent (its status does not change)."""
+        conversation = self.conversations[(account_id, display_id)]
+        conversation.assignee = {**self.user, "available_name": self.user["name"], "type": "user"}
+
+    def assign_bot(self, account_id: int, display_id: int) -> None:
+        """Assign the conversation to the Agent Bot (Chatwoot 4.8+): its status does not change."""
+        conversation = self.conversations[(account_id, display_id)]
+        conversation.assignee = {**self.bot, "avatar_url": "", "type": "agent_bot"}
+
+    def incoming_email(
+        self, account_id: int, display_id: int, new_text: str, quoted: str
+    ) -> dict[str, Any]:
+        """A customer's e-mail as Chatwoot 4.x gives it: ``content`` is the whole text (the
+        quoted thread included); ``content_attributes.email.text_content.quoted`` is the text
+        trimmed by EmailReplyTrimmer; the HTML part travels too."""
+        conversation = self.conversations[(account_id, display_id)]
+        full = f"{new_text}\n\n{quoted}".strip()
+        html = "<div>" + full.replace("\n", "<br>") + "</div>"
+        email = {
+            "from": [conversation.contact.get("email") or "cliente@example.com"],
+            "to": ["suporte@acme.example"],
+            "subject": "Re: pedido",
+            "message_id": f"{uuid.uuid4().hex}@mail.example.com",
+            "multipart": True,
+            "number_of_attachments": 0,
+            "text_content": {"full": full, "reply": full, "quoted": new_text},
+            "html_content": {"full": html, "reply": full, "quoted": new_text},
+        }
+        message = self._new_message(
+            conversation,
+            full,
+            "incoming",
+            sender_type="Contact",
+            sender_id=conversation.contact["id"],
+            content_attributes={"email": email, "cc_email": None, "bcc_email": None},
+            content_type="incoming_email",
+        )
+        return self.message_payload(conversation, message)
+
+    def captain_reply(self, account_id: int, display_id: int, content: str) -> dict[str, Any]:
+        """Record a message of Chatwoot's Captain assistant and return its payload."""
+        conversation = self.conversations[(account_id, display_id)]
+        message = self._new_message(
+            conversation, content, "outgoing", sender_type="Captain::Assistant", sender_id=2
+        )
         return self.message_payload(conversation, message)
 
     def agent_reply(
@@ -511,9 +582,26 @@ class FakeChatwoot:
             if self.webhook_url:
                 payload = self.message_payload(conversation, message)
                 asyncio.get_running_loop().create_task(self.deliver(self.webhook_url, payload))
+            if conversation.rejects_replies and not message["private"]:
+                asyncio.get_running_loop().create_task(self._reject(conversation, message))
             return response
 
         return await self._handle("messages.create", request, action)
+
+    async def _reject(self, conversation: FakeConversation, message: dict[str, Any]) -> None:
+        """The channel refuses the message: status failed with ``external_error``, then the
+        ``message_updated`` deliveries Chatwoot makes for it (it changes more than once)."""
+        await asyncio.sleep(0.05)
+        message["status"] = "failed"
+        message["content_attributes"] = {
+            **message["content_attributes"],
+            "external_error": conversation.rejects_replies,
+        }
+        if not self.webhook_url:
+            return
+        payload = self.message_payload(conversation, message, event="message_updated")
+        for _ in range(self.updates_per_failure):
+            await self.deliver(self.webhook_url, payload)
 
     async def _list_messages(self, request: Request) -> Response:
         def action(conversation: FakeConversation, body: dict[str, Any], is_bot: bool) -> Any:
@@ -654,6 +742,8 @@ class FakeChatwoot:
             }
         if kind == "AgentBot":
             return {**self.bot, "avatar_url": "", "type": "agent_bot"}
+        if kind == "Captain::Assistant":
+            return {**CAPTAIN, "type": "captain_assistant"}
         return None
 
     def _webhook_sender(
@@ -674,6 +764,13 @@ class FakeChatwoot:
             return {**self.user, "type": "user"}
         if kind == "AgentBot":
             return {**self.bot, "type": "agent_bot"}
+        if kind == "Captain::Assistant":
+            return {
+                **CAPTAIN,
+                "description": "Assistente",
+                "created_at": "2026-01-02T10:00:00.000Z",
+                "type": "captain_assistant",
+            }
         return None
 
     def _push_data(self, conversation: FakeConversation, message: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,16 @@ a caller can tell which message an answer belongs to). Every request body is kep
 every answer wait that long, like a slow model. Errors carry ``retry-after-ms: 1`` so the OpenAI
 client retries at once.
 
+``policy`` (a function of the request body returning a :class:`Reply`) answers the requests the
+script does not, for a model whose behaviour depends on what it is sent (see bench/llm_requests.py).
+With ``count_tokens`` on, ``usage.prompt_tokens`` is an estimate of the request's size (characters
+of its messages and tool schemas / 4) instead of the fixed 11.
+
+``POST /v1/embeddings`` answers deterministic vectors (hashed bag of accent-folded words, 64
+dimensions): texts sharing words get similar vectors. They are for exercising the hybrid path end
+to end, not for measuring retrieval quality. Embedding requests are counted in
+``embedding_count`` (not in ``count``), their inputs kept in ``embedding_inputs``.
+
 Use it from a test module by loading this file and calling :func:`start` (or the fixture body
 :func:`serve`)::
 
@@ -19,10 +29,13 @@ Use it from a test module by loading this file and calling :func:`start` (or the
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import threading
 import time
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,6 +47,31 @@ class Reply:
 
     status: int
     body: dict[str, Any]
+
+
+EMBEDDING_DIMENSIONS = 64
+
+
+def fake_embedding(text: str) -> list[float]:
+    """A deterministic unit vector: accent-folded words hashed into 64 dimensions."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c if c.isalnum() else " " for c in folded if not unicodedata.combining(c))
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in plain.split():
+        if len(word) < 3:
+            continue
+        digest = hashlib.sha256(word[:6].encode()).digest()
+        vector[digest[0] % EMBEDDING_DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+def estimate_prompt_tokens(body: dict[str, Any]) -> int:
+    """Characters of a request's messages and tool schemas, divided by 4."""
+    sent = json.dumps(
+        {"messages": body.get("messages"), "tools": body.get("tools")}, ensure_ascii=False
+    )
+    return math.ceil(len(sent) / 4)
 
 
 def _completion(message: dict[str, Any], finish: str, model: str = "fake-gpt") -> dict[str, Any]:
@@ -81,6 +119,12 @@ class FakeOpenAI:
     echo: bool = False
     keep_requests: bool = True
     count: int = 0
+    count_tokens: bool = False
+    policy: Callable[[dict[str, Any]], Reply] | None = None
+    prompt_tokens: int = 0
+    """Prompt tokens reported so far (the estimate when count_tokens is on)."""
+    embedding_count: int = 0
+    embedding_inputs: list[str] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     _script: list[Reply] = field(default_factory=list)
@@ -99,11 +143,37 @@ class FakeOpenAI:
             if self.keep_requests:
                 self.requests.append(body)
                 self.headers.append(headers)
-            if self._script:
-                return self._script.pop(0)
-        if self.echo:
-            return text(f"{self.default_text}: {last_user_text(body)}")
-        return text(self.default_text)
+            reply = self._script.pop(0) if self._script else None
+        if reply is None and self.policy is not None:
+            reply = self.policy(body)
+        if reply is None and self.echo:
+            reply = text(f"{self.default_text}: {last_user_text(body)}")
+        if reply is None:
+            reply = text(self.default_text)
+        if reply.status == 200 and "usage" in reply.body:
+            tokens = estimate_prompt_tokens(body) if self.count_tokens else 11
+            reply = Reply(200, {**reply.body, "usage": {**reply.body["usage"]}})
+            reply.body["usage"]["prompt_tokens"] = tokens
+            reply.body["usage"]["total_tokens"] = tokens + reply.body["usage"]["completion_tokens"]
+            with self._lock:
+                self.prompt_tokens += tokens
+        return reply
+
+    def embeddings(self, body: dict[str, Any]) -> Reply:
+        """Fake vectors for the inputs of an embeddings request."""
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        with self._lock:
+            self.embedding_count += 1
+            self.embedding_inputs.extend(str(t) for t in texts)
+        data = [
+            {"object": "embedding", "index": i, "embedding": fake_embedding(str(t))}
+            for i, t in enumerate(texts)
+        ]
+        usage = {"prompt_tokens": sum(len(str(t)) // 4 for t in texts), "total_tokens": 0}
+        return Reply(
+            200, {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+        )
 
     def stop(self) -> None:
         """Shut the server down."""
@@ -132,6 +202,9 @@ def start(delay_s: float = 0.0, echo: bool = False, keep_requests: bool = True) 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             raw = self.rfile.read(length) if length else b"{}"
+            if self.path.rstrip("/").endswith("/embeddings"):
+                self._send(fake.embeddings(json.loads(raw or b"{}")))
+                return
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(error(404, f"no route {self.path}"))
                 return

@@ -70,7 +70,7 @@ async def test_bot_and_human_messages_are_never_answered(harness: Harness) -> No
         "outgoing_agent_bot_reply",
         "private_note",
         "template_null_sender",
-        "c_message_updated",
+        "message_updated_bot_reply_delivered",
     ):
         response = await harness.post(load_fixture(name))
         assert response.status_code == 200

@@ -146,3 +146,16 @@ async def test_a_change_to_a_base_reaches_children_through_an_abstract_middle(
     write(tmp_path, "leaf", "name: leaf\nextends: [mid]\n")
     registry = DomainRegistry(FileLoader(tmp_path), store)
     assert await affected_domains(registry, {"base"}) == ["base", "branch", "leaf", "mid", "shop"]
+
+
+async def test_a_domain_folder_gone_is_a_reload_error_without_a_traceback(
+    tmp_path: Path, store: Store, caplog: Any
+) -> None:
+    make_tree(tmp_path)
+    registry = DomainRegistry(FileLoader(tmp_path), store)
+    assert (await registry.get_domain_config("other")).description == "alone"
+    (tmp_path / "other" / "domain.yaml").unlink()
+    failed = await reload_domains(registry, ["other"])
+    assert "'other' does not exist" in failed["other"][0]
+    assert all(record.exc_info is None for record in caplog.records)
+    assert (await registry.get_domain_config("other")).description == "alone"

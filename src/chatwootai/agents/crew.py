@@ -34,6 +34,7 @@ from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.state import AgentState
 from chatwootai.breaker import BreakerOpenError, CircuitBreaker, is_outage, model_key
 from chatwootai.config.schema import CrewConfig, DomainConfig
+from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.offline import NO_ANSWER
 from chatwootai.tools.base import HandoffRequest, ToolCallRecord, ToolContext
 
@@ -92,6 +93,7 @@ class Crew:
         members: list[Step] | None = None,
         *,
         breaker: CircuitBreaker | None = None,
+        context: ContextBuilder | None = None,
     ) -> None:
         self.id = crew_id
         self.config = config
@@ -104,6 +106,8 @@ class Crew:
         self.limits: UsageLimits = usage_limits(domain.limits)
         self.breaker = breaker
         """Shared by the crews of a process; None runs without one."""
+        self.context = context
+        """Retrieves passages and products for a message before an LLM step (None: off)."""
 
     async def run(
         self,
@@ -200,6 +204,11 @@ class Crew:
             if previous is not None:
                 prompt = f"{message}\n\nResultado da etapa anterior ({previous.step_id}):\n{output}"
             deps.slots = dict(state.slots)
+            deps.knowledge_context = ""
+            if self.context is not None and not step.offline:
+                deps.knowledge_context = await self.context.for_message(
+                    message, step.agent_id, deps.proxy, deps.context
+                )
             key = None
             if not step.offline and self.breaker is not None:
                 key = step.breaker_key or model_key(step.runner.model)

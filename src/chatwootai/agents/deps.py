@@ -41,3 +41,5 @@ class TurnDeps:
     """Tasks the manager of a hierarchical crew handed to its members in this run."""
     interrupted_tool: str | None = None
     """The domain tool that was running when the turn was cut (its time is not the model's)."""
+    knowledge_context: str = ""
+    """Passages and products retrieved for the message before the step's first LLM request."""

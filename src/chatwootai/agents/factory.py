@@ -15,6 +15,7 @@ from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.toolkit import domain_tool
 from chatwootai.agents.types import agent_class
 from chatwootai.config.schema import DomainConfig, WorkflowStep
+from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.llm import ModelResolver
 from chatwootai.settings import Settings
 
@@ -55,7 +56,15 @@ class CrewFactory:
                 WorkflowStep(step=crew.agents[0], agent=crew.agents[0], description="")
             ]
             steps = [self._step(s.step, s.agent, s, None) for s in workflow]
-            built = Crew(crew_id, crew, config, self.proxy, steps, breaker=self.models.breaker)
+            built = Crew(
+                crew_id,
+                crew,
+                config,
+                self.proxy,
+                steps,
+                breaker=self.models.breaker,
+                context=ContextBuilder(config.knowledge.context),
+            )
         if built.offline:
             logger.info(
                 "crew %s/%s uses the offline model (no LLM configured)", config.name, crew_id
@@ -87,7 +96,8 @@ class CrewFactory:
         tools.extend(agent.extra_tools())
         if members:
             limit = getattr(agent.settings, "max_delegations", None)
-            tools.extend(delegate_tool(m, config, limit) for m in members)
+            context = ContextBuilder(config.knowledge.context)
+            tools.extend(delegate_tool(m, config, limit, context) for m in members)
         model = self.models.resolve(config.llm, agent_config.llm)
         runner: Agent[TurnDeps, str] = Agent(
             model,
@@ -123,11 +133,17 @@ def _instructions(
             f"(fuso {domain.timezone})."
         )
 
-    return [static, today]
+    async def knowledge(ctx: RunContext[TurnDeps]) -> str:
+        return ctx.deps.knowledge_context  # empty unless retrieved for this message
+
+    return [static, today, knowledge]
 
 
 def delegate_tool(
-    member: Step, domain: DomainConfig, max_delegations: int | None = None
+    member: Step,
+    domain: DomainConfig,
+    max_delegations: int | None = None,
+    context: ContextBuilder | None = None,
 ) -> AITool[TurnDeps]:
     """A manager's tool that hands a task to `member` with the same deps and usage.
 
@@ -146,12 +162,16 @@ def delegate_tool(
                 "responda ao cliente com o que já sabe, sem delegar de novo."
             )
         deps.delegations += 1
-        own = deps.slots
+        own, own_context = deps.slots, deps.knowledge_context
         deps.slots = deps.member_slots.setdefault(agent_id, {})
+        if context is not None and not member.offline:  # the member's own grants apply
+            deps.knowledge_context = await context.for_message(
+                task, agent_id, deps.proxy, deps.context
+            )
         try:
             result = await runner.run(task, deps=deps, usage=ctx.usage, usage_limits=limits)
         finally:
-            deps.slots = own
+            deps.slots, deps.knowledge_context = own, own_context
         return result.output
 
     tool: AITool[TurnDeps] = AITool(

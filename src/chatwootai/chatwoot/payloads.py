@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chatwootai.chatwoot.email_text import new_email_text
+
 MESSAGE_EVENTS = frozenset({"message_created", "message_updated"})
 CONVERSATION_EVENTS = frozenset(
     {
@@ -103,6 +105,14 @@ class ConversationMeta(_Model):
     hmac_verified: bool | None = None
 
 
+_ASSIGNEE_TYPES = {
+    "user": "User",
+    "agent_bot": "AgentBot",
+    "captain_assistant": "Captain::Assistant",
+}
+"""``meta.assignee.type`` → ``meta.assignee_type``, for payloads that carry only the former."""
+
+
 class ContactInbox(_Model):
     """The contact's address in the inbox (``source_id``: WhatsApp number or widget UUID)."""
 
@@ -170,20 +180,33 @@ class Conversation(_Model):
 
     @property
     def assignee_type(self) -> str | None:
-        """``User``, ``AgentBot``... or None when nobody is assigned."""
+        """``User``, ``AgentBot``, ``Captain::Assistant``... or None when nobody is assigned."""
         meta = self.meta
         if meta.assignee_type:
             return meta.assignee_type
-        if meta.assignee is not None and meta.assignee.type == "user":
-            return "User"
-        if meta.assignee is not None and meta.assignee.type == "agent_bot":
-            return "AgentBot"
-        return None
+        kind = meta.assignee.type if meta.assignee is not None else None
+        return _ASSIGNEE_TYPES.get(kind or "")
 
     @property
     def human_assigned(self) -> bool:
         """Whether a human agent owns the conversation."""
         return self.assignee_type == "User"
+
+    @property
+    def bot_assigned(self) -> bool:
+        """Whether the conversation is assigned to an Agent Bot (Chatwoot 4.8+): the bot's."""
+        return self.assignee_type == "AgentBot"
+
+    @property
+    def captain_assigned(self) -> bool:
+        """Whether Chatwoot's own AI (a Captain assistant) owns the conversation."""
+        return "captain" in (self.assignee_type or "").lower()
+
+    @property
+    def assignee_name(self) -> str | None:
+        """The assignee's name, when the payload gives it."""
+        assignee = self.meta.assignee
+        return assignee.name if assignee is not None else None
 
     @property
     def contact(self) -> Contact:
@@ -291,6 +314,27 @@ class MessageEvent(WebhookEvent):
     def external_echo(self) -> bool:
         """Whether the message was sent from the channel's native app (a human reply)."""
         return bool(self.content_attributes.get("external_echo"))
+
+    @property
+    def external_error(self) -> str | None:
+        """Why the channel refused the message (``content_attributes.external_error``)."""
+        error = self.content_attributes.get("external_error")
+        if error is None or error == "" or error is False:
+            return None
+        return str(error)
+
+    @property
+    def email(self) -> dict[str, Any]:
+        """The parsed e-mail kept with an e-mail message (``content_attributes.email``)."""
+        email = self.content_attributes.get("email")
+        return email if isinstance(email, dict) else {}
+
+    @property
+    def customer_text(self) -> str:
+        """What the customer wrote in this message: an e-mail's new text, without the thread."""
+        if self.content_type == "incoming_email" or self.email:
+            return new_email_text(self.content, self.email).text
+        return (self.content or "").strip()
 
 
 class ConversationEvent(WebhookEvent):

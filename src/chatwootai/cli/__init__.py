@@ -1,8 +1,17 @@
-"""Command line: `chatwootai validate | schema | new | route | chat | test | serve | worker`."""
+"""Command line: `chatwootai validate | schema | new | route | chat | test | serve | worker |
+knowledge`."""
 
 from __future__ import annotations
 
-from chatwootai.cli import chat, new, route, serve, test, validate  # noqa: F401 (they register)
+from chatwootai.cli import (  # noqa: F401  (commands register themselves)
+    chat,
+    knowledge,
+    new,
+    route,
+    serve,
+    test,
+    validate,
+)
 from chatwootai.cli.app import app
 
 

@@ -11,8 +11,11 @@ from typing import Any
 import typer
 
 from chatwootai.cli.app import app
+from chatwootai.config.errors import ConfigError
+from chatwootai.config.loader import DomainLoader
 from chatwootai.config.schema import LLMSettings
 from chatwootai.service.pipeline import Pipeline
+from chatwootai.service.startup_report import log_report, startup_report
 from chatwootai.settings import Settings
 
 SYSTEM_FACTORY_ENV = "CHATWOOTAI_SYSTEM_FACTORY"
@@ -39,6 +42,20 @@ def system_factory() -> SystemFactory:
         ) from exc
     factory: SystemFactory = target
     return factory
+
+
+def check_tenants_file(settings: Settings) -> None:
+    """Exit with the errors of a tenants.yaml the service cannot read or validate.
+
+    Without a readable mapping the service cannot know which secret authenticates a tenant
+    or which domain answers it, so it does not start; entries naming a domain that cannot
+    answer only appear in the start-up report (their conversations go to humans).
+    """
+    try:
+        DomainLoader(settings.domains_dir, agent_packages=settings.agent_packages).read_tenants()
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 PROVIDER_KEYS = {
@@ -81,7 +98,8 @@ async def domain_models(system: Pipeline, settings: Settings) -> dict[str, str]:
         try:
             config = await system.registry.get_domain_config(name, abstract_ok=True)
         except Exception as exc:
-            models[name] = f"not loaded: {exc}"
+            first = exc.issues[0] if isinstance(exc, ConfigError) and exc.issues else exc
+            models[name] = f"not loaded ({first})"
             continue
         if not config.abstract:
             models[name] = describe_model(config.llm, settings)
@@ -125,10 +143,12 @@ def _next_steps(
 async def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from chatwootai.service.app import create_app
+    from chatwootai.service.app import create_app, service_of
 
     system = await system_factory()(settings)
     application = create_app(settings, system)
+    credentials = service_of(application).credentials
+    log_report(await startup_report(system.registry, credentials))
     config = uvicorn.Config(
         application, host=host, port=port, log_config=None, access_log=False, lifespan="on"
     )
@@ -147,9 +167,10 @@ def serve(
 
     settings = Settings()
     configure_logging(settings)
+    check_tenants_file(settings)
     try:
         asyncio.run(_serve(settings, host or settings.host, port or settings.port))
-    except SystemFactoryError as exc:
+    except (SystemFactoryError, ConfigError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
@@ -183,6 +204,7 @@ def worker(
             err=True,
         )
         raise typer.Exit(2)
+    check_tenants_file(settings)
     metrics = Metrics()
     if metrics_port is not None:
         start_http_server(metrics_port, registry=metrics.registry)
@@ -192,6 +214,7 @@ def worker(
         system = await factory(settings)
         await system.start()
         service = build_service(settings, system, in_process=False, metrics=metrics)
+        log_report(await startup_report(system.registry, service.credentials))
 
         async def close() -> None:
             await service.close()

@@ -12,9 +12,12 @@ from pydantic import ValidationError
 
 from chatwootai.cli.app import app
 from chatwootai.config.errors import ConfigError, ConfigIssue, did_you_mean
+from chatwootai.config.inheritance import is_domain_name
 from chatwootai.config.jsonschema import domain_schema_json
 from chatwootai.config.loader import TENANTS_FILE, DomainLoader
-from chatwootai.config.schema import DomainConfig
+from chatwootai.config.schema import DomainConfig, Tenants
+from chatwootai.service.credentials import Credentials
+from chatwootai.service.startup_report import credential_findings
 from chatwootai.settings import Settings
 
 RUNTIME_MODULE = "chatwootai.agents.factory"
@@ -54,6 +57,14 @@ def validate(
         str | None,
         typer.Option("--explain", metavar="DOMAIN", help="Print a domain's effective config."),
     ] = None,
+    env: Annotated[
+        bool,
+        typer.Option(
+            "--env",
+            help="Also report tenants whose secret or token variable is unset in this "
+            "environment (what `serve` and `worker` report at start).",
+        ),
+    ] = False,
 ) -> None:
     """Check domain YAML and tenants.yaml; print every error; exit 1 when any."""
     try:
@@ -72,9 +83,13 @@ def validate(
     names = list(domains or known)
     failed = False
     configs: list[DomainConfig] = []
+    invalid: set[str] = set()
+    if not domains:
+        _print_issues(loader.stray_folders(), "warning")
     for name in names:
         if name not in known:
-            suggestion = did_you_mean(name, known)
+            candidates = [k for k in known if k != name and is_domain_name(k)]
+            suggestion = did_you_mean(name, candidates)
             hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
             typer.echo(f"error: no domain {name!r} in {directory}{hint}", err=True)
             failed = True
@@ -86,6 +101,17 @@ def validate(
             _print_issues(exc.warnings, "warning")
             typer.echo(f"FAIL {name}: {len(exc.issues)} error(s)", err=True)
             failed = True
+            invalid.add(name)
+            continue
+        except Exception as exc:  # a bug, reported without a traceback; the others are checked
+            typer.echo(
+                f"error: {name}: could not be checked ({type(exc).__name__}: {exc}); this is a "
+                "bug of chatwootai, please report it",
+                err=True,
+            )
+            typer.echo(f"FAIL {name}: unexpected failure", err=True)
+            failed = True
+            invalid.add(name)
             continue
         _print_issues(loaded.warnings, "warning")
         kind = "abstract" if loaded.config.abstract else "served"
@@ -95,25 +121,39 @@ def validate(
             f"{len(config.tools)} tools)"
         )
         configs.append(config)
-    failed = _tenants(loader) or failed
+    failed = _tenants(loader, invalid, settings if env else None) or failed
     if dry_run:
         failed = _dry_run([c for c in configs if not c.abstract]) or failed
     raise typer.Exit(1 if failed else 0)
 
 
-def _tenants(loader: DomainLoader) -> bool:
-    """Check tenants.yaml; True when it has errors."""
-    if not (loader.domains_dir / TENANTS_FILE).is_file():
-        return False
-    try:
-        tenants = loader.load_tenants()
-    except ConfigError as exc:
-        _print_issues(exc.issues, "error")
-        typer.echo(f"FAIL {TENANTS_FILE}: {len(exc.issues)} error(s)", err=True)
-        return True
-    typer.echo(
-        f"OK {TENANTS_FILE} ({len(tenants.accounts)} accounts, {len(tenants.inboxes)} inboxes)"
-    )
+def _tenants(loader: DomainLoader, invalid: set[str], settings: Settings | None) -> bool:
+    """Check tenants.yaml (and, given `settings`, its tenants' credentials); True on errors."""
+    file = loader.domains_dir / TENANTS_FILE
+    tenants = Tenants()
+    if file.is_file():
+        try:
+            tenants = loader.load_tenants()
+        except ConfigError as exc:
+            _print_issues(exc.issues, "error")
+            typer.echo(f"FAIL {TENANTS_FILE}: {len(exc.issues)} error(s)", err=True)
+            return True
+        for section, entries in (("accounts", tenants.accounts), ("inboxes", tenants.inboxes)):
+            for key, entry in entries.items():
+                if entry.domain in invalid:
+                    typer.echo(
+                        f"warning: {file}: {section}.{key}: domain {entry.domain!r} is not "
+                        "valid (errors above): its conversations are handed to a human"
+                    )
+        typer.echo(
+            f"OK {TENANTS_FILE} ({len(tenants.accounts)} accounts, {len(tenants.inboxes)} inboxes)"
+        )
+    if settings is not None:
+        findings = credential_findings(Credentials(settings, tenants))
+        for finding in findings:
+            typer.echo(f"env: {finding}")
+        if not findings:
+            typer.echo("OK environment: every tenant's secret and token is set")
     return False
 
 

@@ -63,8 +63,8 @@ class FileCache:
 
     def _reuse(self, entry: _Entry) -> Any:
         self.hits += 1
-        if entry.error is not None:
-            raise entry.error
+        if entry.error is not None:  # a fresh exception: re-raising one would grow its traceback
+            raise ConfigError(entry.error.issues, entry.error.warnings) from None
         return entry.result
 
     def clear(self) -> None:

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from chatwootai.config.data import CATALOG_REQUIRED_COLUMNS, Calendar, FaqEntry, Order, Product
 from chatwootai.config.errors import ConfigError, ConfigIssue
 from chatwootai.config.model_errors import issues_from_validation
-from chatwootai.config.source import Located, parse_yaml_bytes
+from chatwootai.config.source import Located, not_utf8, parse_yaml_bytes
 
 CATALOG_OPTIONAL_COLUMNS = ("brand", "tags")
 TAG_SEPARATOR = re.compile(r"\s*[;|]\s*")
@@ -74,7 +74,7 @@ def parse_markdown(text: str, file: Path) -> list[FaqEntry]:
     if not entries and text.strip():
         entries.append(FaqEntry(question=file.stem.replace("_", " "), answer=text.strip()))
     if not entries:
-        raise ConfigError([ConfigIssue(file, None, None, "", "knowledge file is empty")])
+        raise ConfigError([ConfigIssue(file, 1, 1, "", "knowledge file is empty")])
     return entries
 
 
@@ -83,7 +83,7 @@ def parse_catalog(content: bytes, file: Path) -> list[Product]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError([ConfigIssue(file, None, None, "", f"not UTF-8 text: {exc}")]) from None
+        raise ConfigError([not_utf8(file, content, exc)]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in CATALOG_REQUIRED_COLUMNS if c not in columns]

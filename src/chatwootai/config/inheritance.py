@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,30 +51,91 @@ def parents_of(root: Located) -> list[tuple[str, Located]]:
         return []
     if isinstance(node.value, str):
         return [(node.value, node)]
-    if not isinstance(node.value, list) or not all(isinstance(i.value, str) for i in node.value):
+    if not isinstance(node.value, list):
         raise ConfigError([issue_at(root, ["extends"], "must be a list of domain names")])
-    return [(item.value, item) for item in node.value]
-
-
-def check_parent_names(parents: list[tuple[str, Located]]) -> None:
-    """Raise ConfigError unless every parent is a plain domain name (a directory, not a path)."""
     issues = [
-        _issue(
-            node,
-            "extends",
-            f"parent {parent!r} is not a domain name: name a directory of the domains "
-            "directory (lowercase letters, digits, '_' and '-'), not a path",
-        )
-        for parent, node in parents
-        if not is_domain_name(parent)
+        _issue(item, f"extends[{index}]", f"must be a domain name, not {_kind(item.value)}")
+        for index, item in enumerate(node.value)
+        if not isinstance(item.value, str)
     ]
     if issues:
         raise ConfigError(issues)
+    return [(item.value, item) for item in node.value]
+
+
+def check_parent_names(parents: list[tuple[str, Located]], current: str = "") -> None:
+    """Raise ConfigError unless every parent is a plain domain name, listed once, not `current`."""
+    issues: list[ConfigIssue] = []
+    first: dict[str, tuple[int, int]] = {}
+    for parent, node in parents:
+        if not is_domain_name(parent):
+            issues.append(
+                _issue(
+                    node,
+                    "extends",
+                    f"parent {parent!r} is not a domain name: name a directory of the domains "
+                    "directory (lowercase letters, digits, '_' and '-'), not a path",
+                )
+            )
+        elif parent == current:
+            issues.append(
+                _issue(
+                    node,
+                    "extends",
+                    f"domain {current!r} extends itself: a domain cannot be its own parent; "
+                    f"remove {parent!r} from 'extends'",
+                )
+            )
+        elif parent in first:
+            line, column = first[parent]
+            issues.append(
+                _issue(
+                    node,
+                    "extends",
+                    f"parent {parent!r} is listed twice (first at line {line}, column {column}): "
+                    "list each parent once",
+                )
+            )
+        else:
+            first[parent] = (node.line, node.column)
+    if issues:
+        raise ConfigError(issues)
+
+
+def _kind(value: Any) -> str:
+    """How a YAML value that should be text reads in a message."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+DOMAIN_NAME_RULE = (
+    "a domain name has lowercase letters, digits, '_' and '-', starts with a letter or a digit "
+    "(or with '_' for an abstract base such as '_base'), and has at most 64 characters"
+)
+"""The rule for domain names, as error messages state it."""
 
 
 def is_domain_name(name: str) -> bool:
     """Whether `name` is a valid domain name (so it cannot point outside the domains directory)."""
     return len(name) <= 64 and re.fullmatch(DOMAIN_NAME, name) is not None
+
+
+def domain_name_for(name: str) -> str | None:
+    """A valid domain name close to `name` (`Pet Shop` gives `pet-shop`), or None."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9_\-]+", "-", folded.strip())
+    prefix = "_" if text.startswith("_") else ""
+    text = prefix + text.lstrip("_-").rstrip("-")[:63]
+    return text if is_domain_name(text) and text != name else None
 
 
 def linearize_all(
@@ -88,23 +150,24 @@ def linearize_all(
         root = read(current)
         assert root is not None
         parents = parents_of(root)
-        check_parent_names(parents)
+        check_parent_names(parents, current)
+        missing: list[ConfigIssue] = []
         for parent, node in parents:
-            if parent in stack or parent == current:
+            if parent in stack:
                 chain = " -> ".join([*stack[stack.index(parent) :], current, parent])
                 raise ConfigError([_issue(node, "extends", f"inheritance cycle: {chain}")])
             if read(parent) is None:
-                others = [k for k in known() if k != current]
-                raise ConfigError(
-                    [
-                        _issue(
-                            node,
-                            "extends",
-                            f"parent domain {parent!r} does not exist",
-                            did_you_mean(parent, others),
-                        )
-                    ]
+                others = [k for k in known() if k != current and is_domain_name(k)]
+                missing.append(
+                    _issue(
+                        node,
+                        "extends",
+                        f"parent domain {parent!r} does not exist",
+                        did_you_mean(parent, others),
+                    )
                 )
+        if missing:
+            raise ConfigError(missing)
         sequences = [mro(parent, [*stack, current]) for parent, _ in parents]
         names = [parent for parent, _ in parents]
         merged = _c3_merge([*sequences, names])

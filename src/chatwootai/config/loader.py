@@ -18,10 +18,17 @@ from chatwootai.config.checks import cross_references, in_child, parent_requirem
 from chatwootai.config.data import Calendar, DomainData, FaqEntry, Order, Product
 from chatwootai.config.errors import ConfigError, ConfigIssue, did_you_mean, format_path
 from chatwootai.config.explain import Explanation, origins_of
-from chatwootai.config.inheritance import Resolution, is_domain_name, resolve
+from chatwootai.config.inheritance import (
+    DOMAIN_NAME_RULE,
+    Resolution,
+    domain_name_for,
+    is_domain_name,
+    resolve,
+)
 from chatwootai.config.model_errors import issues_from_validation
 from chatwootai.config.pruning import prune
 from chatwootai.config.schema import (
+    KNOWLEDGE_DOCUMENT_SUFFIXES,
     SETTINGS_BY_KIND,
     CalendarSettings,
     CatalogSettings,
@@ -41,6 +48,9 @@ DATA_PATH_KEYS = ("file", "files")
 
 _ABSTRACT = TypeAdapter(bool)
 """How the schema reads `abstract:` (:attr:`DomainConfig.abstract` is a lax `bool`)."""
+
+_DOMAIN_FILE_TYPOS = frozenset({"domain.yml", "domain.yaml", "domains.yaml", "domain.yaml.txt"})
+"""Names a domain file is mistyped as (compared in lower case)."""
 
 DataPath = tuple[str | int, ...]
 """Where a data file path is in the merged tree, e.g. ('tools', 'faq', 'settings', 'file')."""
@@ -97,6 +107,8 @@ class DomainLoader:
         """`extends` resolved for `name` (order and merged tree); raises ConfigError."""
         if self._read(name) is None:
             known = self.names()
+            if name in known:  # a folder holding a domain.yaml, but not named as a domain
+                raise ConfigError([self._folder_name_issue(name)])
             raise ConfigError(
                 [
                     ConfigIssue(
@@ -106,15 +118,61 @@ class DomainLoader:
                         "",
                         f"no domain {name!r} in {self.domains_dir} "
                         f"(domains: {', '.join(known) or 'none'})",
-                        did_you_mean(name, known),
+                        did_you_mean(name, [k for k in known if k != name and is_domain_name(k)]),
                     )
                 ]
             )
         return resolve(name, self._read, self.names)
 
+    def _folder_name_issue(self, name: str) -> ConfigIssue:
+        """The error of a domain folder whose name breaks the rule for domain names."""
+        fixed = domain_name_for(name)
+        hint = f", for example to {fixed!r}" if fixed and fixed not in self.names() else ""
+        return ConfigIssue(
+            self.domain_file(name),
+            1,
+            1,
+            "",
+            f"folder {name!r} is not a valid domain name: {DOMAIN_NAME_RULE}; "
+            f"rename the folder{hint}",
+        )
+
+    def stray_folders(self) -> list[ConfigIssue]:
+        """Folders of the domains directory that are not domains (no domain.yaml), as warnings."""
+        try:
+            entries = sorted(os.scandir(self.domains_dir), key=lambda e: e.name)
+        except OSError:
+            return []
+        warnings = []
+        for entry in entries:
+            if entry.name.startswith((".", "__")) or not entry.is_dir():
+                continue
+            folder = Path(entry.path)
+            if (folder / DOMAIN_FILE).is_file():
+                continue
+            near = sorted(f.name for f in _files(folder) if f.name.lower() in _DOMAIN_FILE_TYPOS)
+            hint = f": rename {near[0]!r} to {DOMAIN_FILE!r}" if near else ""
+            warnings.append(
+                ConfigIssue(
+                    folder,
+                    None,
+                    None,
+                    "",
+                    f"folder {entry.name!r} has no {DOMAIN_FILE}, so it is not a domain and is "
+                    f"ignored{hint}",
+                )
+            )
+        return warnings
+
     def is_abstract(self, name: str) -> bool:
-        """Whether a domain is abstract (`abstract: true`, or a name starting with `_`)."""
-        root = self._read(name)
+        """Whether a domain is abstract (`abstract: true`, or a name starting with `_`).
+
+        A domain whose file cannot be read is judged by its name (validating it reports why).
+        """
+        try:
+            root = self._read(name)
+        except ConfigError:
+            root = None
         own = (
             root.value.get("abstract")
             if root is not None and isinstance(root.value, dict)
@@ -129,15 +187,37 @@ class DomainLoader:
 
     def load_tenants(self) -> Tenants:
         """`tenants.yaml` validated, its domains existing and served; empty when absent."""
+        tenants = self.read_tenants()
+        issues = self.tenant_issues(tenants)
+        if issues:
+            raise ConfigError(issues)
+        return tenants
+
+    def read_tenants(self) -> Tenants:
+        """`tenants.yaml` validated against its schema only; empty when absent.
+
+        Entries naming a domain that does not exist or is abstract are kept (their
+        conversations are refused by that domain, never answered by another one): see
+        :meth:`tenant_issues`. Raises ConfigError when the file cannot be read or validated.
+        """
         file = self.domains_dir / TENANTS_FILE
         if not file.is_file():
             return Tenants()
         root = self.files.get(file, "yaml", parse_yaml_bytes)
         try:
-            tenants = Tenants.model_validate(root.plain() or {})
+            return Tenants.model_validate(root.plain() or {})
         except ValidationError as exc:
             raise ConfigError(issues_from_validation(exc, root, Tenants)) from None
+
+    def tenant_issues(self, tenants: Tenants) -> list[ConfigIssue]:
+        """The entries of `tenants` naming a domain that does not exist or is abstract."""
+        file = self.domains_dir / TENANTS_FILE
+        try:
+            root: Located = self.files.get(file, "yaml", parse_yaml_bytes)
+        except ConfigError:  # changed or removed since it was read: locate the entry by name only
+            root = Located({}, file, 1, 1)
         known = self.names()
+        servable = [name for name in known if is_domain_name(name)]
         issues = []
         for section, entries in (("accounts", tenants.accounts), ("inboxes", tenants.inboxes)):
             for key, entry in entries.items():
@@ -147,17 +227,15 @@ class DomainLoader:
                         issue_at(
                             root,
                             path,
-                            f"unknown domain {entry.domain!r}; domains: {', '.join(known)}",
-                            suggestion=did_you_mean(entry.domain, known),
+                            f"unknown domain {entry.domain!r}; domains: {', '.join(servable)}",
+                            suggestion=did_you_mean(entry.domain, servable),
                         )
                     )
                 elif self.is_abstract(entry.domain):
                     issues.append(
                         issue_at(root, path, f"domain {entry.domain!r} is abstract: never served")
                     )
-        if issues:
-            raise ConfigError(issues)
-        return tenants
+        return issues
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -228,6 +306,9 @@ class DomainLoader:
             if isinstance(settings, KnowledgeSettings):
                 entries: list[FaqEntry] = []
                 for index, name in enumerate(settings.files):
+                    if is_document(name):  # extracted and indexed by chatwootai.knowledge
+                        self._document_file(name, [*base, "files", index], tree, issues, refused)
+                        continue
                     found = self._data_file(
                         name, [*base, "files", index], tree, datafiles.parse_faq, issues, refused
                     )
@@ -287,6 +368,18 @@ class DomainLoader:
             return issue
         return parent_requirement(config, tool_id, issue, own, parent, self.agent_packages)
 
+    def _document_file(
+        self,
+        name: str,
+        path: list[str | int],
+        tree: Located,
+        issues: list[ConfigIssue],
+        refused: set[DataPath],
+    ) -> None:
+        """A knowledge document must exist; its content is read by knowledge sync, not here."""
+        if tuple(path) not in refused and not Path(name).is_file():
+            issues.append(issue_at(tree, path, f"data file not found: {name}", at_key=False))
+
     def _agent_types(self, config: DomainConfig, tree: Located, issues: list[ConfigIssue]) -> None:
         for agent_id, agent in config.agents.items():
             path = ["agents", agent_id, "type"]
@@ -306,6 +399,11 @@ class DomainLoader:
                 issues.append(issue_at(tree, ["agents", agent_id], problem))
 
 
+def is_document(name: str) -> bool:
+    """True for knowledge files indexed as documents (PDF, HTML, DOCX, text, CSV), not as FAQ."""
+    return Path(name).suffix.lower() in KNOWLEDGE_DOCUMENT_SUFFIXES
+
+
 def _with_own_keys(resolution: Resolution, issues: list[ConfigIssue]) -> Located:
     """The merged tree plus the domain's own `name`, `extends` and `abstract`."""
     own, tree, name = resolution.own, resolution.tree, resolution.name
@@ -317,7 +415,7 @@ def _with_own_keys(resolution: Resolution, issues: list[ConfigIssue]) -> Located
             issue_at(
                 own,
                 ["name"],
-                f"name {written.value!r} differs from the directory name {name!r}",
+                f"name {written.plain()!r} differs from the directory name {name!r}",
                 suggestion=name,
             )
         )
@@ -397,3 +495,11 @@ def _relocated(node: Located) -> Located:
 
 def _replace(node: Located, value: Any) -> Located:
     return Located(value, node.file, node.line, node.column, node.key_line, node.key_column)
+
+
+def _files(folder: Path) -> list[Path]:
+    """The files directly inside `folder` (none when it cannot be read)."""
+    try:
+        return [Path(e.path) for e in os.scandir(folder) if e.is_file()]
+    except OSError:
+        return []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -172,11 +173,51 @@ class CrewConfig(StrictModel):
         return self
 
 
-class KnowledgeSettings(StrictModel):
-    """FAQ / documents searched lexically."""
+KNOWLEDGE_DOCUMENT_SUFFIXES = (".txt", ".text", ".html", ".htm", ".pdf", ".docx", ".csv")
+"""Knowledge files extracted, chunked and indexed (by knowledge sync, or when a domain starts);
+other knowledge files are FAQ YAML, or Markdown (``.md``), read when the config loads."""
 
-    files: list[str] = Field(min_length=1, description="FAQ YAML or Markdown files.")
+
+class KnowledgeSettings(StrictModel):
+    """The documents a knowledge tool searches: FAQ files, documents and web pages."""
+
+    files: list[str] = Field(
+        default_factory=list,
+        description="Files of the domain's folder: FAQ YAML or Markdown (a heading per entry), "
+        "and documents: PDF, HTML, DOCX, plain text and CSV (chunked by headings, paragraphs "
+        "and table rows).",
+    )
+    urls: list[str] = Field(
+        default_factory=list,
+        description="Web pages (http or https) on allowed_hosts, fetched by knowledge sync.",
+    )
+    sitemaps: list[str] = Field(
+        default_factory=list,
+        description="Site maps whose pages on allowed_hosts are fetched by knowledge sync.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Hosts that urls, sitemaps and their redirects may use."
+    )
+    max_pages: int = Field(
+        default=50, ge=1, le=1000, description="Pages read from each site map at most."
+    )
     max_results: int = Field(default=3, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _sources(self) -> KnowledgeSettings:
+        if not (self.files or self.urls or self.sitemaps):
+            raise ValueError("missing required key 'files' (or 'urls' or 'sitemaps')")
+        hosts = {h.lower() for h in self.allowed_hosts}
+        for url in [*self.urls, *self.sitemaps]:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http(s) URL")
+            if parts.hostname.lower() not in hosts:
+                raise ValueError(
+                    f"host {parts.hostname!r} of {url!r} is not in allowed_hosts "
+                    f"({', '.join(sorted(hosts)) or 'none'})"
+                )
+        return self
 
 
 class CatalogSettings(StrictModel):
@@ -317,6 +358,58 @@ class ChatwootOptions(StrictModel):
     texts: Texts = Field(default_factory=Texts)
 
 
+class EmbeddingsSettings(StrictModel):
+    """An OpenAI-compatible `/embeddings` endpoint: passages ranked by words and by meaning."""
+
+    model: str = Field(min_length=1, description="Embedding model, e.g. text-embedding-3-small.")
+    base_url: str | None = Field(
+        default=None, description="Base URL of the API (default: OpenAI's), e.g. Ollama's /v1."
+    )
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Environment variable holding the key (default OPENAI_API_KEY; none needed "
+        "for a local server).",
+    )
+    dimensions: int | None = Field(default=None, gt=0, le=8192)
+    weight: float = Field(
+        default=0.5, ge=0, le=1, description="Share of the meaning ranking in the fused ranking."
+    )
+    timeout_s: float = Field(
+        default=3.0, gt=0, le=30, description="Longest wait for the embedding of a message."
+    )
+
+
+class KnowledgeContext(StrictModel):
+    """Passages and products retrieved before the LLM request and given to the agent."""
+
+    enabled: bool = True
+    max_tokens: int = Field(
+        default=800, ge=0, le=8000, description="Token budget of the context (4 characters each)."
+    )
+    passages: int = Field(default=4, ge=0, le=20, description="Passages at most.")
+    products: int = Field(default=3, ge=0, le=20, description="Catalog products at most.")
+
+
+class KnowledgeOptions(StrictModel):
+    """How the domain's knowledge is retrieved for each message and kept in sync."""
+
+    context: KnowledgeContext = Field(default_factory=KnowledgeContext)
+    embeddings: EmbeddingsSettings | None = Field(
+        default=None, description="Hybrid ranking (words and meaning); unset: words only."
+    )
+    sync_every_s: int = Field(
+        default=86400,
+        ge=0,
+        description="How often the service re-syncs the domain's web pages and documents "
+        "(0: only by `chatwootai knowledge sync`).",
+    )
+    fetch_timeout_s: float = Field(default=15.0, gt=0, le=120, description="Per web page.")
+    max_page_bytes: int = Field(
+        default=5_000_000, ge=1000, le=50_000_000, description="Largest page or file fetched."
+    )
+
+
 class DomainConfig(StrictModel):
     """The effective, validated configuration of one domain."""
 
@@ -339,6 +432,7 @@ class DomainConfig(StrictModel):
     tools: dict[Identifier, ToolConfig] = Field(default_factory=dict)
     routing: Routing | None = None
     chatwoot: ChatwootOptions = Field(default_factory=ChatwootOptions)
+    knowledge: KnowledgeOptions = Field(default_factory=KnowledgeOptions)
     data: DomainData = Field(
         default_factory=DomainData,
         description="Filled by the loader from the tools' data files; not written in YAML.",

@@ -220,10 +220,15 @@ def parse_yaml(text: str, file: Path) -> Located:
             f"YAML syntax error: {problem}",
         )
         raise ConfigError([issue]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, at a position
+        line, column = position_of(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or " ")
+        problem = f"character U+{code:04X} is not allowed in YAML ({exc.reason}); remove it"
+        raise ConfigError([ConfigIssue(file, line, column, "", problem)]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([ConfigIssue(file, None, None, "", f"YAML error: {exc}")]) from None
+        raise ConfigError([ConfigIssue(file, 1, 1, "", f"YAML error: {exc}")]) from None
     except RecursionError:
-        issue = ConfigIssue(file, None, None, "", "values nested too deeply; flatten the file")
+        issue = ConfigIssue(file, 1, 1, "", "values nested too deeply; flatten the file")
         raise ConfigError([issue]) from None
     if node is None:
         return Located({}, file, 1, 1)
@@ -231,7 +236,7 @@ def parse_yaml(text: str, file: Path) -> Located:
     try:
         root = builder.build(node)
     except RecursionError:
-        issue = ConfigIssue(file, None, None, "", "values nested too deeply; flatten the file")
+        issue = ConfigIssue(file, 1, 1, "", "values nested too deeply; flatten the file")
         raise ConfigError([issue]) from None
     except _TooManyNodes as exc:
         issue = ConfigIssue(
@@ -253,5 +258,21 @@ def parse_yaml_bytes(content: bytes, file: Path) -> Located:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError([ConfigIssue(file, None, None, "", f"not UTF-8 text: {exc}")]) from None
+        raise ConfigError([not_utf8(file, content, exc)]) from None
     return parse_yaml(text, file)
+
+
+def position_of(text: str, index: int) -> tuple[int, int]:
+    """Line and column (from 1) of the character at `index` of `text`."""
+    before = text[: max(0, index)]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+
+
+def not_utf8(file: Path, content: bytes, exc: UnicodeDecodeError) -> ConfigIssue:
+    """The issue of a file that is not UTF-8, at the first byte that is not."""
+    line = content[: exc.start].count(b"\n") + 1
+    column = exc.start - (content.rfind(b"\n", 0, exc.start) + 1) + 1
+    message = (
+        f"not UTF-8 text: byte 0x{content[exc.start]:02x} cannot be read; save the file as UTF-8"
+    )
+    return ConfigIssue(file, line, column, "", message)

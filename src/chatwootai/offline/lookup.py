@@ -106,7 +106,8 @@ _GENERIC = frozenset(
     for w in word_set(
         "vende vendem vender venda vendas tem tenho ter faz fazem fazer quer quero queria pode mas "
         "podem precisa preciso sabe saber vai vou esta estao coisa coisas negocio favor fica "
-        "sem com endereco custa custam custo preco precos valor valores quanto ficam eu sei"
+        "sem com endereco custa custam custo preco precos valor valores quanto ficam eu sei ate "
+        "reais real"
     )
 )
 """Words too common in questions to show that an answer is about what was asked."""
@@ -123,7 +124,7 @@ _ASKED_FILLERS = _FILLERS - {"onde", "como", "quando"}
 def coverage(answer: str, message: Message) -> float:
     """Share of what the message asks about (its content words) that a text mentions."""
     asked = keywords(message.text, _ASKED_FILLERS, expand=False).split()
-    words = [w for w in asked if stem(w) not in _GENERIC]
+    words = [w for w in asked if stem(w) not in _GENERIC and not w.isdigit()]
     if not words:
         return 1.0
     have = _stems_of(answer)

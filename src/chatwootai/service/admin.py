@@ -1,6 +1,7 @@
 """The admin API (bearer ``ADMIN_TOKEN``): domains of conversations, domain list and reloads.
 
-With no ``ADMIN_TOKEN`` set the admin API is off: every admin route answers 404.
+With no ``ADMIN_TOKEN`` set the admin API is off: every admin route answers 404. The OpenAPI
+document of the whole service is one of its routes (``GET /api/admin/openapi.json``).
 """
 
 from __future__ import annotations
@@ -8,13 +9,15 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chatwootai.config.errors import ConfigError
 from chatwootai.config.registry import DomainNotFoundError
+from chatwootai.service.openapi import openapi_document
 
 if TYPE_CHECKING:
     from chatwootai.service.context import Service
@@ -45,7 +48,7 @@ def require_admin(request: Request) -> None:
         )
 
 
-router = APIRouter(prefix="/api/admin", dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/admin", dependencies=[Depends(require_admin)], tags=["admin"])
 
 
 class DomainChange(BaseModel):
@@ -58,11 +61,97 @@ class DomainChange(BaseModel):
     """The conversation key ``"{account_id}:{display_id}"``; without it, the active domain."""
 
 
+class AdminFailure(BaseModel):
+    """The answer to an admin call that could not be done: what was wrong."""
+
+    success: Literal[False] = False
+    error: str
+    issues: list[str] | None = Field(
+        default=None, description="Each configuration error, as `file:line:column: message`."
+    )
+
+
+class AdminDone(BaseModel):
+    """The answer to an admin change that was made."""
+
+    success: Literal[True] = True
+    message: str
+
+
+class DomainStatus(BaseModel):
+    """One domain of ``GET /api/admin/domains``."""
+
+    name: str
+    status: Literal["valid", "invalid"]
+    parents: list[str] | None = Field(default=None, description="Its `extends`, when valid.")
+    abstract: bool | None = Field(default=None, description="A base never served, when valid.")
+    error: str | None = Field(default=None, description="Every configuration error, if invalid.")
+
+
+class DomainList(BaseModel):
+    """Body of ``GET /api/admin/domains``."""
+
+    success: Literal[True] = True
+    domains: list[DomainStatus]
+
+
+class AgentSummary(BaseModel):
+    """An agent's state in a conversation."""
+
+    messages: int = Field(description="Messages kept in its history.")
+    slots: dict[str, Any] = Field(description="What it remembers (e.g. the chosen product).")
+
+
+class ConversationSummary(BaseModel):
+    """Body of ``GET /api/admin/conversations/{conversation_id}``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    success: Literal[True] = True
+    conversation_id: str
+    domain: str | None = Field(description="The domain answering it; null when none can.")
+    crew: str | None = None
+    in_flow: bool | None = None
+    paused: bool | None = Field(default=None, description="Whether a human took it over.")
+    paused_reason: str | None = None
+    agents: dict[str, AgentSummary] | None = None
+    pending_messages: int = Field(description="Customer messages waiting for a turn.")
+    error: str | None = Field(default=None, description="Why its domain cannot be read.")
+
+
+class AdminAuthFailure(BaseModel):
+    """A missing or wrong token (401), or the admin API switched off (404, no ADMIN_TOKEN)."""
+
+    detail: str
+
+
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"model": AdminAuthFailure, "description": "Missing or wrong admin token."},
+    404: {
+        "model": AdminAuthFailure | AdminFailure,
+        "description": "The admin API is off (no ADMIN_TOKEN set), or no such domain.",
+    },
+    422: {"model": AdminFailure, "description": "A body or an id that is not valid."},
+}
+"""Error answers every admin route may give."""
+
+
 def _fail(error: str, code: int = 400) -> JSONResponse:
     return JSONResponse({"success": False, "error": error}, status_code=code)
 
 
-@router.post("/domain")
+@router.post(
+    "/domain",
+    summary="Set the domain of a conversation, or the active domain",
+    response_model=AdminDone,
+    responses={**ANSWERS, 400: {"model": AdminFailure, "description": "Body or domain refused."}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": DomainChange.model_json_schema()}},
+        }
+    },
+)
 async def set_domain(request: Request) -> JSONResponse:
     """Set a conversation's domain, or the global active domain."""
     service: Service = request.app.state.service
@@ -87,11 +176,18 @@ async def set_domain(request: Request) -> JSONResponse:
             message = f"conversation {change.conversation_id} now served by {change.domain}"
     except DomainNotFoundError as exc:
         return _fail(str(exc))
+    except ConfigError as exc:  # it exists but its files are not valid: nothing changes
+        return _fail(f"domain {change.domain!r} is not valid; nothing changed:\n{exc}")
     log.info("admin: %s", message)
     return JSONResponse({"success": True, "message": message})
 
 
-@router.get("/domains")
+@router.get(
+    "/domains",
+    summary="List the domains and whether each is valid",
+    response_model=DomainList,
+    responses=ANSWERS,
+)
 async def list_domains(request: Request) -> JSONResponse:
     """Every domain with its parents and whether its config is valid."""
     service: Service = request.app.state.service
@@ -109,8 +205,22 @@ async def list_domains(request: Request) -> JSONResponse:
     return JSONResponse({"success": True, "domains": domains})
 
 
-@router.post("/domains/{name}/reload")
-async def reload_domain(name: str, request: Request) -> JSONResponse:
+@router.post(
+    "/domains/{name}/reload",
+    summary="Reload a domain from its files (kept as it was if they are not valid)",
+    response_model=AdminDone,
+    responses={
+        **ANSWERS,
+        422: {
+            "model": AdminFailure,
+            "description": "The files are not valid: the old config stays.",
+        },
+    },
+)
+async def reload_domain(
+    name: Annotated[str, Path(description="A domain folder's name, e.g. `cosmetics`.")],
+    request: Request,
+) -> JSONResponse:
     """Reload a domain from its YAML files; the old config stays if the new one is invalid."""
     service: Service = request.app.state.service
     registry = service.system.registry
@@ -129,8 +239,18 @@ async def reload_domain(name: str, request: Request) -> JSONResponse:
     return JSONResponse({"success": True, "message": f"{name} reloaded"})
 
 
-@router.get("/conversations/{conversation_id}")
-async def conversation(conversation_id: str, request: Request) -> JSONResponse:
+@router.get(
+    "/conversations/{conversation_id}",
+    summary="Domain, crew, agent state and pending messages of a conversation",
+    response_model=ConversationSummary,
+    responses=ANSWERS,
+)
+async def conversation(
+    conversation_id: Annotated[
+        str, Path(description="The conversation key `{account_id}:{display_id}`, e.g. `3:417`.")
+    ],
+    request: Request,
+) -> JSONResponse:
     """Domain, crew, state and pending messages of a conversation."""
     service: Service = request.app.state.service
     parts = conversation_id.split(":")
@@ -140,3 +260,9 @@ async def conversation(conversation_id: str, request: Request) -> JSONResponse:
     pending = await service.pending.peek(conversation_id)
     summary["pending_messages"] = len(pending)
     return JSONResponse({"success": True, "conversation_id": conversation_id, **summary})
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi(request: Request) -> JSONResponse:
+    """The OpenAPI 3 document of the webhook, the admin API and the health routes."""
+    return JSONResponse(openapi_document(request.app))

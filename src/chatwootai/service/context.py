@@ -12,6 +12,8 @@ from chatwootai.config.schema import Tenants
 from chatwootai.service.credentials import Credentials
 from chatwootai.service.dedupe import Deduplicator
 from chatwootai.service.metrics import Metrics
+from chatwootai.service.notices import NoticeDesk, NoticeList
+from chatwootai.service.other_bots import OtherBotWatch
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, TurnQueue
 from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
@@ -31,6 +33,7 @@ class Service:
     system: Pipeline
     credentials: Credentials
     metrics: Metrics
+    other_bots: OtherBotWatch
     dedupe: Deduplicator
     pending: PendingList
     queue: TurnQueue
@@ -92,6 +95,9 @@ class Service:
             try:
                 for key in await self.pending.conversations():
                     await self.queue.enqueue(key, 0, 0)
+                if self.runner.notices is not None:
+                    for key in await self.runner.notices.waiting.conversations():
+                        await self.queue.enqueue(key, 0, 0)
             except Exception as exc:
                 log.warning("pending conversations not recovered: %s", exc)
         self._drainer = asyncio.create_task(
@@ -134,6 +140,7 @@ def build_service(
     replier = Replier(store, credentials, client_factory=client_factory)
     runner = TurnRunner(
         system=system,
+        notices=NoticeDesk(NoticeList(store), system, replier, metrics),
         pending=pending,
         lock=TurnLock(store, ttl_s=settings.turn_lock_ttl_s),
         replier=replier,
@@ -151,6 +158,7 @@ def build_service(
         system=system,
         credentials=credentials,
         metrics=metrics,
+        other_bots=OtherBotWatch(metrics),
         dedupe=Deduplicator(store),
         pending=pending,
         queue=queue,

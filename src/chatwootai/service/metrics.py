@@ -50,8 +50,27 @@ class Metrics:
         self.handoffs = Counter(
             "chatwootai_handoffs", "Conversations handed to humans.", ["domain"], registry=r
         )
+        self.notices = Counter(
+            "chatwootai_notices",
+            "Notices to humans (customer wrote to a human's conversation, bot reply not "
+            "delivered), by kind and outcome (queued, duplicate, done, dropped).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.other_bots = Counter(
+            "chatwootai_other_bot_messages",
+            "Deliveries showing another bot (Captain) answering in an inbox the service serves.",
+            ["kind"],
+            registry=r,
+        )
         self.routed = Counter(
             "chatwootai_routing", "Turns per crew.", ["domain", "crew", "method"], registry=r
+        )
+        self.domain_unavailable = Counter(
+            "chatwootai_domain_unavailable",
+            "Turns handed to a human because their domain cannot answer (invalid or missing).",
+            ["domain"],
+            registry=r,
         )
         self.turn_errors = Counter(
             "chatwootai_turn_errors", "Turns that failed and will be retried.", registry=r

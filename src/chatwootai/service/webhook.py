@@ -34,6 +34,7 @@ from chatwootai.chatwoot.signature import (
     verify_signature,
 )
 from chatwootai.service.credentials import CredentialsError
+from chatwootai.service.notices import accept_notice, notice_of
 from chatwootai.service.spool import OwnershipChange, SpoolEntry
 from chatwootai.service.turns import PendingMessage
 from chatwootai.service.worker import channel_name
@@ -86,7 +87,7 @@ def _ids(event: Event | None) -> tuple[int | None, int | None]:
 
 def pending_message(event: MessageEvent, delivery_id: str | None) -> PendingMessage:
     """The pending-list entry of an incoming customer message."""
-    text = (event.content or "").strip()
+    text = event.customer_text
     kind = "text"
     if not text:
         heard = [a.transcribed_text for a in event.attachments if a.transcribed_text]
@@ -162,6 +163,7 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
     if log.isEnabledFor(logging.DEBUG):
         log.debug("delivery: %s", json.dumps(redact(data), ensure_ascii=False)[:DEBUG_CHARS])
     decision = decide(event)
+    service.other_bots.observe(event, decision)
     key = getattr(event, "conversation_key", None)
     if decision.verdict is Verdict.IGNORE or key is None:
         ignored = decision.verdict is Verdict.IGNORE
@@ -172,6 +174,8 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
     if decision.verdict in (Verdict.PAUSE, Verdict.RESUME):
         return await _change_owner(service, key, decision)
     assert isinstance(event, MessageEvent)
+    if decision.verdict is Verdict.NOTIFY:
+        return await _notify(service, event, decision, key)
     message = pending_message(event, request.headers.get(DELIVERY_HEADER))
     if service.spool.holds(key):
         # Older deliveries of this conversation wait in the spool: this one queues behind them.
@@ -243,6 +247,32 @@ async def _change_owner(service: Service, key: str, decision: Decision) -> JSONR
         return _spool(service, change, str(exc))
     log.info("%s %s: %s", done, key, decision.reason)
     return _reply(done, reason=decision.reason)
+
+
+async def _notify(
+    service: Service, event: MessageEvent, decision: Decision, key: str
+) -> JSONResponse:
+    """Keep a notice to humans for the worker (see service/notices.py); 500 if it cannot."""
+    notice = notice_of(event, decision, channel_name(event.conversation.channel), key)
+    notices = service.runner.notices
+    assert notices is not None  # built by build_service
+    if service.spool.holds(notice.conversation_key):  # it must not overtake them: come back
+        return _reply("unavailable", 500, reason="earlier deliveries are spooled; retry")
+    try:
+        outcome = await accept_notice(notices.waiting, service.queue, notice)
+    except Exception as exc:
+        log.error(
+            "notice %s of %s not kept (%s); Chatwoot re-delivers",
+            notice.kind,
+            notice.conversation_key,
+            exc,
+        )
+        return _reply("unavailable", 500, reason="store unavailable; retry")
+    service.metrics.notices.labels(notice.kind, outcome).inc()
+    if outcome == "duplicate":
+        return _reply("duplicate")
+    log.info("notice %s of %s queued: %s", notice.kind, notice.conversation_key, decision.reason)
+    return _reply("notice_queued", reason=decision.reason)
 
 
 def _spool(service: Service, entry: SpoolEntry, why: str) -> JSONResponse:

@@ -15,8 +15,10 @@ from redis.exceptions import RedisError
 
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
+from chatwootai.knowledge.schedule import knowledge_cron_jobs
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.metrics import Metrics
+from chatwootai.service.notices import NoticeDesk, rescan_notices
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
@@ -29,6 +31,7 @@ from chatwootai.service.turns import (
     still_bursting,
     turn_id,
 )
+from chatwootai.service.unservable import UNAVAILABLE, hand_over
 from chatwootai.settings import Settings
 from chatwootai.store import keys
 from chatwootai.store.base import StoreError
@@ -81,6 +84,8 @@ class TurnRunner:
     burst_window_s: float
     typing_after_s: float = TYPING_AFTER_S
     """Show the typing indicator only for turns thinking longer than this (no flicker)."""
+    notices: NoticeDesk | None = None
+    """Notices to humans, done under the turn lock before any turn (service/notices.py)."""
     _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def run(self, conversation_key: str) -> str:
@@ -89,6 +94,8 @@ class TurnRunner:
         if token is None:
             raise TurnBusyError(f"a turn of {conversation_key} is already running")
         try:
+            if self.notices is not None:  # notices to humans, before and after the turn
+                return await self.notices.around(conversation_key, self._turn)
             return await self._turn(conversation_key)
         finally:
             try:
@@ -127,7 +134,10 @@ class TurnRunner:
             await self.pending.remove(key, ids)
             self.metrics.ignored.labels("no domain").inc(len(ids))
             return "no domain"
-        options = (await self.system.registry.get_domain_config(domain)).chatwoot
+        try:
+            options = (await self.system.registry.get_domain_config(domain)).chatwoot
+        except UNAVAILABLE as exc:  # a broken domain is handed to humans, never retried
+            return await hand_over(self, target, ids, tid, domain, exc, incoming.text)
         before = time.monotonic()
         plan, fresh = await self._plan(key, tid, incoming, target, options, domain)
         thought_s = time.monotonic() - before
@@ -361,6 +371,9 @@ async def rescan_pending(
         requeued.append(key)
     if requeued:
         log.warning("re-enqueued the turns of %d stranded conversations", len(requeued))
+    if runner.notices is not None:
+        notices = runner.notices.waiting
+        requeued += await rescan_notices(notices, runner.lock, queue, every_s=every_s, now=now)
     return requeued
 
 
@@ -450,6 +463,7 @@ def build_worker(
         redis_settings=redis_settings(settings),
         on_startup=startup,
         on_shutdown=shutdown,
+        cron_jobs=knowledge_cron_jobs(),  # re-syncs due knowledge sources, one worker per tick
         handle_signals=handle_signals,
         job_completion_wait=settings.worker_shutdown_grace_s or max(1, int(settings.job_timeout_s)),
         max_jobs=settings.worker_concurrency,

@@ -38,6 +38,21 @@ def conversation_paused(conversation_key: str) -> str:
     return f"conversation:paused:{conversation_key}"
 
 
+def pending_notices(conversation_key: str) -> str:
+    """Notices to humans waiting to be done in a conversation (a list of JSON notices)."""
+    return f"notice:pending:{conversation_key}"
+
+
+def notice_seen(conversation_key: str, kind: str, message_id: int | str) -> str:
+    """Marks a (notice kind, message id) of a conversation as taken (SET NX with a TTL)."""
+    return f"notice:seen:{conversation_key}:{kind}:{message_id}"
+
+
+def notice_steps(conversation_key: str, batch_id: str) -> str:
+    """Steps of a batch of notices already done in Chatwoot (JSON), so a retry skips them."""
+    return f"notice:steps:{conversation_key}:{batch_id}"
+
+
 def booking_slot(domain: str, tool_id: str, start: str, seat: int) -> str:
     """One seat of a calendar slot (`start` is ISO local date-time); holds the booking id."""
     return f"booking:slot:{domain}:{tool_id}:{start}:{seat}"
@@ -90,3 +105,13 @@ def turn_sent(conversation_key: str, turn_id: str) -> str:
 def turn_failures(conversation_key: str) -> str:
     """Failed attempts at a conversation's turn, so a worker gives up (and hands off) in time."""
     return f"turn:failures:{conversation_key}"
+
+
+def artefact(kind: str, version: int, key: str) -> str:
+    """An artefact built from content (compressed, base64): shared by every process and host."""
+    return f"artefact:{kind}:v{version}:{key}"
+
+
+def knowledge_source(source_key: str) -> str:
+    """The sync state of one knowledge source: last good index, last failure (JSON)."""
+    return f"knowledge:source:{source_key}"

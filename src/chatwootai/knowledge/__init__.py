@@ -1,0 +1,1 @@
+"""Knowledge from the business's own documents: sources, extraction, chunks, indexes, sync."""
