@@ -8,7 +8,11 @@ state and config registry, a brain that answers at once: no LLM time). The burst
 * latency: messages sent one at a time (each to its own conversation, paced), measured from
   just before the signed webhook POST to the moment the fake Chatwoot receives the reply;
 * throughput: many messages over many conversations, sent by 32 concurrent senders; messages
-  per second from the first POST to the last reply.
+  per second from the first POST to the last reply;
+* the journal's cost (every acknowledged message is appended to the local journal and fsynced
+  before its 200): the latency run again on a second deployment with CHATWOOTAI_JOURNAL=false,
+  and the journal alone in this process (one append at a time: each waits for its own fsync;
+  32 at once: group commit, so appends share fsyncs), on the data dir's file system.
 
 Run: .venv/bin/python bench/webhook_latency.py [latency_messages] [throughput_messages]
 Needs Redis at REDIS_URL (default redis://127.0.0.1:6379/0).
@@ -55,7 +59,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(fake: FakeChatwoot, prefix: str, port: int, tmp: Path) -> list[subprocess.Popen[bytes]]:
+def start(
+    fake: FakeChatwoot, prefix: str, port: int, tmp: Path, *, journal: bool = True
+) -> list[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "service"), str(ROOT / "tests")]),
@@ -71,6 +77,7 @@ def start(fake: FakeChatwoot, prefix: str, port: int, tmp: Path) -> list[subproc
         "CHATWOOTAI_DATA_DIR": str(tmp / "data"),
         "CHATWOOTAI_DOMAINS_DIR": str(tmp / "domains"),
         "CHATWOOTAI_LOG_LEVEL": "WARNING",
+        "CHATWOOTAI_JOURNAL": "true" if journal else "false",
     }
     out = subprocess.DEVNULL
     return [
@@ -153,34 +160,102 @@ def _merged(fake: FakeChatwoot, texts: set[str]) -> bool:
     return texts <= seen
 
 
-def main() -> None:
-    n_latency = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    n_throughput = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-    prefix = f"bench:{os.getpid()}:"
-    fake = FakeChatwoot(accounts=(5,))
-    fake.calls = TimedCalls()
-    fake.start()
+async def journal_alone(directory: Path, count: int) -> tuple[float, float, float, int]:
+    """Median and p99 ms of one append at a time; ms per append and syncs when 32 append at once."""
+    from chatwootai.service import journal as journal_module
+    from chatwootai.service.journal import Journal
+    from chatwootai.service.turns import PendingMessage
+
+    syncs = 0
+    real = journal_module._datasync
+
+    def counted(fd: int) -> None:
+        nonlocal syncs
+        syncs += 1
+        real(fd)
+
+    journal_module._datasync = counted
+    journal = Journal(directory)
+    journal.open()
+
+    def message(n: int) -> PendingMessage:
+        return PendingMessage(
+            message_id=n,
+            conversation_key=f"5:{n % 200}",
+            account_id=5,
+            display_id=n % 200,
+            text="Oi! Meu pedido 1234 ainda não chegou, vocês podem ver?",
+            customer_name="Maria Silva",
+            customer_phone="+5511987654321",
+            received_at=time.time(),
+        )
+
+    one: list[float] = []
+    for n in range(count):
+        started = time.perf_counter()
+        await journal.record(message(n), "epoch")
+        one.append((time.perf_counter() - started) * 1000)
+    syncs = 0
+    started = time.perf_counter()
+    queue = list(range(count, 2 * count))
+
+    async def appender() -> None:
+        while queue:
+            await journal.record(message(queue.pop()), "epoch")
+
+    await asyncio.gather(*(appender() for _ in range(32)))
+    per_append = (time.perf_counter() - started) * 1000 / count
+    journal.close()
+    journal_module._datasync = real
+    one.sort()
+    return statistics.median(one), one[int(len(one) * 0.99)], per_append, syncs
+
+
+def deploy(
+    fake: FakeChatwoot, n_latency: int, n_throughput: int, *, journal: bool
+) -> tuple[list[float], list[float], float]:
+    """Latency (and, with n_throughput, throughput) of one server + one worker deployment."""
+    prefix = f"bench:{os.getpid()}:{'j' if journal else 'n'}:"
     port = free_port()
     url = f"http://127.0.0.1:{port}/webhooks/chatwoot"
     r = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    rate = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        procs = start(fake, prefix, port, Path(tmp))
+        procs = start(fake, prefix, port, Path(tmp), journal=journal)
         try:
             wait_until(lambda: r.exists(prefix + "arq:queue:health-check") == 1)
             wait_until(lambda: _ready(port))
             asyncio.run(latency(fake, url, 20))  # warm-up
             lat, acks = asyncio.run(latency(fake, url, n_latency))
-            rate = asyncio.run(throughput(fake, url, n_throughput))
+            if n_throughput:
+                rate = asyncio.run(throughput(fake, url, n_throughput))
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGTERM)
             for proc in procs:
                 proc.wait(timeout=15)
-            fake.stop()
             keys = list(r.scan_iter(match=prefix + "*", count=1000))
             keys += list(r.scan_iter(match=f"arq:*{prefix}*", count=1000))
             if keys:
                 r.delete(*keys)
+    return lat, acks, rate
+
+
+def main() -> None:
+    n_latency = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    n_throughput = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+    load_before = os.getloadavg()
+    fake = FakeChatwoot(accounts=(5,))
+    fake.calls = TimedCalls()
+    fake.start()
+    try:
+        lat, acks, rate = deploy(fake, n_latency, n_throughput, journal=True)
+        fake.calls = TimedCalls()
+        _, acks_off, _ = deploy(fake, n_latency, 0, journal=False)
+    finally:
+        fake.stop()
+    with tempfile.TemporaryDirectory() as tmp:
+        alone = asyncio.run(journal_alone(Path(tmp), 1000))
     ms = sorted(x * 1000 for x in lat)
     ack_ms = sorted(x * 1000 for x in acks)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
@@ -194,6 +269,23 @@ def main() -> None:
     print(
         f"throughput: {rate:.0f} messages/s ({n_throughput} messages, 200 conversations, "
         "32 concurrent senders, first POST to last reply)"
+    )
+    off_ms = sorted(x * 1000 for x in acks_off)
+    print(
+        f"journal: webhook answer with it median {statistics.median(ack_ms):.1f} ms, without it "
+        f"(CHATWOOTAI_JOURNAL=false) {statistics.median(off_ms):.1f} ms   "
+        f"(p99 {ack_ms[min(len(ack_ms) - 1, int(len(ack_ms) * 0.99))]:.1f} / "
+        f"{off_ms[min(len(off_ms) - 1, int(len(off_ms) * 0.99))]:.1f} ms)"
+    )
+    print(
+        f"  the journal alone: one append at a time median {alone[0]:.3f} ms, p99 "
+        f"{alone[1]:.3f} ms (each waits for its fdatasync); 32 at once {alone[2]:.3f} ms per "
+        f"append, {alone[3]} fdatasyncs for 1000 appends (group commit)"
+    )
+    load_after = os.getloadavg()
+    print(
+        f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+        f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}"
     )
     print(f"worker poll delay {POLL_S} s (CHATWOOTAI_WORKER_POLL); fake Chatwoot, Redis, server,")
     print(f"worker and load generator share this machine ({os.cpu_count()} CPUs).")

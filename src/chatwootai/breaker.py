@@ -1,13 +1,19 @@
-"""A circuit breaker per model endpoint: stop calling a provider that keeps failing.
+"""A circuit breaker per model endpoint, shared by every process: stop calling a failing provider.
 
 Closed, a model is called normally. After `failures` consecutive outages (5xx and 429 answers,
 connection errors, the model's own request timeouts; never a refused request, a usage limit or
 time spent in tools) within the last `window_s` seconds, the breaker *opens*:
 for `cooldown_s` every turn fails fast, with no call to the provider, so customers get the
 fallback text and a human at once instead of waiting for timeouts. After the cooldown it is
-*half-open*: one trial call goes through; success closes it, failure opens it for another cooldown.
-A late failure of a call admitted before the breaker opened changes nothing.
-State is per process (each worker learns on its own; a few calls per worker is the cost).
+*half-open*: one trial call goes through (made with the provider SDK's own retries off, so it is
+one HTTP request); success closes it, failure opens it for another cooldown. A late failure of a
+call admitted before the breaker opened changes nothing.
+
+The state lives in the store (``llm:breaker:{key}``: Redis when configured, else the embedded
+store), updated with compare-and-set, so every worker of a deployment sees one breaker: one
+worker's failures open it for all, and one trial call is made in the whole deployment. A trial
+whose process died is given up after `trial_s`. When the store cannot be read, calls are let
+through (the breaker never makes an outage of its own).
 
 The key is the model, its endpoint *and* the identity of its API key (a short hash, never the key),
 so a tenant whose own key is refused or rate-limited cannot stop the model for the others.
@@ -19,9 +25,9 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_ai.exceptions import (
     ModelConnectionError,
     ModelHTTPError,
@@ -33,6 +39,9 @@ from pydantic_ai.exceptions import (
 from pydantic_ai.models import Model
 
 from chatwootai.settings import Settings
+from chatwootai.store import keys
+from chatwootai.store.base import Store, StoreError
+from chatwootai.store.embedded import EmbeddedStore
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +66,12 @@ class BreakerOpenError(Exception):
         )
 
 
-@dataclass
-class _Circuit:
-    failures: list[float] = field(default_factory=list)
+class _Circuit(BaseModel):
+    """A breaker's shared state (JSON in the store)."""
+
+    failures: list[float] = Field(default_factory=list)
     opened_at: float | None = None
-    trial: bool = False
+    trial_at: float | None = None
 
 
 def credential_id(secret: str) -> str:
@@ -110,16 +120,21 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, _OUTAGES)
 
 
+CAS_ATTEMPTS = 20
+"""Compare-and-set rounds before an update of a contended breaker is given up (logged)."""
+
+
 class CircuitBreaker:
-    """Consecutive-failure breakers, one per key (a model and its endpoint)."""
+    """Consecutive-failure breakers, one per key (a model and its endpoint), in the store."""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CircuitBreaker:
+    def from_settings(cls, settings: Settings, store: Store | None = None) -> CircuitBreaker:
         """A breaker tuned by CHATWOOTAI_LLM_BREAKER_FAILURES, _WINDOW and _COOLDOWN."""
         return cls(
             settings.llm_breaker_failures,
             settings.llm_breaker_window_s,
             settings.llm_breaker_cooldown_s,
+            store=store,
         )
 
     def __init__(
@@ -128,55 +143,94 @@ class CircuitBreaker:
         window_s: float,
         cooldown_s: float,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        store: Store | None = None,
+        trial_s: float | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.threshold = failures
         self.window_s = window_s
         self.cooldown_s = cooldown_s
+        self.trial_s = trial_s if trial_s is not None else max(60.0, cooldown_s)
+        """A trial not ended after this long (its process died) lets another one through."""
+        self.store: Store = store if store is not None else EmbeddedStore(":memory:", prefix="")
+        """Where the state lives; without one, in this process only."""
         self.clock = clock
-        self._circuits: dict[str, _Circuit] = {}
+        self._ttl = int(window_s + cooldown_s + self.trial_s) + 3600
+        self._seen: set[str] = set()
+        """Keys this process found with a state: their next success clears it."""
 
     @property
     def enabled(self) -> bool:
         """False when configured with 0 failures (never opens)."""
         return self.threshold > 0
 
-    def state(self, key: str) -> BreakerState:
+    async def _read(self, key: str) -> tuple[str | None, _Circuit]:
+        raw = await self.store.get(keys.llm_breaker(key))
+        if raw is None:
+            return None, _Circuit()
+        try:
+            return raw, _Circuit.model_validate_json(raw)
+        except ValidationError:
+            return raw, _Circuit()
+
+    async def _swap(self, key: str, raw: str | None, circuit: _Circuit) -> bool:
+        return await self.store.compare_and_set(
+            keys.llm_breaker(key), raw, circuit.model_dump_json(), self._ttl
+        )
+
+    async def state(self, key: str) -> BreakerState:
         """The breaker's state for `key` (an open one past its cooldown is half-open)."""
-        circuit = self._circuits.get(key)
-        if circuit is None or circuit.opened_at is None:
+        _, circuit = await self._read(key)
+        if circuit.opened_at is None:
             return BreakerState.CLOSED
         if self.clock() - circuit.opened_at < self.cooldown_s:
             return BreakerState.OPEN
         return BreakerState.HALF_OPEN
 
-    def check(self, key: str) -> bool:
+    async def check(self, key: str) -> bool:
         """Allow a call, or raise BreakerOpenError (open, or half-open with its trial running).
 
         Returns True when the allowed call is the half-open trial: pass it back as `trial` to
-        :meth:`failure` and :meth:`release`.
+        :meth:`failure` and :meth:`release`, and make it without the SDK's own retries.
         """
         if not self.enabled:
             return False
-        circuit = self._circuits.get(key)
-        if circuit is None or circuit.opened_at is None:
-            return False
-        left = circuit.opened_at + self.cooldown_s - self.clock()
-        if left > 0:
-            raise BreakerOpenError(key, left)
-        if circuit.trial:
-            raise BreakerOpenError(key, 0.0)
-        circuit.trial = True
-        logger.info("model %s: breaker half-open, one trial call", key)
-        return True
+        try:
+            for _ in range(CAS_ATTEMPTS):
+                raw, circuit = await self._read(key)
+                if raw is None:
+                    self._seen.discard(key)
+                    return False
+                self._seen.add(key)
+                if circuit.opened_at is None:
+                    return False
+                now = self.clock()
+                left = circuit.opened_at + self.cooldown_s - now
+                if left > 0:
+                    raise BreakerOpenError(key, left)
+                if circuit.trial_at is not None and now - circuit.trial_at < self.trial_s:
+                    raise BreakerOpenError(key, 0.0)
+                if await self._swap(key, raw, circuit.model_copy(update={"trial_at": now})):
+                    logger.info("model %s: breaker half-open, one trial call", key)
+                    return True
+        except StoreError as exc:
+            logger.warning("model %s: breaker state unreadable, call let through: %s", key, exc)
+        return False
 
-    def success(self, key: str) -> None:
+    async def success(self, key: str) -> None:
         """A call succeeded: the breaker closes and forgets past failures."""
-        circuit = self._circuits.pop(key, None)
-        if circuit is not None and circuit.opened_at is not None:
-            logger.warning("model %s: breaker closed, the model answers again", key)
+        if key not in self._seen:
+            return
+        self._seen.discard(key)
+        try:
+            raw, circuit = await self._read(key)
+            deleted = raw is not None and await self.store.delete(keys.llm_breaker(key)) > 0
+            if deleted and circuit.opened_at is not None:
+                logger.warning("model %s: breaker closed, the model answers again", key)
+        except StoreError as exc:
+            logger.warning("model %s: breaker not reset: %s", key, exc)
 
-    def failure(self, key: str, *, trial: bool | None = None) -> None:
+    async def failure(self, key: str, *, trial: bool | None = None) -> None:
         """A call failed (an outage): count it; open after too many in a row.
 
         While the breaker is open, only the failure of the half-open trial opens it again; a
@@ -185,31 +239,58 @@ class CircuitBreaker:
         """
         if not self.enabled:
             return
-        now = self.clock()
-        circuit = self._circuits.setdefault(key, _Circuit())
-        if circuit.opened_at is not None:
-            if trial is None:
-                trial = circuit.trial and now - circuit.opened_at >= self.cooldown_s
-            if trial:
-                circuit.opened_at, circuit.trial = now, False
-                logger.warning("model %s: trial call failed; breaker open again", key)
-            return
-        circuit.failures = [t for t in circuit.failures if now - t <= self.window_s]
-        circuit.failures.append(now)
-        if len(circuit.failures) >= self.threshold:
-            circuit.opened_at, circuit.failures = now, []
-            logger.warning(
-                "model %s: %d failures in a row; breaker open for %.0f s",
-                key,
-                self.threshold,
-                self.cooldown_s,
-            )
+        try:
+            await self._count_failure(key, trial)
+        except StoreError as exc:
+            logger.warning("model %s: failure not counted by the breaker: %s", key, exc)
 
-    def release(self, key: str, *, trial: bool | None = None) -> None:
+    async def _count_failure(self, key: str, trial: bool | None) -> None:
+        for _ in range(CAS_ATTEMPTS):
+            raw, circuit = await self._read(key)
+            now = self.clock()
+            if circuit.opened_at is not None:
+                is_trial = trial
+                if is_trial is None:
+                    is_trial = (
+                        circuit.trial_at is not None and now - circuit.opened_at >= self.cooldown_s
+                    )
+                if not is_trial:
+                    return
+                updated = _Circuit(opened_at=now)
+                if await self._swap(key, raw, updated):
+                    self._seen.add(key)
+                    logger.warning("model %s: trial call failed; breaker open again", key)
+                    return
+                continue
+            failures = [t for t in circuit.failures if now - t <= self.window_s] + [now]
+            opens = len(failures) >= self.threshold
+            updated = _Circuit(opened_at=now) if opens else _Circuit(failures=failures)
+            if await self._swap(key, raw, updated):
+                self._seen.add(key)
+                if opens:
+                    logger.warning(
+                        "model %s: %d failures in a row; breaker open for %.0f s "
+                        "(for every worker)",
+                        key,
+                        self.threshold,
+                        self.cooldown_s,
+                    )
+                return
+        logger.warning("model %s: breaker too contended; a failure was not counted", key)
+
+    async def release(self, key: str, *, trial: bool | None = None) -> None:
         """A call ended neither way (usage limit, tool error): a half-open trial may run again.
 
         `trial` is what :meth:`check` returned for the call; False leaves a running trial alone.
         """
-        circuit = self._circuits.get(key)
-        if circuit is not None and trial is not False:
-            circuit.trial = False
+        if trial is False:
+            return
+        try:
+            for _ in range(CAS_ATTEMPTS):
+                raw, circuit = await self._read(key)
+                if raw is None or circuit.trial_at is None:
+                    return
+                if await self._swap(key, raw, circuit.model_copy(update={"trial_at": None})):
+                    return
+        except StoreError as exc:
+            logger.warning("model %s: breaker trial not released (expires): %s", key, exc)

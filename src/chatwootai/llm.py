@@ -11,7 +11,8 @@
 
 Retries and timeouts are model settings (:meth:`ModelResolver.model_settings`): pydantic-ai forwards
 ``max_retries`` and ``timeout`` to the provider SDK clients (OpenAI, Anthropic, Groq), which retry
-429 and 5xx responses with exponential backoff, honouring ``Retry-After``.
+429 and 5xx responses with exponential backoff, honouring ``Retry-After``. The circuit breaker's
+half-open trial overrides ``max_retries`` with 0 for its one call (see :mod:`chatwootai.breaker`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from chatwootai.breaker import CircuitBreaker, credential_id, model_key
 from chatwootai.config.schema import LLMSettings
 from chatwootai.offline import OfflineModel
 from chatwootai.settings import Settings
+from chatwootai.store.base import Store
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +49,12 @@ class MissingModelKeyError(ModelConfigError):
 class ModelResolver:
     """Builds (and caches) the pydantic-ai model for each distinct `llm:` setting."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, store: Store | None = None) -> None:
         self.settings = settings
         self._offline = OfflineModel()
-        self.breaker = CircuitBreaker.from_settings(settings)
-        """One circuit breaker per model endpoint, shared by every crew built with this resolver."""
+        self.breaker = CircuitBreaker.from_settings(settings, store)
+        """One circuit breaker per model endpoint, shared by every crew built with this resolver
+        and, through `store` (the deployment's), by every process of the deployment."""
         self._cache: dict[tuple[str, str | None, str | None], Model] = {}
 
     def effective(self, domain: LLMSettings, agent: LLMSettings | None = None) -> LLMSettings:

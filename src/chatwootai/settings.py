@@ -50,25 +50,35 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="CHATWOOTAI_HOST")
     port: int = Field(default=8000, alias="CHATWOOTAI_PORT")
     burst_window_s: float = Field(default=2.0, ge=0, alias="CHATWOOTAI_BURST_WINDOW")
-    max_body_bytes: int = Field(default=256 * 1024, alias="CHATWOOTAI_MAX_BODY_BYTES")
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, alias="CHATWOOTAI_MAX_BODY_BYTES")
+    """Largest webhook body: Chatwoot's e-mail deliveries carry the HTML part twice."""
+    journal: bool = Field(default=True, alias="CHATWOOTAI_JOURNAL")
+    """Journal every acknowledged message on local disk until its turn ends (with Redis), so a
+    Redis that loses its data loses no message; off only where Redis persists every write."""
     # Queue and workers
     job_timeout_s: float = Field(default=120.0, gt=0, alias="CHATWOOTAI_JOB_TIMEOUT")
-    """Longest a turn may run; a worker that dies mid-turn is replaced after about this long."""
+    """Longest a turn job may run (thinking plus one delivery attempt)."""
     worker_concurrency: int = Field(default=32, ge=1, alias="CHATWOOTAI_WORKER_CONCURRENCY")
     """Turns one worker process runs at once. Turns mostly wait on the LLM, so a worker can run
     many: with a 1 s LLM, 10 gave 8.7 messages/s per worker and 32 gave 23.6 (bench/load.py)."""
     worker_poll_s: float = Field(default=0.005, gt=0, alias="CHATWOOTAI_WORKER_POLL")
     """How often an idle worker looks for due jobs (seconds): half of it is the mean wait of a
     new turn; each poll is one cheap Redis command (200/s per idle worker by default)."""
-    busy_retry_s: float = Field(default=0.2, gt=0, alias="CHATWOOTAI_BUSY_RETRY")
-    """Wait before retrying a turn whose conversation another worker is answering."""
+    turn_lease_s: int = Field(default=10, ge=2, le=300, alias="CHATWOOTAI_TURN_LEASE")
+    """Seconds a conversation's turn lease lives unless renewed (every quarter of it): a worker
+    that dies mid-turn is replaced after about this long plus a second."""
+    delivery_horizon_s: float = Field(default=900.0, gt=0, alias="CHATWOOTAI_DELIVERY_HORIZON")
+    """How long a reply Chatwoot does not take is retried with backoff (capped at 30 s,
+    honouring Retry-After) before each further attempt is logged as an error; it is never
+    dropped, and past this it is retried every 30 s."""
     worker_shutdown_grace_s: int | None = Field(
         default=None, ge=1, alias="CHATWOOTAI_WORKER_SHUTDOWN_GRACE"
     )
     """On SIGTERM, how long running turns may finish (default: the job timeout); a turn still
     running then is cancelled and goes back to the queue for another worker."""
     turn_attempts: int = Field(default=8, ge=1, alias="CHATWOOTAI_TURN_ATTEMPTS")
-    """Failed attempts (not counting waits for the turn lock) before a turn hands off."""
+    """Failed attempts at a turn (its thinking failing, or Chatwoot refusing its reply; never
+    Chatwoot being down) before it hands off with the fallback text."""
 
     # LLM circuit breaker (per model and endpoint)
     llm_breaker_failures: int = Field(default=5, ge=0, alias="CHATWOOTAI_LLM_BREAKER_FAILURES")
@@ -98,11 +108,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
-
-    @property
-    def turn_lock_ttl_s(self) -> int:
-        """TTL of a conversation's turn lock: outlives a turn cut at the job timeout."""
-        return int(self.job_timeout_s) + 1
 
     @property
     def redis_configured(self) -> bool:

@@ -114,7 +114,8 @@ class ChatwootAISystem:
             default_domain=settings.default_domain,
             ttl=ttls.conversation,
         )
-        return cls(settings, store, loader, registry, domains, models or ModelResolver(settings))
+        models = models or ModelResolver(settings, store=store)  # the breaker is shared via store
+        return cls(settings, store, loader, registry, domains, models)
 
     async def start(self) -> None:
         """Check CHATWOOT_DOMAIN; listen for config changes; watch the files if asked to."""

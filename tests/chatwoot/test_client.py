@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from chatwootai.chatwoot.client import (
+    MARK_ATTRIBUTE,
     ChatwootAuthError,
     ChatwootClient,
     ChatwootDeliveryUnknown,
@@ -183,45 +185,72 @@ async def test_connection_refused_is_unavailable() -> None:
 # -- never post twice ------------------------------------------------------------------------
 
 
-async def test_send_rejected_before_posting_is_sent_again(
+async def test_the_mark_is_kept_in_content_attributes_and_read_back(
     fake: FakeChatwoot, client: ChatwootClient
 ) -> None:
-    fake.fail("messages.create", "error")
-    await client.send_message(ACCOUNT, CONVERSATION, "Oi")
-    assert fake.endpoints() == ["messages.create", "conversation.show", "messages.create"]
-    assert len(fake.conversations[(ACCOUNT, CONVERSATION)].messages) == 1
+    posted = await client.send_message(ACCOUNT, CONVERSATION, "Oi", echo_id="e1", mark="turn1:0")
+    assert fake.calls[0].body["content_attributes"] == {MARK_ATTRIBUTE: "turn1:0"}
+    seen = await client.read_back(ACCOUNT, CONVERSATION, "turn1:0")
+    assert seen.found and seen.message is not None and seen.message["id"] == posted["id"]
+    assert "echo_id" not in seen.message  # echoed once by the create call, never shown again
+    other = await client.read_back(ACCOUNT, CONVERSATION, "turn2:0")
+    assert not other.found and other.latest_id == posted["id"]
+    assert other.absent_after(posted["id"]) and not other.absent_after(posted["id"] - 1)
 
 
-async def test_send_posted_but_500_is_not_sent_again(
+async def test_a_post_that_may_have_reached_chatwoot_is_not_repeated_in_the_call(
     fake: FakeChatwoot, client: ChatwootClient
 ) -> None:
-    fake.fail("messages.create", "lost_error")
-    message = await client.send_message(ACCOUNT, CONVERSATION, "Oi, tudo certo")
-    stored = fake.conversations[(ACCOUNT, CONVERSATION)].messages
-    assert len(stored) == 1
-    assert message["id"] == stored[0]["id"]
-    assert fake.endpoints() == ["messages.create", "conversation.show"]
+    fake.fail("messages.create", "error")  # an answer: Chatwoot is done with it
+    with pytest.raises(ChatwootDeliveryUnknown, match="may have been posted") as info:
+        await client.send_message(ACCOUNT, CONVERSATION, "Oi", mark="m")
+    assert not info.value.settle
+    fake.fail("messages.create", "error", status=502)  # a gateway: the app may still be at it
+    with pytest.raises(ChatwootDeliveryUnknown) as info:
+        await client.send_message(ACCOUNT, CONVERSATION, "Oi", mark="m")
+    assert info.value.settle
+    assert fake.endpoints() == ["messages.create", "messages.create"]
 
 
-async def test_send_posted_but_response_lost_is_not_sent_again(fake: FakeChatwoot) -> None:
-    fake.fail("messages.create", "lost", delay=0.5)
-    async with _client(fake, timeout=0.2) as client:
-        message = await client.send_message(ACCOUNT, CONVERSATION, "Chega amanhã.")
-    stored = fake.conversations[(ACCOUNT, CONVERSATION)].messages
-    assert [m["content"] for m in stored] == ["Chega amanhã."]
-    assert message["id"] == stored[0]["id"]
-    assert fake.endpoints() == ["messages.create", "conversation.show"]
-
-
-async def test_send_timed_out_before_posting_is_sent_again(fake: FakeChatwoot) -> None:
+async def test_a_timed_out_post_is_not_repeated_and_must_settle(fake: FakeChatwoot) -> None:
     fake.fail("messages.create", "timeout", delay=0.5)
     async with _client(fake, timeout=0.2) as client:
-        await client.send_message(ACCOUNT, CONVERSATION, "Chega amanhã.")
-    assert len(fake.conversations[(ACCOUNT, CONVERSATION)].messages) == 1
-    assert fake.endpoints() == ["messages.create", "conversation.show", "messages.create"]
+        assert client.settle_s == pytest.approx(0.6)
+        with pytest.raises(ChatwootDeliveryUnknown) as info:
+            await client.send_message(ACCOUNT, CONVERSATION, "Chega amanhã.", mark="m")
+    assert info.value.settle
+    assert fake.endpoints() == ["messages.create"]
 
 
-async def test_send_rate_limited_is_sent_again_without_checking(
+async def test_a_slow_save_shows_only_after_the_request_timed_out(fake: FakeChatwoot) -> None:
+    """Chatwoot saving a reply after the client's timeout: read back too early, it is absent."""
+    customer = fake.incoming(ACCOUNT, CONVERSATION, "Oi")["id"]
+    fake.fail("messages.create", "slow", delay=0.6)
+    async with _client(fake, timeout=0.2) as client:
+        with pytest.raises(ChatwootDeliveryUnknown):
+            await client.send_message(ACCOUNT, CONVERSATION, "Olá!", mark="t:0")
+        early = await client.read_back(ACCOUNT, CONVERSATION, "t:0")
+        assert early.absent_after(customer)  # looks absent: only waiting tells the truth
+        await asyncio.sleep(0.6)
+        late = await client.read_back(ACCOUNT, CONVERSATION, "t:0")
+    assert late.found
+    assert [m["content"] for m in fake.conversations[(ACCOUNT, CONVERSATION)].messages] == [
+        "Oi",
+        "Olá!",
+    ]
+
+
+async def test_a_later_message_makes_a_read_back_inconclusive(
+    fake: FakeChatwoot, client: ChatwootClient
+) -> None:
+    customer = fake.incoming(ACCOUNT, CONVERSATION, "Oi")["id"]
+    await client.send_message(ACCOUNT, CONVERSATION, "Olá!", mark="t:0")
+    fake.incoming(ACCOUNT, CONVERSATION, "tem alguém aí?")
+    seen = await client.read_back(ACCOUNT, CONVERSATION, "t:0")
+    assert not seen.found and not seen.absent_after(customer)
+
+
+async def test_a_rate_limited_post_is_sent_again_in_the_call(
     fake: FakeChatwoot, client: ChatwootClient
 ) -> None:
     fake.fail("messages.create", "rate_limit")
@@ -230,24 +259,14 @@ async def test_send_rate_limited_is_sent_again_without_checking(
     assert len(fake.conversations[(ACCOUNT, CONVERSATION)].messages) == 1
 
 
-async def test_lost_private_note_is_found_too(fake: FakeChatwoot, client: ChatwootClient) -> None:
-    fake.incoming(ACCOUNT, CONVERSATION, "quero falar com alguém")
-    fake.fail("messages.create", "lost_error")
-    await client.send_message(ACCOUNT, CONVERSATION, "resumo para o agente", private=True)
-    assert [m["private"] for m in fake.conversations[(ACCOUNT, CONVERSATION)].messages] == [
-        False,
-        True,
-    ]
-
-
-async def test_an_old_identical_reply_is_not_mistaken_for_the_lost_one(
-    fake: FakeChatwoot, client: ChatwootClient
-) -> None:
-    await client.send_message(ACCOUNT, CONVERSATION, "Ok!")
-    fake.conversations[(ACCOUNT, CONVERSATION)].messages[0]["created_at"] -= 3600
-    fake.fail("messages.create", "error")
-    await client.send_message(ACCOUNT, CONVERSATION, "Ok!")
-    assert len(fake.conversations[(ACCOUNT, CONVERSATION)].messages) == 2
+async def test_a_post_that_never_left_is_sent_again_in_the_call() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with ChatwootClient(f"http://127.0.0.1:{port}", "t", retries=2, backoff=0.01) as api:
+        with pytest.raises(ChatwootUnavailable, match="connection failed") as info:
+            await api.send_message(ACCOUNT, CONVERSATION, "Oi")
+    assert not isinstance(info.value, ChatwootDeliveryUnknown)
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -286,9 +305,8 @@ async def test_the_token_is_never_logged(
     fake: FakeChatwoot, client: ChatwootClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    fake.fail("messages.create", "lost_error")
     fake.fail("conversation.show", "error")
-    await client.send_message(ACCOUNT, CONVERSATION, "Oi")
+    await client.read_back(ACCOUNT, CONVERSATION, "m")
     assert "retry" in caplog.text
     assert fake.bot_token not in caplog.text
 
@@ -300,27 +318,3 @@ async def test_fake_refuses_bots_outside_their_endpoints(fake: FakeChatwoot) -> 
         user = await http.get(path, headers={"api_access_token": fake.user_token})
     assert bot.status_code == 401 and bot.json() == {"error": NOT_FOR_BOTS}
     assert user.status_code == 200 and user.json()["payload"] == []
-
-
-async def test_send_lost_on_the_last_attempt_is_found(fake: FakeChatwoot) -> None:
-    fake.fail("messages.create", "error")
-    fake.fail("messages.create", "lost_error")
-    async with _client(fake, retries=1) as client:
-        message = await client.send_message(ACCOUNT, CONVERSATION, "Oi")
-    stored = fake.conversations[(ACCOUNT, CONVERSATION)].messages
-    assert [m["id"] for m in stored] == [message["id"]]
-    assert fake.endpoints() == [
-        "messages.create",
-        "conversation.show",
-        "messages.create",
-        "conversation.show",
-    ]
-
-
-async def test_send_that_cannot_be_checked_is_not_sent_again(fake: FakeChatwoot) -> None:
-    fake.fail("messages.create", "lost_error")
-    fake.fail("conversation.show", "error", times=5)
-    async with _client(fake, retries=1) as client:
-        with pytest.raises(ChatwootDeliveryUnknown, match="may have been posted"):
-            await client.send_message(ACCOUNT, CONVERSATION, "Oi")
-    assert len(fake.calls_to("messages.create")) == 1

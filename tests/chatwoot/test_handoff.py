@@ -55,9 +55,9 @@ async def test_minimal_handoff(fake: FakeChatwoot, client: ChatwootClient) -> No
     assert fake.calls[0].body["private"] is True
 
 
-async def test_failed_optional_steps_do_not_stop_the_handoff(fake: FakeChatwoot) -> None:
-    fake.fail("messages.create", "error", times=2)  # the customer message fails for good
-    fake.fail("assignments", "error", times=5)
+async def test_refused_optional_steps_do_not_stop_the_handoff(fake: FakeChatwoot) -> None:
+    fake.fail("messages.create", "error", status=422)  # the customer message is refused
+    fake.fail("assignments", "error", status=422)
     async with ChatwootClient(fake.base_url, fake.bot_token, retries=1, backoff=0.01) as client:
         result = await hand_off(
             client,
@@ -75,6 +75,36 @@ async def test_failed_optional_steps_do_not_stop_the_handoff(fake: FakeChatwoot)
     assert conversation.status == "open"
     assert conversation.labels == ["handoff"]
     assert [m["private"] for m in conversation.messages] == [True]
+
+
+async def test_chatwoot_down_stops_the_handoff_and_it_resumes_where_it_stopped(
+    fake: FakeChatwoot,
+) -> None:
+    steps: list[str] = []
+
+    async def record(step: str) -> None:
+        steps.append(step)
+
+    fake.fail("labels.index", "error", times=5)  # down while the labels are added
+    async with ChatwootClient(fake.base_url, fake.bot_token, retries=1, backoff=0.01) as client:
+        options = {"reason": "erro", "summary": "resumo", "team_id": 2, "labels": ["handoff"]}
+        with pytest.raises(ChatwootUnavailable):
+            await hand_off(client, ACCOUNT, CONVERSATION, on_step=record, **options)  # type: ignore[arg-type]
+        assert steps == ["private_note"]
+        conversation = fake.conversations[(ACCOUNT, CONVERSATION)]
+        assert conversation.status == "pending"  # not handed off: nothing says it was
+        fake.reset_failures()
+        result = await hand_off(
+            client,
+            ACCOUNT,
+            CONVERSATION,
+            on_step=record,
+            done=steps[:],
+            **options,  # type: ignore[arg-type]
+        )
+    assert result.complete and steps == ["private_note", "labels", "team", "status"]
+    assert [m["private"] for m in conversation.messages] == [True]  # the note once
+    assert conversation.status == "open" and conversation.labels == ["handoff"]
 
 
 async def test_failure_to_open_is_raised(fake: FakeChatwoot) -> None:

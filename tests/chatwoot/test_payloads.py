@@ -207,3 +207,47 @@ def test_redact_drops_pubsub_token_everywhere() -> None:
     assert clean["extra"] == [{"keep": 1}]
     assert clean["conversation"]["contact_inbox"]["source_id"] == "5511987654321"
     assert "pubsub_token" in json.dumps(data)  # the original is untouched
+
+
+def test_lone_surrogates_and_invalid_utf8_become_the_replacement_character() -> None:
+    payload = load_fixture("a_incoming_whatsapp")
+    body = json.dumps({**payload, "content": "oi \ud800 tchau \udfff"}).encode()
+    assert b"\\ud800" in body  # valid JSON, but no text: it cannot be encoded as UTF-8
+    event = parse_event(body)
+    assert isinstance(event, MessageEvent)
+    assert event.content == "oi \ufffd tchau \ufffd"
+    event.model_dump_json().encode("utf-8")  # encodable now
+    pair = parse_event(json.dumps({**payload, "content": "\ud83d\ude00"}).encode())
+    assert isinstance(pair, MessageEvent) and pair.content == "😀"  # a pair stays a character
+    invalid = json.dumps({**payload, "content": "caf\u00e9"}, ensure_ascii=False).encode()
+    invalid = invalid.replace("café".encode(), b"caf\xe9")  # Latin-1, not UTF-8
+    latin = parse_event(invalid)
+    assert isinstance(latin, MessageEvent) and latin.content == "caf\ufffd"
+
+
+def test_surrogates_in_keys_and_nested_values_are_replaced_too() -> None:
+    payload = load_fixture("a_incoming_whatsapp")
+    payload["content_attributes"] = {"k\ud801": ["x\udc00"]}
+    event = parse_event(json.dumps(payload).encode())
+    assert isinstance(event, MessageEvent)
+    assert event.content_attributes == {"k\ufffd": ["x\ufffd"]}
+
+
+def test_widget_and_typing_events_name_their_account_and_inbox() -> None:
+    widget = parse_event(raw("g_webwidget_triggered"))
+    assert isinstance(widget, OtherEvent)
+    assert (widget.account_id, widget.inbox_id) == (1, 1)
+    typing = parse_event(
+        json.dumps(
+            {
+                "event": "conversation_typing_on",
+                "conversation": {"inbox_id": 4, "account": {"id": 9}},
+            }
+        ).encode()
+    )
+    assert isinstance(typing, OtherEvent)
+    assert (typing.account_id, typing.inbox_id) == (9, 4)
+    assert isinstance(odd := parse_event(b'{"event": "x", "account": {"id": true}}'), OtherEvent)
+    assert (odd.account_id, odd.inbox_id) == (None, None)
+    flat = parse_event(b'{"event": "inbox_created", "id": 30, "account_id": 5, "inbox_id": 30}')
+    assert isinstance(flat, OtherEvent) and (flat.account_id, flat.inbox_id) == (5, 30)

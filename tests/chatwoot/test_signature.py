@@ -7,7 +7,13 @@ import hmac
 
 import pytest
 
-from chatwootai.chatwoot.signature import SignatureError, sign, verify_signature
+from chatwootai.chatwoot.signature import (
+    SignatureError,
+    check_headers,
+    sign,
+    signature_matches,
+    verify_signature,
+)
 from fakes.chatwoot_server import FIXTURES, FakeChatwoot, load_fixture
 
 SECRET = "webhook-secret-Zr8"
@@ -97,3 +103,32 @@ def test_missing_or_malformed_headers(
 def test_empty_secret_is_a_configuration_error() -> None:
     with pytest.raises(SignatureError, match="no webhook secret"):
         verify_signature("", str(NOW), sign("", str(NOW), BODY), BODY, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature", "problem"),
+    [
+        (None, "sha256=" + "0" * 64, "unsigned"),
+        (str(NOW), "", "unsigned"),
+        ("12.5", "sha256=" + "0" * 64, "malformed"),
+        ("9" * 40, "sha256=" + "0" * 64, "malformed"),
+        (str(NOW), "sha256=" + "g" * 64, "malformed"),
+        (str(NOW - 301), "sha256=" + "0" * 64, "stale"),
+    ],
+)
+def test_headers_are_judged_without_the_body(
+    timestamp: str | None, signature: str | None, problem: str
+) -> None:
+    with pytest.raises(SignatureError) as caught:
+        check_headers(timestamp, signature, now=NOW)
+    assert caught.value.problem == problem
+
+
+def test_signature_matches_is_one_hmac_over_the_body() -> None:
+    signature = sign(SECRET, str(NOW), BODY)
+    assert signature_matches(SECRET, str(NOW), signature, BODY)
+    assert signature_matches(
+        SECRET, str(NOW), signature.upper().replace("SHA256=", "sha256="), BODY
+    )
+    assert not signature_matches("other", str(NOW), signature, BODY)
+    assert not signature_matches(SECRET, str(NOW), signature, BODY + b" ")

@@ -4,8 +4,11 @@ It serves the application API paths the client calls, with Chatwoot's response s
 bot-token rules (a bot token may only use ``BOT_ACCESSIBLE_ENDPOINTS``), records every call, and
 can inject failures: ``rate_limit`` (429 + Retry-After), ``error`` (a 5xx before anything is
 done), ``timeout`` (no answer in time, nothing done), ``lost`` (done, but the answer never
-arrives in time) and ``lost_error`` (done, then a 500). It also builds webhook payloads in the
-real shapes from its own state, signs them like Chatwoot, and delivers them.
+arrives in time), ``lost_error`` (done, then a 500) and ``slow`` (done only after ``delay``, as
+Chatwoot saving a message after the client's timeout), and whole outages (:meth:`down`: every
+path fails for a while). Like Chatwoot, it stores the ``content_attributes`` of a created message
+and shows them again, but echoes ``echo_id`` in the create response only. It also builds webhook
+payloads in the real shapes from its own state, signs them like Chatwoot, and delivers them.
 
     with FakeChatwoot() as fake:
         conversation = fake.add_conversation(account_id=3, display_id=417)
@@ -57,7 +60,7 @@ BOT_ENDPOINTS = frozenset(
 )
 """Endpoints a bot token may call (Chatwoot v4.15.1 ``BOT_ACCESSIBLE_ENDPOINTS``, as used here)."""
 NOT_FOR_BOTS = "Access to this endpoint is not authorized for bots"
-FAILURE_KINDS = frozenset({"rate_limit", "error", "timeout", "lost", "lost_error"})
+FAILURE_KINDS = frozenset({"rate_limit", "error", "timeout", "lost", "lost_error", "slow"})
 MESSAGE_TYPES = {"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
 CAPTAIN = {"id": 2, "name": "Captain", "avatar_url": ""}
 """The Captain assistant of the fake's accounts (Chatwoot's own AI)."""
@@ -83,6 +86,8 @@ class Call:
     account_id: int
     conversation_id: int
     outcome: str = "ok"
+    at: float = field(default_factory=time.monotonic)
+    """When the call arrived (``time.monotonic()``)."""
 
 
 @dataclass
@@ -94,6 +99,26 @@ class Failure:
     status: int = 500
     retry_after: str | None = "0"
     delay: float = 1.0
+    conversation: tuple[int, int] | None = None
+    """Only calls about this conversation (account id, display id) meet it (None: any)."""
+
+
+@dataclass
+class Outage:
+    """Every API call fails (``error`` with `status`, or ``rate_limit``) until `until`."""
+
+    kind: str
+    until: float
+    status: int = 500
+    retry_after: str | None = None
+    conversations: frozenset[tuple[int, int]] | None = None
+    """Only these conversations' calls fail (None: every call)."""
+
+    def hits(self, account_id: int, conversation_id: int) -> bool:
+        """Whether a call to this conversation fails now."""
+        if time.monotonic() >= self.until:
+            return False
+        return self.conversations is None or (account_id, conversation_id) in self.conversations
 
 
 @dataclass
@@ -172,6 +197,7 @@ class FakeChatwoot:
         self.deliveries: list[Delivery] = []
         self.teams: dict[int, dict[str, Any]] = {2: {"id": 2, "name": "vendas"}}
         self._failures: dict[str, deque[Failure]] = {}
+        self._outages: list[Outage] = []
         self._next_message_id = 200_000
         self.updates_per_failure = 3
         """``message_updated`` deliveries sent for each refused reply."""
@@ -231,6 +257,7 @@ class FakeChatwoot:
             self.calls.clear()
             self.deliveries.clear()
             self._failures.clear()
+            self._outages.clear()
             self.webhook_url = None
 
     def add_conversation(
@@ -243,10 +270,46 @@ class FakeChatwoot:
         return conversation
 
     def fail(self, endpoint: str, kind: str, *, times: int = 1, **kw: Any) -> None:
-        """Make the next ``times`` calls of ``endpoint`` fail as ``kind`` (see module doc)."""
+        """Make the next ``times`` calls of ``endpoint`` fail as ``kind`` (see module doc);
+        ``conversation=(account_id, display_id)`` limits it to that conversation's calls."""
         if kind not in FAILURE_KINDS:
             raise ValueError(f"unknown failure kind {kind!r}; use one of {sorted(FAILURE_KINDS)}")
         self._failures.setdefault(endpoint, deque()).append(Failure(kind, times, **kw))
+
+    def reset_failures(self) -> None:
+        """Forget the failures not injected yet, and end outages."""
+        with self._lock:
+            self._failures.clear()
+            self._outages.clear()
+
+    def down(
+        self,
+        seconds: float,
+        *,
+        kind: str = "error",
+        status: int = 500,
+        retry_after: str | None = None,
+        conversations: tuple[tuple[int, int], ...] | None = None,
+    ) -> Outage:
+        """Fail every API call (of these conversations) for `seconds`: ``error`` answers
+        `status`, ``rate_limit`` answers 429 with `retry_after`. Nothing is done meanwhile."""
+        if kind not in ("error", "rate_limit"):
+            raise ValueError("an outage is of kind 'error' or 'rate_limit'")
+        outage = Outage(
+            kind,
+            time.monotonic() + seconds,
+            status,
+            retry_after,
+            None if conversations is None else frozenset(conversations),
+        )
+        with self._lock:
+            self._outages.append(outage)
+        return outage
+
+    def up(self) -> None:
+        """End every outage now."""
+        with self._lock:
+            self._outages.clear()
 
     def calls_to(self, endpoint: str) -> list[Call]:
         """The calls received by one endpoint, in order."""
@@ -498,6 +561,12 @@ class FakeChatwoot:
         )
         with self._lock:
             self.calls.append(call)
+            outage = next((o for o in self._outages if o.hits(account_id, conversation_id)), None)
+        if outage is not None:
+            call.outcome = f"down:{outage.kind}"
+            return await self._fail(
+                Failure(outage.kind, status=outage.status, retry_after=outage.retry_after)
+            )
         token = request.headers.get("api_access_token")
         if token not in (self.bot_token, self.user_token):
             call.outcome = "401"
@@ -515,10 +584,14 @@ class FakeChatwoot:
         if conversation is None:
             call.outcome = "404"
             return JSONResponse({"error": "Resource could not be found"}, status_code=404)
-        failure = self._take_failure(endpoint)
+        failure = self._take_failure(endpoint, (account_id, conversation_id))
         if failure is not None and failure.kind in ("rate_limit", "error", "timeout"):
             call.outcome = failure.kind
             return await self._fail(failure)
+        if failure is not None and failure.kind == "slow":
+            call.outcome = "slow"
+            await asyncio.sleep(failure.delay)  # the client gave up; Chatwoot saves it now
+            failure = None
         result = action(conversation, body if isinstance(body, dict) else {}, is_bot)
         if failure is not None:
             call.outcome = failure.kind
@@ -527,15 +600,17 @@ class FakeChatwoot:
             return result
         return JSONResponse(result)
 
-    def _take_failure(self, endpoint: str) -> Failure | None:
+    def _take_failure(self, endpoint: str, conversation: tuple[int, int]) -> Failure | None:
         with self._lock:
             queue = self._failures.get(endpoint)
             if not queue:
                 return None
-            failure = queue[0]
+            failure = next((f for f in queue if f.conversation in (None, conversation)), None)
+            if failure is None:
+                return None
             failure.times -= 1
             if failure.times <= 0:
-                queue.popleft()
+                queue.remove(failure)
             return failure
 
     async def _fail(self, failure: Failure) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -114,3 +115,12 @@ class PrivateRedis:
             self.proc.terminate()
             self.proc.wait(timeout=10)
         self.proc = None
+
+
+def journal_entries(url: str) -> float:
+    """A running serve process's ``chatwootai_journal_entries`` (messages whose turn it has not
+    seen end yet)."""
+    text = httpx.get(url + "/metrics", timeout=5).text
+    match = re.search(r"^chatwootai_journal_entries (\S+)$", text, re.MULTILINE)
+    assert match is not None, "no chatwootai_journal_entries in /metrics"
+    return float(match.group(1))

@@ -36,59 +36,59 @@ class Clock:
 # -- the breaker alone --------------------------------------------------------------------------
 
 
-def test_opens_after_n_failures_in_the_window_and_lets_one_trial_through() -> None:
+async def test_opens_after_n_failures_in_the_window_and_lets_one_trial_through() -> None:
     clock = Clock()
     breaker = CircuitBreaker(3, window_s=10, cooldown_s=30, clock=clock)
     for _ in range(2):
-        breaker.check("m")
-        breaker.failure("m")
-    assert breaker.state("m") is BreakerState.CLOSED
-    breaker.failure("m")
-    assert breaker.state("m") is BreakerState.OPEN
+        await breaker.check("m")
+        await breaker.failure("m")
+    assert await breaker.state("m") is BreakerState.CLOSED
+    await breaker.failure("m")
+    assert await breaker.state("m") is BreakerState.OPEN
     with pytest.raises(BreakerOpenError, match="CHATWOOTAI_LLM_BREAKER"):
-        breaker.check("m")
-    breaker.check("other")  # one key's breaker says nothing of another's
+        await breaker.check("m")
+    await breaker.check("other")  # one key's breaker says nothing of another's
     clock.now += 30
-    assert breaker.state("m") is BreakerState.HALF_OPEN
-    breaker.check("m")  # the trial
+    assert await breaker.state("m") is BreakerState.HALF_OPEN
+    await breaker.check("m")  # the trial
     with pytest.raises(BreakerOpenError):
-        breaker.check("m")  # only one trial at a time
-    breaker.failure("m")  # the trial failed: open for another cooldown
-    assert breaker.state("m") is BreakerState.OPEN
+        await breaker.check("m")  # only one trial at a time
+    await breaker.failure("m")  # the trial failed: open for another cooldown
+    assert await breaker.state("m") is BreakerState.OPEN
     clock.now += 30
-    breaker.check("m")
-    breaker.success("m")
-    assert breaker.state("m") is BreakerState.CLOSED
-    breaker.check("m")
+    await breaker.check("m")
+    await breaker.success("m")
+    assert await breaker.state("m") is BreakerState.CLOSED
+    await breaker.check("m")
 
 
-def test_failures_outside_the_window_do_not_add_up_and_success_resets() -> None:
+async def test_failures_outside_the_window_do_not_add_up_and_success_resets() -> None:
     clock = Clock()
     breaker = CircuitBreaker(3, window_s=10, cooldown_s=30, clock=clock)
     for _ in range(5):
-        breaker.failure("m")
-        breaker.failure("m")
+        await breaker.failure("m")
+        await breaker.failure("m")
         clock.now += 11  # the older failures leave the window
-    assert breaker.state("m") is BreakerState.CLOSED
-    breaker.failure("m")
-    breaker.failure("m")
-    breaker.success("m")
-    breaker.failure("m")
-    assert breaker.state("m") is BreakerState.CLOSED
+    assert await breaker.state("m") is BreakerState.CLOSED
+    await breaker.failure("m")
+    await breaker.failure("m")
+    await breaker.success("m")
+    await breaker.failure("m")
+    assert await breaker.state("m") is BreakerState.CLOSED
 
 
-def test_a_released_trial_may_run_again_and_zero_disables() -> None:
+async def test_a_released_trial_may_run_again_and_zero_disables() -> None:
     clock = Clock()
     breaker = CircuitBreaker(1, window_s=10, cooldown_s=5, clock=clock)
-    breaker.failure("m")
+    await breaker.failure("m")
     clock.now += 5
-    breaker.check("m")
-    breaker.release("m")  # ended by a usage limit: neither success nor failure
-    breaker.check("m")
+    await breaker.check("m")
+    await breaker.release("m")  # ended by a usage limit: neither success nor failure
+    await breaker.check("m")
     off = CircuitBreaker(0, window_s=10, cooldown_s=5, clock=clock)
     for _ in range(10):
-        off.failure("m")
-    off.check("m")
+        await off.failure("m")
+    await off.check("m")
 
 
 def test_settings_tune_the_breaker() -> None:
@@ -334,10 +334,10 @@ async def test_a_turn_timeout_spent_in_a_tool_does_not_count() -> None:
         assert result.fallback and result.handoff is not None
         assert "tempo limite" in result.handoff.reason
     key = crew.steps[0].breaker_key
-    assert key is not None and resolver.breaker.state(key) is BreakerState.CLOSED
+    assert key is not None and await resolver.breaker.state(key) is BreakerState.CLOSED
 
 
-def test_tenants_with_different_keys_have_different_breakers(
+async def test_tenants_with_different_keys_have_different_breakers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SHOP_A_KEY", "sk-tenant-a-secret")
@@ -349,37 +349,37 @@ def test_tenants_with_different_keys_have_different_breakers(
     assert key_a is not None and key_b is not None and key_a != key_b
     assert "secret" not in key_a and "sk-" not in key_a  # the key itself never shows
     for _ in range(resolver.breaker.threshold):
-        resolver.breaker.failure(key_a)
-    assert resolver.breaker.state(key_a) is BreakerState.OPEN
-    resolver.breaker.check(key_b)  # tenant B's turns still reach the model
+        await resolver.breaker.failure(key_a)
+    assert await resolver.breaker.state(key_a) is BreakerState.OPEN
+    await resolver.breaker.check(key_b)  # tenant B's turns still reach the model
     # the model itself also tells its key apart (the LLM router passes only the model)
     assert model_key(resolver.resolve(a)) == key_a
     assert resolver.breaker_key(LLMSettings(model="offline")) is None
 
 
-def test_a_late_failure_while_open_neither_extends_the_cooldown_nor_frees_the_trial() -> None:
+async def test_a_late_failure_while_open_neither_extends_the_cooldown_nor_frees_the_trial() -> None:
     clock = Clock()
     breaker = CircuitBreaker(1, window_s=10, cooldown_s=30, clock=clock)
-    late = breaker.check("m")  # admitted while closed
-    breaker.failure("m")  # another call fails: open
+    late = await breaker.check("m")  # admitted while closed
+    await breaker.failure("m")  # another call fails: open
     clock.now += 20
-    breaker.failure("m", trial=late)  # the late call fails: the cooldown is not extended
+    await breaker.failure("m", trial=late)  # the late call fails: the cooldown is not extended
     clock.now += 10
-    assert breaker.state("m") is BreakerState.HALF_OPEN
-    assert breaker.check("m") is True  # the trial
-    breaker.failure("m", trial=False)  # another late failure while the trial runs
-    breaker.release("m", trial=False)
+    assert await breaker.state("m") is BreakerState.HALF_OPEN
+    assert await breaker.check("m") is True  # the trial
+    await breaker.failure("m", trial=False)  # another late failure while the trial runs
+    await breaker.release("m", trial=False)
     with pytest.raises(BreakerOpenError):
-        breaker.check("m")  # still only one trial
-    breaker.failure("m", trial=True)  # the trial itself fails: open again
-    assert breaker.state("m") is BreakerState.OPEN
+        await breaker.check("m")  # still only one trial
+    await breaker.failure("m", trial=True)  # the trial itself fails: open again
+    assert await breaker.state("m") is BreakerState.OPEN
 
 
-def test_a_late_failure_without_trial_flag_during_the_cooldown_is_ignored() -> None:
+async def test_a_late_failure_without_trial_flag_during_the_cooldown_is_ignored() -> None:
     clock = Clock()
     breaker = CircuitBreaker(1, window_s=10, cooldown_s=30, clock=clock)
-    breaker.failure("m")
+    await breaker.failure("m")
     clock.now += 29
-    breaker.failure("m")  # no trial can be running during the cooldown
+    await breaker.failure("m")  # no trial can be running during the cooldown
     clock.now += 1
-    assert breaker.state("m") is BreakerState.HALF_OPEN
+    assert await breaker.state("m") is BreakerState.HALF_OPEN

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from resilience_support import PrivateRedis, visible_replies
+from resilience_support import PrivateRedis, journal_entries, visible_replies
 from service_deployment import launch, wait_for
 
 from chatwootai.store import keys
@@ -36,7 +36,6 @@ def test_messages_arriving_while_redis_is_down_are_answered_once_it_is_back(
     overrides = {
         "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
         "CHATWOOTAI_DOMAINS_DIR": str(tmp_path / "domains"),
-        "CHATWOOTAI_BURST_WINDOW": "0",
     }
     with launch(tmp_path, (3,), overrides, workers=1, redis_url=private_redis.url) as dep:
         fake = dep.fake
@@ -45,6 +44,10 @@ def test_messages_arriving_while_redis_is_down_are_answered_once_it_is_back(
             fake.add_conversation(account_id=account, display_id=display)
         assert dep.deliver(fake.incoming(3, 699, "antes")).json()["status"] == "queued"
         wait_for(lambda: bool(visible_replies(fake, 3, 699)), "the reply before the outage")
+        # Answered, and known to be (the service forgets it once its reply comes back): Redis
+        # coming back empty below does not make it answered again. A turn ending a moment
+        # before a data loss may be (docs/operations.md, "Redis persistence and the journal").
+        wait_for(lambda: journal_entries(dep.url) == 0, "the answer to be known")
 
         private_redis.stop()
         answers = []
@@ -85,7 +88,6 @@ def test_a_human_taking_over_during_the_outage_keeps_the_bot_silent(
     overrides = {
         "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
         "CHATWOOTAI_DOMAINS_DIR": str(tmp_path / "domains"),
-        "CHATWOOTAI_BURST_WINDOW": "0",
     }
     with launch(tmp_path, (3,), overrides, workers=1, redis_url=private_redis.url) as dep:
         fake = dep.fake

@@ -22,8 +22,6 @@ def test_sigterm_past_the_grace_puts_the_turn_back_for_another_worker(tmp_path: 
     overrides = {
         "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
         "CHATWOOTAI_DOMAINS_DIR": str(tmp_path / "domains"),
-        "CHATWOOTAI_BURST_WINDOW": "0",
-        "CHATWOOTAI_JOB_TIMEOUT": "20",
         "CHATWOOTAI_WORKER_SHUTDOWN_GRACE": "1",
         "FAKE_SLOW_S": "3",  # longer than the grace
     }

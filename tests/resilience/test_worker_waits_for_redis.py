@@ -30,7 +30,6 @@ def test_a_worker_started_before_redis_waits_then_answers(
     overrides = {
         "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
         "CHATWOOTAI_DOMAINS_DIR": str(tmp_path / "domains"),
-        "CHATWOOTAI_BURST_WINDOW": "0",
     }
 
     def redis_comes_later(logs: Path) -> None:

@@ -2,7 +2,8 @@
 
 Each deployment gets a fresh key prefix on the given Redis (the test Redis by default); the
 pipeline is chosen by ``CHATWOOTAI_SYSTEM_FACTORY`` in the overrides (``service_fakes`` for the
-fake brain).
+fake brain). The processes run with the service's default tuning: a test about a setting passes
+it in the overrides, and no test shortens a timeout to make a guarantee hold.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ HERE = Path(__file__).resolve().parent
 DOMAINS = HERE.parents[1] / "domains"
 BIN = Path(sys.executable).parent / "chatwootai"
 ADMIN = "admin-e2e-token"
+STARTUP_S = 120.0
+"""Liveness bound on processes starting (imports take seconds on a loaded machine)."""
 
 
 def free_port() -> int:
@@ -53,6 +56,7 @@ class Deployment:
         self.prefix = prefix
         self.redis = redis.Redis.from_url(redis_url, decode_responses=True)
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.metrics_ports: list[int] = []
 
     def deliver(
         self, payload: dict[str, object], *, delivery_id: str | None = None
@@ -60,6 +64,16 @@ class Deployment:
         """Sign and post a webhook like Chatwoot."""
         body, headers = self.fake.build_delivery(payload, delivery_id=delivery_id)
         return httpx.post(self.url + "/webhooks/chatwoot", content=body, headers=headers, timeout=5)
+
+    def worker_metric(self, name: str, **labels: str) -> float:
+        """A counter summed over the live workers' /metrics (``launch(metrics=True)``)."""
+        total = 0.0
+        for worker, port in zip(self.workers, self.metrics_ports, strict=True):
+            if worker.poll() is not None:
+                continue
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            total += metric_value(text, name, labels)
+        return total
 
     def replies(self, account_id: int, display_id: int) -> list[str]:
         """Public messages the bot posted in a conversation."""
@@ -71,6 +85,20 @@ class Deployment:
         ]
 
 
+def metric_value(text: str, name: str, labels: dict[str, str]) -> float:
+    """The sum of a metric's samples carrying `labels`, in Prometheus text."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name) or line.startswith("#"):
+            continue
+        sample, _, value = line.rpartition(" ")
+        if sample.split("{", 1)[0] != name:
+            continue
+        if all(f'{key}="{val}"' in sample for key, val in labels.items()):
+            total += float(value)
+    return total
+
+
 @contextmanager
 def launch(
     tmp: Path,
@@ -80,10 +108,12 @@ def launch(
     *,
     redis_url: str | None = None,
     before_ready: Callable[[Path], None] | None = None,
+    metrics: bool = False,
 ) -> Iterator[Deployment]:
     """A server and `workers` workers on a Redis (fresh key prefix) and a fake Chatwoot.
 
-    `before_ready(logs_dir)` runs once the processes are started, before waiting for them.
+    `before_ready(logs_dir)` runs once the processes are started, before waiting for them. With
+    `metrics`, each worker serves its Prometheus metrics (see :meth:`Deployment.worker_metric`).
     """
     redis_url = redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"test:e2e{os.getpid()}{int(time.time() * 1000) % 100000}:"
@@ -99,9 +129,6 @@ def launch(
         "CHATWOOT_API_TOKEN": fake.bot_token,
         "CHATWOOT_WEBHOOK_SECRET": fake.webhook_secret,
         "ADMIN_TOKEN": ADMIN,
-        "CHATWOOTAI_BURST_WINDOW": "0.2",
-        "CHATWOOTAI_JOB_TIMEOUT": "3",
-        "CHATWOOTAI_WORKER_POLL": "0.05",
         "CHATWOOTAI_DATA_DIR": str(tmp / "data"),
         "CHATWOOTAI_LOG_LEVEL": "WARNING",
         **overrides,
@@ -116,9 +143,13 @@ def launch(
     )
     dep = Deployment(fake, url, prefix, redis_url)
     for n in range(workers):
+        command = [str(BIN), "worker"]
+        if metrics:
+            dep.metrics_ports.append(free_port())
+            command += ["--metrics-port", str(dep.metrics_ports[-1])]
         dep.workers.append(
             subprocess.Popen(
-                [str(BIN), "worker"],
+                command,
                 env=env,
                 stdout=(logs / f"worker{n}.out").open("wb"),
                 stderr=subprocess.STDOUT,
@@ -142,9 +173,9 @@ def launch(
             return False
 
     try:
-        wait_for(up, "the server to be ready")
+        wait_for(up, "the server to be ready", STARTUP_S)
         queue = prefix + "arq:queue:health-check"
-        wait_for(lambda: dep.redis.exists(queue) == 1, "a worker to be up")
+        wait_for(lambda: dep.redis.exists(queue) == 1, "a worker to be up", STARTUP_S)
         yield dep
     finally:
         for proc in [server, *dep.workers]:

@@ -26,9 +26,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         "CHATWOOTAI_SYSTEM_FACTORY": "service_fakes:create_system",
         "CHATWOOTAI_DOMAINS_DIR": str(tmp / "domains"),
         "FAKE_SLOW_S": "1.5",
-        "CHATWOOTAI_BURST_WINDOW": "0.8",  # wide enough for a burst posted on a busy machine
     }
-    with launch(tmp, (3, 4, 5), overrides) as dep:
+    with launch(tmp, (3, 4, 5), overrides, metrics=True) as dep:
         yield dep
 
 
@@ -38,6 +37,9 @@ def test_the_real_pipeline_answers_three_domains_offline(
     """The shipped domains and tenants.yaml, the offline model, one server and one worker."""
     tmp = tmp_path_factory.mktemp("e2e-real")
     overrides = {"CHATWOOTAI_DOMAINS_DIR": str(DOMAINS), "CHATWOOT_WEBHOOK_SECRET_RETAIL": "rs"}
+    # The default job timeout: a first offline turn (crews built) outlasts a shortened one on a
+    # busy machine and is cut again and again.
+    overrides["CHATWOOTAI_JOB_TIMEOUT"] = "120"
     overrides["CHATWOOTAI_SYSTEM_FACTORY"] = ""
     for name in ("OPENAI_API_KEY", "CHATWOOTAI_MODEL"):
         overrides[name] = ""
@@ -102,21 +104,42 @@ def test_duplicates_and_bursts_are_answered_once(deployment: Deployment) -> None
     assert deployment.replies(3, 1010) == ["[cosmetics/sales] oi\ntudo bem?"]
 
 
+def typing_calls(deployment: Deployment, account_id: int, display_id: int) -> list[str]:
+    """The typing statuses the bot sent to a conversation, in order."""
+    return [
+        str(call.body["typing_status"])
+        for call in deployment.fake.calls_to("toggle_typing")
+        if (call.account_id, call.conversation_id) == (account_id, display_id)
+    ]
+
+
 def test_a_worker_killed_mid_turn_loses_nothing_and_replies_once(deployment: Deployment) -> None:
+    """Default settings: the turn is taken over once its lease (10 s) expires, without spinning.
+
+    The surviving worker runs a handful of jobs for it (no arq retries while the lease lives),
+    switches off the typing indicator the dead worker left on, and answers once.
+    """
     fake = deployment.fake
     fake.add_conversation(account_id=5, display_id=1020)
     assert deployment.deliver(fake.incoming(5, 1020, "pedido lento")).json()["status"] == "queued"
     started = deployment.prefix + "fake:started:5:1020"
     wait_for(lambda: deployment.redis.get(started) is not None, "the turn to start")
+    wait_for(lambda: typing_calls(deployment, 5, 1020) == ["on"], "the typing indicator")
     pid = int(str(deployment.redis.get(started)))
     victim = next(w for w in deployment.workers if w.pid == pid)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=5)
-    wait_for(lambda: bool(deployment.replies(5, 1020)), "the surviving worker's reply", 40)
+    jobs_before = deployment.worker_metric("chatwootai_turn_jobs_total")  # the survivor's
+    # within the lease's 10 s, a second for the watchdog, the 1.5 s turn, and room for load
+    wait_for(lambda: bool(deployment.replies(5, 1020)), "the surviving worker's reply", 25)
     time.sleep(0.5)
     assert deployment.replies(5, 1020) == ["[retail/sales] pedido lento"]
     pending = deployment.redis.lrange(deployment.prefix + "turn:pending:5:1020", 0, -1)
     assert pending == []
+    assert typing_calls(deployment, 5, 1020) == ["on", "off", "on", "off"]  # off at take-over
+    assert deployment.worker_metric("chatwootai_turn_takeovers_total") == 1
+    assert deployment.worker_metric("chatwootai_turn_jobs_total", outcome="retry") == 0
+    assert deployment.worker_metric("chatwootai_turn_jobs_total") - jobs_before <= 3
 
 
 def test_handoff_opens_the_conversation_and_silences_the_bot(deployment: Deployment) -> None:

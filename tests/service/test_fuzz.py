@@ -24,7 +24,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 """No deadline (timing on a shared machine is not a property); a fixed budget of examples."""
-LIMIT = 256 * 1024
+LIMIT = 1024 * 1024
 """The default CHATWOOTAI_MAX_BODY_BYTES."""
 
 BASE = load_fixture("a_incoming_whatsapp")

@@ -12,6 +12,7 @@ from service_fakes import FakeSystem
 
 from chatwootai.chatwoot.filters import decide
 from chatwootai.chatwoot.payloads import MessageEvent, parse_event
+from chatwootai.service.lease import TurnLeases
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import (
     Notice,
@@ -24,7 +25,6 @@ from chatwootai.service.notices import (
 )
 from chatwootai.service.other_bots import OtherBotWatch
 from chatwootai.service.queue import TurnQueue
-from chatwootai.service.turns import TurnLock
 from chatwootai.store import keys
 from fakes.chatwoot_server import load_fixture
 
@@ -126,7 +126,7 @@ def test_notice_of_a_reopened_email_quotes_the_new_text() -> None:
 
 async def test_rescan_enqueues_old_notices_without_lock_or_job(system: FakeSystem) -> None:
     notices, queue = NoticeList(system.store), RecordingQueue()
-    lock = TurnLock(system.store, ttl_s=60)
+    lock = TurnLeases(system.store, lease_s=60)
     await notices.push(notice(10, key="3:1", age_s=120))  # stranded
     await notices.push(notice(11, key="3:2", age_s=1))  # its own job is on its way
     await notices.push(notice(12, key="3:3", age_s=120))  # its turn is running

@@ -72,7 +72,7 @@ async def test_a_turn_outlasting_the_job_timeout_is_retried_then_given_up(
         await turn_job(ctx_of(service), KEY)
     store = service.system.store
     assert await store.get(keys.turn_failures(KEY)) == "1"
-    assert await store.get(keys.turn_lock(KEY)) is None  # the cut turn released its lock
+    assert await store.get(keys.turn_lock(KEY)) is None  # the cut turn released its lease
     assert [m.message_id for m in await service.pending.peek(KEY)] == [1]
 
     assert await turn_job(ctx_of(service), KEY) == "gave up"
@@ -136,10 +136,10 @@ async def test_stranded_conversations_are_requeued_once(
     pool = await queue._get_pool()
     await pool.delete(job_key_prefix + job_id(service.settings, KEY, 2))
     await store.delete(RESCAN_LOCK_KEY)
-    token = await service.runner.lock.acquire(KEY)
-    assert token is not None
+    holding = await service.runner.leases.acquire(KEY)
+    assert holding is not None
     assert await rescan_pending(service.runner, queue) == []  # a turn is running
-    await service.runner.lock.release(KEY, token)
+    await service.runner.leases.release(holding)
     await store.delete(RESCAN_LOCK_KEY)
     await say(service, 3, "alô", age_s=0)
     assert await rescan_pending(service.runner, queue) == []  # its own job is on its way
@@ -150,5 +150,24 @@ async def test_the_rescan_requeues_a_turn_the_worker_then_answers(
 ) -> None:
     await say(service, 7, "oi", age_s=60)
     assert await rescan_pending(service.runner, queue) == [KEY]
-    assert await turn_job(ctx_of(service), KEY) == "answered"
+    ctx = ctx_of(service)
+    ctx["settings"] = service.settings.model_copy(update={"job_timeout_s": 30.0})  # room
+    assert await turn_job(ctx, KEY) == "answered"
     assert [c.body["content"] for c in fake.calls_to("messages.create")] == ["[cosmetics/sales] oi"]
+
+
+async def test_a_dead_workers_job_is_taken_off_the_queue(
+    service: Service, queue: ArqTurnQueue
+) -> None:
+    from arq.constants import in_progress_key_prefix
+
+    await queue.enqueue(KEY, 5, 0)
+    dead = job_id(service.settings, KEY, 5)
+    pool = await queue._get_pool()
+    await pool.set(in_progress_key_prefix + dead, b"1", px=120_000)  # "running" on a dead worker
+    assert await queue.depth() == 1
+    await queue.drop_job(dead)
+    assert await queue.depth() == 0
+    assert not await pool.exists(job_key_prefix + dead, in_progress_key_prefix + dead)
+    await queue.schedule(KEY, 0, "takeover")  # the take-over job, under a fresh id
+    assert await queue.depth() == 1

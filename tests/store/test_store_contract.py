@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,49 @@ async def test_embedded_lists_persist_across_reopen(tmp_path: Path) -> None:
     second = EmbeddedStore(path)
     assert await second.list_range("pending") == ["m1", "m2"]
     await second.close()
+
+
+async def test_compare_and_expire_renews_only_the_holders_lease(store: Store) -> None:
+    await store.set("lease", "token-a", ttl=2)
+    assert await store.compare_and_expire("lease", "token-b", 100) is False
+    ttl = await store.ttl("lease")
+    assert ttl is not None and ttl <= 2
+    assert await store.compare_and_expire("lease", "token-a", 100) is True
+    ttl = await store.ttl("lease")
+    assert ttl is not None and 98 <= ttl <= 100
+    assert await store.compare_and_expire("absent", "token-a", 100) is False
+    await store.set("short", "t", ttl=1)
+    await asyncio.sleep(1.1)
+    assert await store.compare_and_expire("short", "t", 100) is False  # expired: lost
+    assert await store.get("short") is None
+
+
+async def test_compare_and_set_is_optimistic_concurrency(store: Store) -> None:
+    assert await store.compare_and_set("cas", None, "v1", ttl=100) is True
+    assert await store.compare_and_set("cas", None, "v2") is False  # not absent
+    assert await store.compare_and_set("cas", "other", "v2") is False
+    assert await store.compare_and_set("cas", "v1", "v2", ttl=50) is True
+    assert await store.get("cas") == "v2"
+    ttl = await store.ttl("cas")
+    assert ttl is not None and 48 <= ttl <= 50
+    assert await store.compare_and_set("cas", "v2", "v3") is True
+    assert await store.ttl("cas") is None
+    results = await asyncio.gather(*(store.compare_and_set("race", None, str(n)) for n in range(8)))
+    assert results.count(True) == 1
+
+
+async def test_sorted_sets(store: Store) -> None:
+    assert await store.zrange_by_score("z", 100.0) == []
+    assert await store.zcount("z") == 0
+    await store.zadd("z", {"a": 10.0, "b": 5.0, "c": 30.0})
+    await store.zadd("z", {"a": 20.0})  # moved
+    await store.zadd("z", {})
+    assert await store.zrange_by_score("z", 25.0) == [("b", 5.0), ("a", 20.0)]
+    assert await store.zrange_by_score("z", 25.0, limit=1) == [("b", 5.0)]
+    assert await store.zcount("z") == 3
+    assert await store.zcount("z", 20.0) == 2
+    assert await store.zrem("z", "a", "missing") == 1
+    assert await store.zrem("z") == 0
+    assert await store.zrange_by_score("z", math.inf) == [("b", 5.0), ("c", 30.0)]
+    assert await store.delete("z") == 1
+    assert await store.zcount("z") == 0

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
 from pydantic_ai.messages import ModelMessage, ModelRequest, RetryPromptPart, ToolReturnPart
+from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RunUsage, UsageLimits
 
 from chatwootai.agents.base import BaseAgent
@@ -139,7 +140,7 @@ class Crew:
             return self._fallback(states, deps, usage, f"limite do turno atingido: {exc}")
         except TimeoutError:
             if deps.interrupted_tool is None:
-                self._model_failed(progress)  # the model itself was too slow
+                await self._model_failed(progress)  # the model itself was too slow
             else:
                 logger.warning(
                     "crew %s/%s: turn timed out in tool %s",
@@ -150,7 +151,7 @@ class Crew:
             return self._fallback(states, deps, usage, "tempo limite do turno esgotado")
         except AgentRunError as exc:
             if is_outage(exc):
-                self._model_failed(progress)
+                await self._model_failed(progress)
             hint = ""
             if getattr(exc, "status_code", None) in (401, 403):
                 hint = " (the API key was refused: check the variable named by llm.api_key_env)"
@@ -162,7 +163,7 @@ class Crew:
         finally:
             if progress.key is not None and self.breaker is not None:
                 # neither success nor an outage
-                self.breaker.release(progress.key, trial=progress.trial)
+                await self.breaker.release(progress.key, trial=progress.trial)
         if self.offline and (NO_ANSWER in reply or not reply.strip()):  # it found nothing
             logger.info("crew %s/%s: offline model found no answer", self.domain.name, self.id)
             return self._fallback(states, deps, usage, "modelo offline sem resposta")
@@ -213,7 +214,7 @@ class Crew:
             if not step.offline and self.breaker is not None:
                 key = step.breaker_key or model_key(step.runner.model)
             if key is not None and self.breaker is not None:
-                progress.trial = self.breaker.check(key)
+                progress.trial = await self.breaker.check(key)
                 progress.key = key
             result = await step.runner.run(
                 prompt,
@@ -221,9 +222,11 @@ class Crew:
                 deps=deps,
                 usage=usage,
                 usage_limits=self.limits,
+                # the half-open trial is one HTTP request: no retries by the provider's SDK
+                model_settings=ModelSettings(max_retries=0) if progress.trial else None,
             )
             if key is not None and self.breaker is not None:
-                self.breaker.success(key)
+                await self.breaker.success(key)
                 progress.key = None
             output = result.output
             _record_unknown_tools(result.new_messages(), step.agent_id, deps)
@@ -246,10 +249,10 @@ class Crew:
                 )
         return output, out
 
-    def _model_failed(self, progress: _Progress) -> None:
+    async def _model_failed(self, progress: _Progress) -> None:
         """Count an outage against the breaker of the model that was called."""
         if progress.key is not None and self.breaker is not None:
-            self.breaker.failure(progress.key, trial=progress.trial)
+            await self.breaker.failure(progress.key, trial=progress.trial)
             progress.key = None
 
     def _fallback(

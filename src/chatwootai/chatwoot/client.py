@@ -1,10 +1,16 @@
 """Chatwoot REST API client for the bot: replies, status, typing, labels, attributes, teams.
 
 Every call sends the token in the ``api_access_token`` header and never logs it. Transient
-failures (429, 5xx, timeouts, connection errors) are retried with exponential backoff and
-jitter, honouring ``Retry-After``. Replies are never posted twice: when a send may have reached
-Chatwoot (a timeout or 5xx after the request left), the client reads the conversation and
-returns the message already there instead of posting it again.
+failures (429, 5xx, timeouts, connection errors) are retried a few times within the call, with
+exponential backoff and jitter, honouring a short ``Retry-After``; a longer ``Retry-After`` is
+raised at once (:class:`ChatwootRateLimited`) for the caller to wait out without holding a worker.
+
+Posting a message is not repeated within the call once the request may have reached Chatwoot
+(a timeout, a 5xx): the call raises :class:`ChatwootDeliveryUnknown` and the caller decides,
+from :meth:`ChatwootClient.read_back`, whether the message is there. A message can carry a
+*mark* (:data:`MARK_ATTRIBUTE` in its ``content_attributes``): Chatwoot stores the
+``content_attributes`` of a created message as given and returns them whenever it shows the
+message, which it does not do for ``echo_id`` (echoed in the create response only).
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -23,6 +30,15 @@ import httpx
 logger = logging.getLogger(__name__)
 
 TOKEN_HEADER = "api_access_token"
+MARK_ATTRIBUTE = "chatwootai_mark"
+"""``content_attributes`` key holding the service's own id of a message it posted.
+
+Chatwoot's ``Messages::MessageBuilder`` keeps the ``content_attributes`` of ``POST …/messages``
+(``content_attributes: content_attributes.presence``; the ``ContentAttributeValidator`` checks
+keys only for ``input_select``, ``cards``, ``form`` and ``article`` messages) and
+``Message#push_event_data`` returns every column, so the conversation's ``messages`` and
+``last_non_activity_message`` show the mark. ``echo_id`` is not a column and is never shown again.
+"""
 OUTGOING = 1
 """``message_type`` of an outgoing message in REST responses (an integer there)."""
 
@@ -66,10 +82,45 @@ class ChatwootUnavailable(ChatwootError):
 
 
 class ChatwootDeliveryUnknown(ChatwootUnavailable):
-    """A reply may or may not have been posted, and Chatwoot could not be read to tell."""
+    """A message may or may not have been posted: the request left and no answer says which.
+
+    ``settle`` is True when Chatwoot may still be working on it (a timeout, a lost connection, a
+    gateway's 502/503/504): reading the conversation is conclusive only once that time has passed.
+    """
+
+    def __init__(
+        self, method: str, path: str, status: int | None, reason: str, *, settle: bool = True
+    ) -> None:
+        super().__init__(method, path, status, reason)
+        self.settle = settle
 
 
-_Check = Callable[[], Awaitable[dict[str, Any] | None]]
+TRANSIENT = (ChatwootUnavailable, ChatwootRateLimited)
+"""Failures worth trying again later: Chatwoot down, slow or asking to wait."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    """What a conversation shows of a message the bot may have posted (by its mark)."""
+
+    message: dict[str, Any] | None
+    """The message carrying the mark, when the conversation shows it."""
+    latest_id: int | None
+    """Id of the newest non-activity message the conversation shows (None: no message)."""
+
+    @property
+    def found(self) -> bool:
+        """The message is there."""
+        return self.message is not None
+
+    def absent_after(self, after_id: int) -> bool:
+        """Conclusively absent: nothing newer than message `after_id` exists, ours included.
+
+        Message ids grow with time, and the conversation shows its newest non-activity
+        message, so a newest message no newer than `after_id` proves ours (created after it)
+        is not there. With a newer message that is not ours, the answer is unknown.
+        """
+        return self.message is None and (self.latest_id is None or self.latest_id <= after_id)
 
 
 class ChatwootClient:
@@ -83,16 +134,15 @@ class ChatwootClient:
         timeout: float = 10,
         retries: int = 3,
         backoff: float = 0.5,
-        max_retry_after: float = 60,
-        clock_skew: float = 30,
+        max_retry_after: float = 5,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if not token:
             raise ValueError("a Chatwoot API access token is required")
+        self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
-        self.clock_skew = clock_skew
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={TOKEN_HEADER: token, "Accept": "application/json"},
@@ -115,6 +165,11 @@ class ChatwootClient:
 
     # -- calls -------------------------------------------------------------------------------
 
+    @property
+    def settle_s(self) -> float:
+        """How long after a lost post Chatwoot may still save it: three request timeouts."""
+        return 3 * self.timeout
+
     async def send_message(
         self,
         account_id: int,
@@ -123,29 +178,29 @@ class ChatwootClient:
         *,
         private: bool = False,
         echo_id: str | None = None,
+        mark: str | None = None,
         content_attributes: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Post a reply (or a private note) once, and return Chatwoot's message object."""
-        echo = echo_id or uuid.uuid4().hex
+        """Post a reply (or a private note) and return Chatwoot's message object.
+
+        The post is tried again within the call only when it cannot have reached Chatwoot (a
+        refused connection, a 429); otherwise a failure raises :class:`ChatwootDeliveryUnknown`.
+        `mark` is kept in the message's ``content_attributes`` (see :meth:`read_back`).
+        """
         body: dict[str, Any] = {
             "content": content,
             "message_type": "outgoing",
             "private": private,
             "content_type": "text",
-            "echo_id": echo,
+            "echo_id": echo_id or uuid.uuid4().hex,
         }
-        if content_attributes:
-            body["content_attributes"] = dict(content_attributes)
-        started = time.time()
-
-        async def already_posted() -> dict[str, Any] | None:
-            return await self._find_posted(
-                account_id, conversation_id, content, private, echo, started
-            )
-
+        attributes = dict(content_attributes or {})
+        if mark:
+            attributes[MARK_ATTRIBUTE] = mark
+        if attributes:
+            body["content_attributes"] = attributes
         path = _conversation_path(account_id, conversation_id) + "/messages"
-        result = await self._call("POST", path, body, check=already_posted)
-        return _as_dict(result)
+        return _as_dict(await self._call("POST", path, body, idempotent=False))
 
     async def toggle_status(
         self,
@@ -207,74 +262,35 @@ class ChatwootClient:
 
     # -- machinery ---------------------------------------------------------------------------
 
-    async def find_posted(
-        self,
-        account_id: int,
-        conversation_id: int,
-        content: str,
-        *,
-        private: bool = False,
-        echo_id: str | None = None,
-        since: float,
-    ) -> dict[str, Any] | None:
-        """The bot's message with this echo id, or content and privacy, posted since `since`.
+    async def read_back(self, account_id: int, conversation_id: int, mark: str) -> ReadBack:
+        """The conversation's view of the message carrying `mark` (see :class:`ReadBack`).
 
-        Only the conversation's last messages are visible to a bot token (``GET`` of the
-        conversation: the last chat message and the last non-activity one), so a message
-        followed by another one is not found.
+        A bot token sees only the conversation's newest messages (``GET`` of the conversation:
+        the last chat message and the last non-activity one), so a message followed by another
+        one is not seen: :meth:`ReadBack.absent_after` then says the answer is unknown.
         """
         conversation = await self.get_conversation(account_id, conversation_id)
         candidates = list(conversation.get("messages") or [])
         last = conversation.get("last_non_activity_message")
         if isinstance(last, dict):
             candidates.append(last)
+        found: dict[str, Any] | None = None
+        latest: int | None = None
         for message in candidates:
             if not isinstance(message, dict):
                 continue
-            if echo_id and message.get("echo_id") == echo_id:
-                return message
-            created = message.get("created_at")
-            if (
-                message.get("message_type") in (OUTGOING, "outgoing")
-                and message.get("content") == content
-                and bool(message.get("private")) == private
-                and isinstance(created, int | float)
-                and created >= since - self.clock_skew
-            ):
-                return message
-        return None
-
-    async def _find_posted(
-        self,
-        account_id: int,
-        conversation_id: int,
-        content: str,
-        private: bool,
-        echo_id: str,
-        started: float,
-    ) -> dict[str, Any] | None:
-        """The message a lost send already created, if the conversation shows it."""
-        try:
-            return await self.find_posted(
-                account_id,
-                conversation_id,
-                content,
-                private=private,
-                echo_id=echo_id,
-                since=started,
-            )
-        except ChatwootError as exc:
-            raise ChatwootDeliveryUnknown(
-                "POST",
-                _conversation_path(account_id, conversation_id) + "/messages",
-                exc.status,
-                f"the reply may have been posted; reading the conversation failed: {exc.reason}",
-            ) from exc
+            attributes = message.get("content_attributes")
+            if isinstance(attributes, dict) and attributes.get(MARK_ATTRIBUTE) == mark:
+                found = message
+            ident = message.get("id")
+            if isinstance(ident, int) and message.get("message_type") not in (2, "activity"):
+                latest = ident if latest is None else max(latest, ident)
+        return ReadBack(found, latest)
 
     async def _call(
-        self, method: str, path: str, body: Any = None, *, check: _Check | None = None
+        self, method: str, path: str, body: Any = None, *, idempotent: bool = True
     ) -> Any:
-        """One API call with retries; ``check`` finds the result of a send that was lost."""
+        """One API call with a few retries; a non-idempotent one is not repeated once sent."""
         attempt = 0
         while True:
             sent = True
@@ -283,11 +299,13 @@ class ChatwootClient:
                 response = await self._http.request(method, path, json=body)
             except httpx.TimeoutException as exc:
                 sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+                settle = True
                 failure: ChatwootError = ChatwootUnavailable(
                     method, path, None, f"timed out ({type(exc).__name__})"
                 )
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, httpx.ConnectError)
+                settle = True
                 failure = ChatwootUnavailable(
                     method, path, None, f"connection failed ({type(exc).__name__})"
                 )
@@ -295,16 +313,23 @@ class ChatwootClient:
                 if response.is_success:
                     return _json(response)
                 failure = _error(method, path, response)
-                if not isinstance(failure, ChatwootRateLimited | ChatwootUnavailable):
+                if not isinstance(failure, TRANSIENT):
                     raise failure
+                settle = response.status_code in (502, 503, 504)
                 if isinstance(failure, ChatwootRateLimited):
                     sent = False
                     retry_after = failure.retry_after
                     if retry_after is not None and retry_after > self.max_retry_after:
                         raise failure
+            if sent and not idempotent:
+                raise ChatwootDeliveryUnknown(
+                    method,
+                    path,
+                    failure.status,
+                    f"may have been posted ({failure.reason})",
+                    settle=settle,
+                ) from failure
             if attempt >= self.retries:
-                if sent and check is not None and (found := await check()) is not None:
-                    return found
                 raise failure
             delay = self._delay(attempt, retry_after)
             logger.warning(
@@ -317,11 +342,6 @@ class ChatwootClient:
                 delay,
             )
             await asyncio.sleep(delay)
-            if sent and check is not None:
-                found = await check()
-                if found is not None:
-                    logger.info("Chatwoot %s %s had succeeded; not sending it again", method, path)
-                    return found
             attempt += 1
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:

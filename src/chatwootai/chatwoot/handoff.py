@@ -2,13 +2,14 @@
 
 Customer message, private note for the agents, labels, team, and last ``toggle_status open``
 with the bot token, which runs Chatwoot's bot handoff (metric, notification, auto-assignment).
-The optional steps may fail without stopping the handoff; opening the conversation is always
-attempted, and its failure is raised.
+An optional step refused by Chatwoot (a 4xx) is skipped; one failing because Chatwoot is down
+or rate-limiting stops the handoff (raised), to be resumed later. Opening the conversation is
+always attempted, and its failure is raised.
 
 Each step is named (:data:`STEPS`); a caller that records the steps it is told about
-(``on_step``) and passes them back as ``done`` resumes an interrupted handoff where it stopped,
-and with ``since`` first looks for the customer message and the note of an attempt cut between
-posting and being told.
+(``on_step``) and passes them back as ``done`` resumes an interrupted handoff where it stopped.
+A caller may post the messages itself (``post``), e.g. to mark them and read them back after a
+lost post.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from chatwootai.chatwoot.client import ChatwootClient, ChatwootError
+from chatwootai.chatwoot.client import TRANSIENT, ChatwootClient, ChatwootError
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ STEPS = ("customer_message", "private_note", "labels", "team", "status")
 """The steps of a handoff, in order."""
 
 StepDone = Callable[[str], Awaitable[object]]
+Poster = Callable[[str, str, bool], Awaitable[object]]
+"""Posts a handoff message: ``post(step, content, private)``."""
 
 
 @dataclass(slots=True)
@@ -61,12 +64,12 @@ async def hand_off(
     labels: Sequence[str] = (),
     done: Collection[str] = (),
     on_step: StepDone | None = None,
-    since: float | None = None,
+    post: Poster | None = None,
 ) -> HandoffResult:
     """Hand the conversation to humans; raise :class:`ChatwootError` if it could not be opened.
 
-    Steps in `done` are skipped; `on_step` is awaited after each step (done, or failed and
-    skipped). With `since`, a message step first looks for its message posted since then.
+    Steps in `done` are skipped; `on_step` is awaited after each step (done, or refused and
+    skipped). A transient failure of any step is raised (the handoff is resumed later).
     """
     result = HandoffResult()
     where = f"{account_id}:{conversation_id}"
@@ -80,25 +83,25 @@ async def hand_off(
             return
         try:
             await call()
+        except TRANSIENT:
+            raise
         except ChatwootError as exc:
             result.failed_steps.append(step)
             logger.warning("handoff of %s: %s failed, continuing: %s", where, step, exc)
         await finished(step)
 
-    def post(content: str, private: bool) -> Callable[[], Awaitable[object]]:
+    def message(step: str, content: str, private: bool) -> Callable[[], Awaitable[object]]:
         async def call() -> None:
-            if since is not None and await client.find_posted(
-                account_id, conversation_id, content, private=private, since=since
-            ):
-                logger.info("handoff of %s: message already posted", where)
-                return
-            await client.send_message(account_id, conversation_id, content, private=private)
+            if post is not None:
+                await post(step, content, private)
+            else:
+                await client.send_message(account_id, conversation_id, content, private=private)
 
         return call
 
     if customer_text and customer_text.strip():
-        await attempt("customer_message", post(customer_text, False))
-    await attempt("private_note", post(handoff_note(reason, summary), True))
+        await attempt("customer_message", message("customer_message", customer_text, False))
+    await attempt("private_note", message("private_note", handoff_note(reason, summary), True))
     if labels:
         await attempt("labels", lambda: client.add_labels(account_id, conversation_id, labels))
     if team_id is not None:

@@ -8,6 +8,7 @@ unique per account only, so conversations are keyed by ``"{account_id}:{display_
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -30,6 +31,10 @@ MAX_CONTENT_CHARS = 150_000
 """Chatwoot's own limit on a message's content."""
 
 _SECRET_KEYS = frozenset({"pubsub_token"})
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+"""What an unencodable character (invalid UTF-8, a lone surrogate) becomes."""
 
 
 class PayloadError(ValueError):
@@ -389,10 +394,43 @@ class ConversationEvent(WebhookEvent):
         return changes
 
 
+def _int_id(value: Any) -> int | None:
+    """An id as Chatwoot sends it (an integer), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _nested_id(data: Any, *path: str) -> int | None:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return _int_id(data)
+
+
 class OtherEvent(WebhookEvent):
     """Any other event (widget, typing, contact...): kept whole for whoever needs it."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
+
+    @property
+    def account_id(self) -> int | None:
+        """The account: ``account.id`` (widget, contact, inbox events), else the conversation's,
+        else ``account_id``."""
+        extra = self.model_extra or {}
+        return (
+            _nested_id(extra, "account", "id")
+            or _nested_id(extra, "conversation", "account", "id")
+            or _nested_id(extra, "account_id")
+        )
+
+    @property
+    def inbox_id(self) -> int | None:
+        """The inbox: ``inbox.id`` (``webwidget_triggered``), else the conversation's, else
+        ``inbox_id``."""
+        extra = self.model_extra or {}
+        return (
+            _nested_id(extra, "inbox", "id")
+            or _nested_id(extra, "conversation", "inbox_id")
+            or _nested_id(extra, "inbox_id")
+        )
 
 
 Event = MessageEvent | ConversationEvent | OtherEvent
@@ -410,16 +448,40 @@ def _describe(error: ValidationError, event: str) -> str:
     return f"{event} payload is not valid: " + "; ".join(reasons)
 
 
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub(REPLACEMENT, value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value
+
+
+def load_json(raw: bytes | str) -> Any:
+    """A webhook body decoded, with every unencodable character replaced by U+FFFD.
+
+    Invalid UTF-8 bytes and lone surrogates (``"\\ud800"`` is valid JSON but no text) would
+    fail later, when the message is written to the store, the spool or the reply; here they
+    become U+FFFD, so such a message is kept and answered. Raises :class:`PayloadError` for a
+    body that is not JSON.
+    """
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    try:
+        data = json.loads(text)
+        if _SURROGATE_ESCAPE.search(text) is not None:
+            data = _clean(data)
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(f"webhook body is not JSON: {exc}") from None
+    return data
+
+
 def parse_event(raw: bytes | str, *, max_bytes: int = MAX_BODY_BYTES) -> Event:
     """Parse a webhook body into a typed event; raise :class:`PayloadError` with the reason."""
     size = len(raw)
     if size > max_bytes:
         raise PayloadError(f"webhook body is {size} bytes, above the limit of {max_bytes}")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"webhook body is not JSON: {exc}") from None
-    return parse_event_data(data)
+    return parse_event_data(load_json(raw))
 
 
 def parse_event_data(data: Any) -> Event:

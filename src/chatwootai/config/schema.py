@@ -446,6 +446,9 @@ class TenantEntry(StrictModel):
     webhook_secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
     api_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
     base_url: str | None = None
+    url_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    """Variable holding a secret URL token: deliveries to this tenant's webhook path carrying
+    ``?token=`` with it are authenticated without a signature (Chatwoot before 4.13 / 4.11.2)."""
 
 
 class Tenants(StrictModel):

@@ -9,6 +9,7 @@ key with the namespace of the test running in the current asyncio task (a contex
 from __future__ import annotations
 
 import contextvars
+import math
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 from chatwootai.store.base import Store
@@ -63,6 +64,34 @@ class IsolatedStore(Store):
     async def compare_and_delete(self, key: str, value: str) -> bool:
         """See :meth:`Store.compare_and_delete`."""
         return await self.inner.compare_and_delete(self._k(key), value)
+
+    async def compare_and_expire(self, key: str, value: str, ttl: int) -> bool:
+        """See :meth:`Store.compare_and_expire`."""
+        return await self.inner.compare_and_expire(self._k(key), value, ttl)
+
+    async def compare_and_set(
+        self, key: str, expected: str | None, value: str, ttl: int | None = None
+    ) -> bool:
+        """See :meth:`Store.compare_and_set`."""
+        return await self.inner.compare_and_set(self._k(key), expected, value, ttl)
+
+    async def zadd(self, key: str, members: Mapping[str, float]) -> None:
+        """See :meth:`Store.zadd`."""
+        await self.inner.zadd(self._k(key), members)
+
+    async def zrange_by_score(
+        self, key: str, max_score: float, *, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """See :meth:`Store.zrange_by_score`."""
+        return await self.inner.zrange_by_score(self._k(key), max_score, limit=limit)
+
+    async def zrem(self, key: str, *members: str) -> int:
+        """See :meth:`Store.zrem`."""
+        return await self.inner.zrem(self._k(key), *members)
+
+    async def zcount(self, key: str, max_score: float = math.inf) -> int:
+        """See :meth:`Store.zcount`."""
+        return await self.inner.zcount(self._k(key), max_score)
 
     async def list_push(self, key: str, value: str, ttl: int | None = None) -> int:
         """See :meth:`Store.list_push`."""

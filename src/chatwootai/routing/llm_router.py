@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, create_model
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError, UserError
 from pydantic_ai.models import Model
+from pydantic_ai.settings import ModelSettings
 
 from chatwootai.breaker import BreakerOpenError, CircuitBreaker, is_outage, model_key
 
@@ -78,26 +79,28 @@ def pydantic_ai_router(
         trial = False
         if breaker is not None and key is not None:
             try:
-                trial = breaker.check(key)
+                trial = await breaker.check(key)
             except BreakerOpenError:
                 return None
         try:
             async with asyncio.timeout(timeout_s):
-                result = await agent.run(_prompt(message, crews))
+                # the half-open trial is one HTTP request: no retries by the provider's SDK
+                settings = ModelSettings(max_retries=0) if trial else None
+                result = await agent.run(_prompt(message, crews), model_settings=settings)
         except (AgentRunError, UserError, TimeoutError) as exc:
             if breaker is not None and key is not None:
                 if isinstance(exc, TimeoutError) or is_outage(exc):
-                    breaker.failure(key, trial=trial)
+                    await breaker.failure(key, trial=trial)
                 else:
-                    breaker.release(key, trial=trial)
+                    await breaker.release(key, trial=trial)
             log.warning("LLM router failed, falling back: %s", type(exc).__name__)
             return None
         except BaseException:
             if breaker is not None and key is not None:
-                breaker.release(key, trial=trial)
+                await breaker.release(key, trial=trial)
             raise
         if breaker is not None and key is not None:
-            breaker.success(key)
+            await breaker.success(key)
         crew = getattr(result.output, "crew", None)
         return crew if isinstance(crew, str) and crew in crews else None
 

@@ -18,13 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chatwootai.config.errors import ConfigError
 from chatwootai.config.registry import DomainNotFoundError
 from chatwootai.service.openapi import openapi_document
+from chatwootai.store import keys
 
 if TYPE_CHECKING:
     from chatwootai.service.context import Service
 
 log = logging.getLogger(__name__)
 
-CONVERSATION_KEY = r"^\d+:\d+$"
+CONVERSATION_KEY = r"^\d+:\d+(@[0-9a-f]{8})?$"
 
 
 class AdminAuthError(HTTPException):
@@ -253,9 +254,10 @@ async def conversation(
 ) -> JSONResponse:
     """Domain, crew, state and pending messages of a conversation."""
     service: Service = request.app.state.service
-    parts = conversation_id.split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        return _fail("conversation_id must be '{account_id}:{display_id}', e.g. 3:417", 422)
+    try:
+        keys.parse_conversation_key(conversation_id)
+    except keys.ConversationKeyError as exc:
+        return _fail(str(exc), 422)
     summary = dict(await service.system.conversation_summary(conversation_id))
     pending = await service.pending.peek(conversation_id)
     summary["pending_messages"] = len(pending)

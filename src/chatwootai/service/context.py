@@ -5,22 +5,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwootai.config.schema import Tenants
 from chatwootai.service.credentials import Credentials
 from chatwootai.service.dedupe import Deduplicator
+from chatwootai.service.delivery import DeliverySchedule
+from chatwootai.service.durability import JournalKeeper
+from chatwootai.service.journal import Journal
+from chatwootai.service.lease import TurnLeases
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, NoticeList
 from chatwootai.service.other_bots import OtherBotWatch
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, TurnQueue
+from chatwootai.service.rejections import RejectionLog
 from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
 from chatwootai.service.spool import OwnershipChange, Spool
-from chatwootai.service.turns import PendingList, PendingMessage, TurnLock, pending_list_for
+from chatwootai.service.takeover import watch_leases
+from chatwootai.service.turns import PendingList, PendingMessage, pending_list_for
+from chatwootai.service.webhook_auth import WebhookAuth
 from chatwootai.service.worker import TurnRunner
 from chatwootai.settings import Settings
+from chatwootai.store import keys
+from chatwootai.store.embedded import EmbeddedStore
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +50,57 @@ class Service:
     spool: Spool
     runner: TurnRunner
     replier: Replier
+    auth: WebhookAuth
+    rejections: RejectionLog
+    keeper: JournalKeeper | None = None
+    """Keeps the journal of accepted messages (None on the embedded store, durable itself)."""
     _drainer: asyncio.Task[None] | None = field(default=None)
+    _watchdog: asyncio.Task[None] | None = field(default=None)
 
     async def accept(self, message: PendingMessage, *, dedupe: bool = True) -> str:
-        """Store a customer message durably and enqueue its turn: ``queued`` or ``duplicate``."""
-        if dedupe and not await self.dedupe.first_time(message.message_id, message.delivery_id):
+        """Store a customer message durably and enqueue its turn: ``queued`` or ``duplicate``.
+
+        With Redis, the message is journaled on local disk first (see
+        :mod:`chatwootai.service.journal`), so its 200 survives Redis losing its data.
+        """
+        scope = keys.scope_of(message.conversation_key)
+        ids = (message.message_id, message.delivery_id)
+        if dedupe and not await self.dedupe.first_time(*ids, scope=scope):
             return "duplicate"
+        keeper = self.keeper
         try:
+            if keeper is not None:
+                await keeper.journal.record(message, keeper.epoch)
             await self.pending.push(message)
-        except Exception:
+            await self.queue.enqueue(
+                message.conversation_key, message.message_id, self.settings.burst_window_s
+            )
+        except BaseException:
+            if keeper is not None:
+                keeper.journal.discard(message)  # not acknowledged: the spool or a retry has it
             if dedupe:
                 with contextlib.suppress(Exception):
-                    await self.dedupe.forget(message.message_id, message.delivery_id)
+                    await self.dedupe.forget(*ids, scope=scope)
             raise
+        if keeper is not None:
+            keeper.journal.stored(message, keeper.epoch)
+        return "queued"
+
+    def answered(self, conversation_key: str, reply_id: int) -> None:
+        """A reply was posted in the conversation: its earlier messages need no journal entry."""
+        if self.keeper is not None:
+            self.keeper.journal.answered(conversation_key, reply_id)
+
+    async def restore(self, message: PendingMessage) -> str:
+        """Store a journaled message again after the store lost it (deduplicated, not journaled)."""
+        scope = keys.scope_of(message.conversation_key)
+        if not await self.dedupe.first_time(message.message_id, message.delivery_id, scope=scope):
+            return "duplicate"
+        await self.pending.push(message)
+        # Its turn waits out what is left of the burst window, as the lost job would have.
+        left = message.received_at + self.settings.burst_window_s - time.time()
         await self.queue.enqueue(
-            message.conversation_key, message.message_id, self.settings.burst_window_s
+            message.conversation_key, message.message_id, left + 0.1 if left > 0 else 0
         )
         return "queued"
 
@@ -64,7 +110,8 @@ class Service:
         It is accepted even if marked before: the mark may be from the delivery that the store
         failed to keep (and could not unmark).
         """
-        await self.dedupe.mark(message.message_id, message.delivery_id)
+        scope = keys.scope_of(message.conversation_key)
+        await self.dedupe.mark(message.message_id, message.delivery_id, scope=scope)
         await self.accept(message, dedupe=False)
 
     async def change_owner(self, change: OwnershipChange) -> None:
@@ -89,8 +136,10 @@ class Service:
         return await self.spool.drain(self._replay, self.change_owner, superseded=self._superseded)
 
     async def start(self) -> None:
-        """Start the queue, recover stranded turns (in-process) and the spool drainer."""
+        """Start the queue, recover stranded turns (in-process), the journal and spool drainer."""
         await self.queue.start()
+        if self.keeper is not None:
+            await self.keeper.start()
         if isinstance(self.queue, InProcessTurnQueue):
             try:
                 for key in await self.pending.conversations():
@@ -100,6 +149,10 @@ class Service:
                         await self.queue.enqueue(key, 0, 0)
             except Exception as exc:
                 log.warning("pending conversations not recovered: %s", exc)
+            runner = self.runner
+            self._watchdog = asyncio.create_task(
+                watch_leases(runner.leases, self.queue, self.metrics, runner.deliveries)
+            )
         self._drainer = asyncio.create_task(
             self.spool.drain_forever(
                 self._replay, self.change_owner, self._store_ready, superseded=self._superseded
@@ -107,12 +160,15 @@ class Service:
         )
 
     async def close(self) -> None:
-        """Stop the drainer and the queue; close API clients."""
-        if self._drainer is not None:
-            self._drainer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._drainer
-            self._drainer = None
+        """Stop the drainer, the watchdog and the queue; close the journal and API clients."""
+        for task in (self._drainer, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._drainer = self._watchdog = None
+        if self.keeper is not None:
+            await self.keeper.close()
         await self.queue.close()
         await self.replier.close()
 
@@ -137,15 +193,16 @@ def build_service(
         source = lambda: domains.tenants  # noqa: E731 - follows the manager's reloads
     credentials = Credentials(settings, source)
     pending = pending_list_for(store)
-    replier = Replier(store, credentials, client_factory=client_factory)
+    replier = Replier(store, credentials, client_factory=client_factory, metrics=metrics)
     runner = TurnRunner(
         system=system,
         notices=NoticeDesk(NoticeList(store), system, replier, metrics),
         pending=pending,
-        lock=TurnLock(store, ttl_s=settings.turn_lock_ttl_s),
+        leases=TurnLeases(store, lease_s=settings.turn_lease_s),
         replier=replier,
         metrics=metrics,
         burst_window_s=settings.burst_window_s,
+        deliveries=DeliverySchedule(store, horizon_s=settings.delivery_horizon_s),
     )
     inline = not settings.redis_configured if in_process is None else in_process
     queue: TurnQueue
@@ -153,7 +210,8 @@ def build_service(
         queue = InProcessTurnQueue(runner.run, settings, on_give_up=runner.give_up)
     else:
         queue = ArqTurnQueue(settings)
-    return Service(
+    runner.scheduler = queue
+    service = Service(
         settings=settings,
         system=system,
         credentials=credentials,
@@ -165,4 +223,10 @@ def build_service(
         spool=Spool(settings.data_dir),
         runner=runner,
         replier=replier,
+        auth=WebhookAuth(credentials),
+        rejections=RejectionLog(metrics.rejected),
     )
+    if settings.journal and not isinstance(store, EmbeddedStore):
+        journal = Journal(settings.data_dir)
+        service.keeper = JournalKeeper(journal, store, pending, service.restore, metrics)
+    return service

@@ -1,8 +1,9 @@
-"""Per-tenant Chatwoot credentials: webhook secret, API base URL and token of an account/inbox.
+"""Per-tenant Chatwoot credentials: webhook secret, URL token, API base URL and token.
 
 A tenant entry in ``tenants.yaml`` names the *environment variables* holding its secrets
-(``webhook_secret_env``, ``api_token_env``); the values never appear in YAML. Without an entry,
-the deployment-wide settings apply.
+(``webhook_secret_env``, ``url_token_env``, ``api_token_env``); the values never appear in YAML.
+Without an entry, the deployment-wide settings apply. An inbox entry wins over its account's,
+except that an inbox entry without a secret (or token) of its own does not hide its account's.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import ValidationError
 
 from chatwootai.config.schema import TenantEntry, Tenants
 from chatwootai.settings import Settings
+from chatwootai.store import keys
 
 TENANTS_FILE = "tenants.yaml"
 
@@ -83,11 +86,55 @@ class Credentials:
         entries = [*self.tenants.accounts.values(), *self.tenants.inboxes.values()]
         return any(entry.webhook_secret_env for entry in entries)
 
+    @property
+    def any_credential(self) -> bool:
+        """Whether any secret or URL token is configured: then every delivery must carry one."""
+        entries = [*self.tenants.accounts.values(), *self.tenants.inboxes.values()]
+        return self.any_secret or any(entry.url_token_env for entry in entries)
+
+    def keyed_by(self) -> tuple[bool, bool]:
+        """Whether some account, and some inbox, has a secret or URL token of its own.
+
+        When neither has, every delivery takes the global secret and the webhook need not look
+        for the ids in the body at all.
+        """
+        tenants = self.tenants
+
+        def own(entries: Mapping[str, TenantEntry]) -> bool:
+            return any(e.webhook_secret_env or e.url_token_env for e in entries.values())
+
+        return own(tenants.accounts), own(tenants.inboxes)
+
     def global_secret(self) -> str | None:
         """The deployment-wide webhook secret, if set."""
         secret = self.settings.chatwoot_webhook_secret
         value = secret.get_secret_value() if secret is not None else ""
         return value or None
+
+    def _own(
+        self,
+        field: Literal["webhook_secret_env", "url_token_env"],
+        what: str,
+        account_id: int | None,
+        inbox_id: int | None,
+    ) -> str | None:
+        tenants = self.tenants
+        entries = [
+            tenants.inboxes.get(str(inbox_id)) if inbox_id is not None else None,
+            tenants.accounts.get(str(account_id)) if account_id is not None else None,
+        ]
+        for entry in entries:
+            variable = getattr(entry, field) if entry is not None else None
+            if not variable:
+                continue
+            value: str = self.environ.get(variable, "")
+            if not value:
+                raise CredentialsError(
+                    f"tenants.yaml names {variable} as the {what} of account {account_id} "
+                    f"(inbox {inbox_id}), but that environment variable is empty"
+                )
+            return value
+        return None
 
     def webhook_secret(self, account_id: int | None, inbox_id: int | None) -> str | None:
         """The secret a delivery for this account/inbox must be signed with, or None.
@@ -97,23 +144,31 @@ class Credentials:
         delivery is keyed by (parsed integers), so a secret cannot be dodged by spelling them
         differently.
         """
-        tenants = self.tenants
-        entries = [
-            tenants.inboxes.get(str(inbox_id)) if inbox_id is not None else None,
-            tenants.accounts.get(str(account_id)) if account_id is not None else None,
-        ]
-        for entry in entries:
-            if entry is None or not entry.webhook_secret_env:
-                continue
-            value = self.environ.get(entry.webhook_secret_env, "")
-            if not value:
-                raise CredentialsError(
-                    f"tenants.yaml names {entry.webhook_secret_env} as the webhook secret of "
-                    f"account {account_id} (inbox {inbox_id}), but that environment variable "
-                    "is empty"
-                )
-            return value
-        return self.global_secret()
+        own = self._own("webhook_secret_env", "webhook secret", account_id, inbox_id)
+        return own if own is not None else self.global_secret()
+
+    def url_token(self, account_id: int | None, inbox_id: int | None) -> str | None:
+        """The URL token that authenticates deliveries for this account/inbox, or None.
+
+        The inbox entry's ``url_token_env`` wins, else its account's; there is no global token.
+        """
+        return self._own("url_token_env", "URL token", account_id, inbox_id)
+
+    def installation(self, account_id: int | str, inbox_id: int | str | None = None) -> str | None:
+        """The installation tag of this account/inbox's Chatwoot, None for the deployment's own.
+
+        A tenant entry whose ``base_url`` differs from ``CHATWOOT_BASE_URL`` is on another Chatwoot
+        installation, whose ids (accounts, conversations, messages) may repeat ours: its keys
+        carry the tag (see :mod:`chatwootai.store.keys`). The entry is the one
+        :meth:`api_access` uses, so keys and replies always agree on the installation.
+        """
+        entry = self._entry(account_id, inbox_id)
+        if entry is None or not entry.base_url:
+            return None
+        default = self.settings.chatwoot_base_url
+        if default and keys.normalize_base_url(default) == keys.normalize_base_url(entry.base_url):
+            return None
+        return keys.installation_tag(entry.base_url)
 
     def api_access(self, account_id: int | str, inbox_id: int | str | None = None) -> ApiAccess:
         """Base URL and token for calling Chatwoot on behalf of this account/inbox."""

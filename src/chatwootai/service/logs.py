@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
+from typing import TextIO
 
 from chatwootai.settings import Settings
 
@@ -26,9 +28,29 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not when it was built.
+
+    A command run in-process (tests, an embedding application) may swap ``sys.stderr`` and
+    close the old one; a handler holding that old stream would then fail on every record.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        """The current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        """Ignored: the stream is always the current standard error."""
+
+
 def configure_logging(settings: Settings) -> None:
     """Set up the root logger from ``CHATWOOTAI_LOG_LEVEL`` and ``CHATWOOTAI_LOG_JSON``."""
-    handler = logging.StreamHandler()
+    handler = StderrHandler()
     if settings.log_json:
         handler.setFormatter(JsonFormatter())
     else:

@@ -44,6 +44,21 @@ class Metrics:
             "Spooled messages dropped on replay: a human took the conversation over after them.",
             registry=r,
         )
+        self.journal_entries = Gauge(
+            "chatwootai_journal_entries",
+            "Accepted messages held in this process's journal until their turn ends.",
+            registry=r,
+        )
+        self.journal_replayed = Counter(
+            "chatwootai_journal_replayed",
+            "Journaled messages stored again after the store lost its data.",
+            registry=r,
+        )
+        self.store_data_lost = Counter(
+            "chatwootai_store_data_lost",
+            "Times the store was found without its data (its epoch changed or vanished).",
+            registry=r,
+        )
         self.answered = Counter(
             "chatwootai_messages_answered", "Turns answered.", ["domain"], registry=r
         )
@@ -92,6 +107,45 @@ class Metrics:
         )
         self.queue_depth = Gauge(
             "chatwootai_queue_depth", "Turn jobs waiting in the queue.", registry=r
+        )
+        # Turn leases and deferred deliveries (service/lease.py, service/delivery.py)
+        self.turn_jobs = Counter(
+            "chatwootai_turn_jobs",
+            "Turn jobs run, by outcome (busy: the conversation's turn was running elsewhere).",
+            ["outcome"],
+            registry=r,
+        )
+        self.takeovers = Counter(
+            "chatwootai_turn_takeovers",
+            "Turns taken over because their worker stopped renewing the lease.",
+            registry=r,
+        )
+        self.leases_lost = Counter(
+            "chatwootai_turn_leases_lost",
+            "Turns stopped because their lease could not be renewed in time.",
+            registry=r,
+        )
+        self.deliveries_deferred = Counter(
+            "chatwootai_deliveries_deferred",
+            "Reply deliveries Chatwoot did not take and that are tried again later.",
+            ["reason"],
+            registry=r,
+        )
+        self.undelivered = Gauge(
+            "chatwootai_undelivered_conversations",
+            "Conversations whose reply waits for Chatwoot (deployment-wide, read from the store).",
+            registry=r,
+        )
+        self.undelivered_past_horizon = Gauge(
+            "chatwootai_undelivered_past_horizon",
+            "Conversations whose reply has waited past CHATWOOTAI_DELIVERY_HORIZON.",
+            registry=r,
+        )
+        self.replies_unconfirmed = Counter(
+            "chatwootai_replies_unconfirmed",
+            "Lost posts neither seen nor provably absent (another message came after): not "
+            "posted again.",
+            registry=r,
         )
 
     def render(self) -> bytes:

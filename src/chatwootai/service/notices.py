@@ -44,6 +44,7 @@ from chatwootai.chatwoot.filters import Decision
 from chatwootai.chatwoot.handoff import hand_off
 from chatwootai.chatwoot.payloads import MessageEvent
 from chatwootai.service.credentials import CredentialsError
+from chatwootai.service.delivery import DeliveryPending
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.queue import ArqTurnQueue, TurnQueue
@@ -258,6 +259,9 @@ class NoticeDesk:
             steps.done.append(name)
             await self._record(conversation_key, batch, steps)
 
+        async def post(step: str, content: str, private: bool) -> None:
+            await self.replier.post_once(target, f"notice-{batch}", step, content, private=private)
+
         try:
             await hand_off(
                 client,
@@ -269,8 +273,12 @@ class NoticeDesk:
                 labels=labels,
                 done=list(steps.done),
                 on_step=step_done,
-                since=None if steps.first else steps.started,
+                post=post,
             )
+        except DeliveryPending as pending:  # retried by the turn job, then by the rescan
+            raise ChatwootUnavailable(
+                "POST", f"conversation {conversation_key}", None, pending.reason
+            ) from pending
         except (ChatwootUnavailable, ChatwootRateLimited):
             raise
         except ChatwootError as exc:

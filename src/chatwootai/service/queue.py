@@ -2,22 +2,29 @@
 
 Each accepted message enqueues one turn job for its conversation, deferred by the burst window;
 the job id is unique per message, so a re-delivery never doubles a job. The first job of a burst
-to run takes every pending message; the later ones find nothing left and end at once.
+to run takes every pending message; the later ones find nothing left and end at once. Follow-up,
+delivery retry and take-over runs are scheduled under fresh ids (:meth:`TurnQueue.schedule`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from arq.constants import job_key_prefix
+from arq.constants import (
+    in_progress_key_prefix,
+    job_key_prefix,
+    result_key_prefix,
+    retry_key_prefix,
+)
 from redis.exceptions import RedisError
 
-from chatwootai.service.turns import TurnBusyError
+from chatwootai.service.lease import LeaseLostError
 from chatwootai.settings import Settings
 from chatwootai.store.base import StoreUnavailableError
 
@@ -62,6 +69,13 @@ class TurnQueue(ABC):
         """Schedule the conversation's turn for this message after `defer_s` seconds."""
 
     @abstractmethod
+    async def schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
+        """Run the conversation's turn once more in `defer_s` seconds, as a job of its own."""
+
+    async def drop_job(self, job_id: str) -> None:  # noqa: B027 - nothing to drop in process
+        """Forget the job of a worker that died (its turn was taken over)."""
+
+    @abstractmethod
     async def depth(self) -> int:
         """Jobs waiting (for metrics)."""
 
@@ -103,6 +117,41 @@ class ArqTurnQueue(TurnQueue):
                 _job_id=job_id(self.settings, conversation_key, message_id),
                 _defer_by=defer_s if defer_s > 0 else None,
             )
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+
+    async def schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
+        """Enqueue a turn job under a fresh id (``…:{reason}:{random}``)."""
+        pool = await self._get_pool()
+        ident = f"{reason}-{uuid.uuid4().hex[:12]}"
+        try:
+            await pool.enqueue_job(
+                TURN_FUNCTION,
+                conversation_key,
+                _job_id=job_id(self.settings, conversation_key, ident),
+                _defer_by=defer_s if defer_s > 0 else None,
+            )
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+
+    async def drop_job(self, job_id: str) -> None:
+        """Take a dead worker's job off the queue, with its keys: nobody re-checks or reruns it."""
+        pool = await self._get_pool()
+        try:
+            async with pool.pipeline(transaction=True) as pipe:
+                pipe.zrem(self.queue_name, job_id)
+                pipe.delete(
+                    *(
+                        prefix + job_id
+                        for prefix in (
+                            job_key_prefix,
+                            in_progress_key_prefix,
+                            retry_key_prefix,
+                            result_key_prefix,
+                        )
+                    )
+                )
+                await pipe.execute()
         except (RedisError, OSError) as exc:
             raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
 
@@ -151,7 +200,7 @@ class InProcessTurnQueue(TurnQueue):
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
 
-    async def enqueue(self, conversation_key: str, message_id: int, defer_s: float) -> None:
+    async def enqueue(self, conversation_key: str, message_id: int | str, defer_s: float) -> None:
         """Start a task that takes the turn after `defer_s` seconds."""
         name = f"{conversation_key}:{message_id}"
         if name in self._jobs:
@@ -160,6 +209,10 @@ class InProcessTurnQueue(TurnQueue):
         task = asyncio.create_task(self._job(name, conversation_key, defer_s))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
+        """Start a task that runs the turn once more after `defer_s` seconds."""
+        await self.enqueue(conversation_key, f"{reason}-{uuid.uuid4().hex[:12]}", defer_s)
 
     async def _job(self, name: str, conversation_key: str, defer_s: float) -> None:
         try:
@@ -174,8 +227,8 @@ class InProcessTurnQueue(TurnQueue):
                             self.run(conversation_key), self.settings.job_timeout_s
                         )
                     return
-                except TurnBusyError:
-                    await asyncio.sleep(self.settings.busy_retry_s)
+                except LeaseLostError:
+                    return  # the turn was taken over
                 except Exception as exc:
                     failures += 1
                     if failures >= self.settings.turn_attempts:

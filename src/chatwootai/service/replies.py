@@ -1,14 +1,23 @@
 """Sending a turn's answer to Chatwoot: typing, crew label, reply parts and human handoff.
 
-Each step of a turn's delivery is recorded under the turn id once done, and a re-run of the turn
-(after a crash, a timeout or a failed step) skips the recorded steps. A step cut between posting
-and recording is not recorded: before posting such a message again, a re-run reads the
-conversation and skips the post when the message is there (same echo id, or same content and
-privacy, posted since the turn was planned). A bot token can read only the conversation's last
-messages, so the guarantee is: a message is not posted twice unless another message was posted
-to the conversation in between (then it may be). A handoff records each of its steps (customer
-text, private note, labels, team, status), so a retry resumes it where it stopped. Labels are
-merged, so adding one twice is harmless.
+Each step of a turn's delivery is recorded under its delivery id (``turn:sent``) once done, and a
+re-run (after a crash, a timeout or a deferral) skips the recorded steps. Posting a message is
+written ahead: before the ``POST`` the step is recorded as being tried, with its *mark* (kept by
+Chatwoot in the message's ``content_attributes``) and the id of the newest message known before
+it. A step found being tried is not posted again until the conversation is read back
+(:meth:`chatwootai.chatwoot.client.ChatwootClient.read_back`) and that is conclusive:
+
+* the message with the mark is there: it was posted, the step is done;
+* the newest message is no newer than the one known before the post, and the post's request can
+  no longer be in progress (it failed with an answer, or three request timeouts have passed):
+  it was not posted, it is posted now;
+* otherwise (another message came after it, so it cannot be seen) it is not posted again: the
+  step is counted as unconfirmed and logged.
+
+Chatwoot being down, slow or rate-limiting makes a delivery stop at the failing step and raise
+:class:`~chatwootai.service.delivery.DeliveryPending`; it resumes there on the next attempt. A
+handoff records each of its steps (customer text, private note, labels, team, status), so an
+attempt resumes it where it stopped. Labels are merged, so adding one twice is harmless.
 """
 
 from __future__ import annotations
@@ -19,13 +28,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 
-from chatwootai.chatwoot.client import ChatwootClient, ChatwootError
+from chatwootai.chatwoot.client import (
+    TRANSIENT,
+    ChatwootClient,
+    ChatwootDeliveryUnknown,
+    ChatwootError,
+    ChatwootRateLimited,
+)
 from chatwootai.chatwoot.handoff import hand_off
 from chatwootai.chatwoot.split import split_reply
 from chatwootai.config.schema import ChatwootOptions
 from chatwootai.service.credentials import ApiAccess, Credentials
+from chatwootai.service.delivery import DeliveryPending
+from chatwootai.service.metrics import Metrics
 from chatwootai.store import keys
 from chatwootai.store.base import Store
 from chatwootai.turn import TurnOutcome
@@ -51,7 +68,9 @@ class PlannedReply(BaseModel):
     fallback: bool = False
     offline: bool = False
     planned_at: float = 0.0
-    """When the plan was made (epoch seconds): a re-run looks for its messages since then."""
+    """When the plan was made (epoch seconds)."""
+    delivery_id: str = ""
+    """Id under which its delivery steps are recorded (default: the turn id)."""
 
     @classmethod
     def from_outcome(cls, outcome: TurnOutcome) -> PlannedReply:
@@ -82,12 +101,36 @@ class ReplyTarget:
     channel: str
 
 
+class Attempt(BaseModel):
+    """A post being tried: its mark, the newest message known before it, and until when
+    Chatwoot may still be saving it."""
+
+    mark: str
+    after: int
+    settle_until: float
+
+
+class SentSteps(BaseModel):
+    """The record of a delivery: steps done, posts being tried, the last message posted."""
+
+    done: list[str] = Field(default_factory=list)
+    trying: dict[str, Attempt] = Field(default_factory=dict)
+    last_id: int = 0
+
+
 ClientFactory = Callable[[ApiAccess], ChatwootClient]
 
 
 def default_client_factory(access: ApiAccess) -> ChatwootClient:
     """A Chatwoot client for the access (bot token)."""
     return ChatwootClient(access.base_url, access.token)
+
+
+def _pending(exc: ChatwootError) -> DeliveryPending:
+    """The deferral of a delivery that met a transient Chatwoot failure."""
+    if isinstance(exc, ChatwootRateLimited):
+        return DeliveryPending(str(exc), kind="rate_limited", retry_in_s=exc.retry_after)
+    return DeliveryPending(str(exc), kind="unavailable")
 
 
 class Replier:
@@ -99,10 +142,12 @@ class Replier:
         credentials: Credentials,
         *,
         client_factory: ClientFactory = default_client_factory,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.credentials = credentials
         self.client_factory = client_factory
+        self.metrics = metrics
         self._clients: dict[ApiAccess, ChatwootClient] = {}
 
     def client_for(self, target: ReplyTarget) -> ChatwootClient:
@@ -120,19 +165,24 @@ class Replier:
         except Exception as exc:  # best effort: typing never fails a turn
             log.debug("typing %s in %s failed: %s", on, target.conversation_key, exc)
 
-    async def _done(self, target: ReplyTarget, turn_id: str) -> list[str]:
-        raw = await self.store.get(keys.turn_sent(target.conversation_key, turn_id))
+    async def _load(self, target: ReplyTarget, delivery_id: str) -> SentSteps:
+        raw = await self.store.get(keys.turn_sent(target.conversation_key, delivery_id))
         if raw is None:
-            return []
+            return SentSteps()
         try:
             steps = json.loads(raw)
         except ValueError:
-            return []
-        return [str(s) for s in steps] if isinstance(steps, list) else []
+            return SentSteps()
+        if isinstance(steps, list):  # the record of earlier versions: the steps done
+            return SentSteps(done=[str(step) for step in steps])
+        try:
+            return SentSteps.model_validate(steps)
+        except ValidationError:
+            return SentSteps()
 
-    async def _record(self, target: ReplyTarget, turn_id: str, steps: list[str]) -> None:
-        key = keys.turn_sent(target.conversation_key, turn_id)
-        await self.store.set(key, json.dumps(steps), SENT_TTL_S)
+    async def _save(self, target: ReplyTarget, delivery_id: str, record: SentSteps) -> None:
+        key = keys.turn_sent(target.conversation_key, delivery_id)
+        await self.store.set(key, record.model_dump_json(), SENT_TTL_S)
 
     async def deliver(
         self,
@@ -143,74 +193,172 @@ class Replier:
         *,
         customer_text: str = "",
         first_attempt: bool = False,
+        after_id: int = 0,
     ) -> list[str]:
         """Post the plan's reply parts, crew label and handoff; the steps done by this call.
 
-        With `first_attempt` (the plan was just made, so nothing of it can have been sent) the
-        record of sent steps is not read; otherwise a message not recorded as sent is first
-        looked for in the conversation (see the module's docstring).
+        `turn_id` is the delivery id its steps are recorded under. With `first_attempt` (the plan
+        was just made, so nothing of it can have been sent) the record is not read. `after_id` is
+        the newest message the turn knows of (its last customer message). Raises
+        :class:`DeliveryPending` when Chatwoot cannot take it now, :class:`ChatwootError` when
+        Chatwoot refuses it.
         """
         client = self.client_for(target)
-        done = [] if first_attempt else await self._done(target, turn_id)
+        record = SentSteps() if first_attempt else await self._load(target, turn_id)
         performed: list[str] = []
-        since = plan.planned_at or time.time() - SENT_TTL_S
-
-        async def posted(content: str, echo_id: str) -> bool:
-            """On a re-run: whether an earlier attempt posted this message unrecorded."""
-            if first_attempt:
-                return False
-            found = await client.find_posted(
-                target.account_id, target.display_id, content, echo_id=echo_id, since=since
-            )
-            if found is not None:
-                log.info("reply %s of %s was already posted", echo_id, target.conversation_key)
-            return found is not None
-
-        async def step(name: str) -> bool:
-            return name not in done
 
         async def mark(name: str) -> None:
-            done.append(name)
+            record.done.append(name)
             performed.append(name)
-            await self._record(target, turn_id, done)
+            await self._save(target, turn_id, record)
+
+        async def post(name: str, content: str, private: bool) -> None:
+            await self._post(client, target, turn_id, record, name, content, private, after_id)
+            performed.append(name)
 
         label = options.crew_labels.get(plan.crew)
-        if label and await step("label"):
+        if label and "label" not in record.done:
             try:
                 await client.add_labels(target.account_id, target.display_id, [label])
+            except TRANSIENT as exc:
+                raise _pending(exc) from exc
             except ChatwootError as exc:
                 log.warning("crew label on %s failed: %s", target.conversation_key, exc)
             await mark("label")
         for index, part in enumerate(split_reply(plan.reply, target.channel)):
             name = f"reply:{index}"
-            if await step(name):
-                echo_id = f"{turn_id}-{index}"
-                if not await posted(part, echo_id):
-                    await client.send_message(
-                        target.account_id, target.display_id, part, echo_id=echo_id
-                    )
-                await mark(name)
-        if plan.handoff_reason is not None and await step("handoff"):
+            if name not in record.done:
+                await post(name, part, False)
+        if plan.handoff_reason is not None and "handoff" not in record.done:
             summary = _summary(plan, customer_text)
 
             async def handoff_step(name: str) -> None:
-                await mark(f"{HANDOFF_STEP}{name}")
+                if f"{HANDOFF_STEP}{name}" not in record.done:
+                    await mark(f"{HANDOFF_STEP}{name}")
 
-            await hand_off(
-                client,
-                target.account_id,
-                target.display_id,
-                reason=plan.handoff_reason,
-                summary=summary,
-                customer_text=None if plan.reply.strip() else options.texts.handoff,
-                team_id=options.handoff_team_id,
-                labels=options.handoff_labels,
-                done=[s.removeprefix(HANDOFF_STEP) for s in done if s.startswith(HANDOFF_STEP)],
-                on_step=handoff_step,
-                since=None if first_attempt else since,
-            )
+            async def handoff_post(step: str, content: str, private: bool) -> None:
+                await post(f"{HANDOFF_STEP}{step}", content, private)
+
+            done = [s.removeprefix(HANDOFF_STEP) for s in record.done if s.startswith(HANDOFF_STEP)]
+            try:
+                await hand_off(
+                    client,
+                    target.account_id,
+                    target.display_id,
+                    reason=plan.handoff_reason,
+                    summary=summary,
+                    customer_text=None if plan.reply.strip() else options.texts.handoff,
+                    team_id=options.handoff_team_id,
+                    labels=options.handoff_labels,
+                    done=done,
+                    on_step=handoff_step,
+                    post=handoff_post,
+                )
+            except TRANSIENT as exc:
+                raise _pending(exc) from exc
             await mark("handoff")
         return performed
+
+    async def post_once(
+        self, target: ReplyTarget, delivery_id: str, step: str, content: str, *, private: bool
+    ) -> None:
+        """Post one message of delivery `delivery_id` (step `step`) at most once, as replies are.
+
+        Raises :class:`DeliveryPending` when Chatwoot cannot take it now (or the outcome of an
+        earlier post is not yet known), :class:`ChatwootError` when Chatwoot refuses it.
+        """
+        record = await self._load(target, delivery_id)
+        if step in record.done:
+            return
+        client = self.client_for(target)
+        await self._post(client, target, delivery_id, record, step, content, private, 0)
+
+    async def _post(
+        self,
+        client: ChatwootClient,
+        target: ReplyTarget,
+        delivery_id: str,
+        record: SentSteps,
+        step: str,
+        content: str,
+        private: bool,
+        after_id: int,
+    ) -> None:
+        """Post one message of a delivery, written ahead and never twice (module docstring)."""
+        where = target.conversation_key
+        tried = record.trying.get(step)
+        if tried is not None:
+            try:
+                seen = await client.read_back(target.account_id, target.display_id, tried.mark)
+            except TRANSIENT as exc:
+                raise _pending(exc) from exc
+            if seen.found:
+                log.info("message %s of %s had been posted; not posting it again", step, where)
+                self._posted(record, step, seen.message)
+                await self._save(target, delivery_id, record)
+                return
+            if not seen.absent_after(tried.after):
+                log.warning(
+                    "message %s of %s may have been posted (a lost post, and a later message "
+                    "hides it): not posting it again",
+                    step,
+                    where,
+                )
+                if self.metrics is not None:
+                    self.metrics.replies_unconfirmed.inc()
+                self._posted(record, step, None)
+                await self._save(target, delivery_id, record)
+                return
+            left = tried.settle_until - time.time()
+            if left > 0:
+                raise DeliveryPending(
+                    f"message {step} may still be saved by Chatwoot; read back in {left:.1f} s",
+                    kind="unconfirmed",
+                    retry_in_s=left,
+                )
+            log.info("message %s of %s was not posted; posting it again", step, where)
+        mark = f"{delivery_id}:{step}"
+        attempt = Attempt(
+            mark=mark,
+            after=max(after_id, record.last_id),
+            settle_until=time.time() + client.settle_s,
+        )
+        record.trying[step] = attempt  # written ahead: a re-run reads back before posting
+        await self._save(target, delivery_id, record)
+        try:
+            message = await client.send_message(
+                target.account_id,
+                target.display_id,
+                content,
+                private=private,
+                echo_id=mark,
+                mark=mark,
+            )
+        except ChatwootDeliveryUnknown as exc:
+            settle = client.settle_s if exc.settle else 0.0
+            attempt.settle_until = time.time() + settle
+            await self._save(target, delivery_id, record)
+            raise DeliveryPending(
+                f"message {step}: {exc.reason}",
+                kind="unconfirmed",
+                retry_in_s=settle or None,
+            ) from exc
+        except ChatwootError as exc:  # not sent: refused (raised as is), or to try again later
+            del record.trying[step]
+            await self._save(target, delivery_id, record)
+            if isinstance(exc, TRANSIENT):
+                raise _pending(exc) from exc
+            raise
+        self._posted(record, step, message)
+        await self._save(target, delivery_id, record)
+
+    @staticmethod
+    def _posted(record: SentSteps, step: str, message: dict[str, object] | None) -> None:
+        record.trying.pop(step, None)
+        record.done.append(step)
+        ident = (message or {}).get("id")
+        if isinstance(ident, int):
+            record.last_id = max(record.last_id, ident)
 
     async def close(self) -> None:
         """Close every client's connections."""

@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,8 @@ from chatwootai.service.turns import PendingMessage
 log = logging.getLogger(__name__)
 
 SPOOL_DIR = "spool"
+STRAY_AFTER_S = 60.0
+"""A temporary file older than this is a write that died (another process may be mid-write)."""
 
 
 class OwnershipChange(BaseModel):
@@ -78,17 +81,35 @@ class Spool:
         self._held: Counter[str] | None = None
 
     def write(self, entry: SpoolEntry) -> Path:
-        """Keep an entry durably on disk; the file written."""
+        """Keep an entry durably on disk; the file written (raises ``OSError``, leaving nothing).
+
+        The entry is encoded before any file is opened, and the temporary file is removed on
+        any failure, so a failed write leaves no file behind (an empty one would be replayed
+        as garbage).
+        """
+        try:
+            data = entry.model_dump_json().encode("utf-8")
+        except (UnicodeError, ValueError) as exc:
+            raise OSError(f"spool entry cannot be encoded: {exc}") from exc
         self.dir.mkdir(parents=True, exist_ok=True)
         held = self._counts()
         stamp = f"{int(entry.received_at * 1e6):020d}-{_tag(entry)}-{uuid.uuid4().hex[:8]}"
         final = self.dir / f"{stamp}.json"
         tmp = self.dir / f".{stamp}.tmp"
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(entry.model_dump_json())
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(final)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            tmp.replace(final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
         held[entry.conversation_key] += 1
         return final
 
@@ -108,12 +129,23 @@ class Spool:
     def _counts(self) -> Counter[str]:
         """Entries per conversation (read from the files once, then kept up to date)."""
         if self._held is None:
+            self._sweep()
             held: Counter[str] = Counter()
             for path in self.files():
                 with contextlib.suppress(OSError, ValueError):
                     held[parse_entry(path.read_text(encoding="utf-8")).conversation_key] += 1
             self._held = held
         return self._held
+
+    def _sweep(self) -> None:
+        """Remove temporary files a process left when it died mid-write (never acknowledged)."""
+        if not self.dir.is_dir():
+            return
+        cutoff = time.time() - STRAY_AFTER_S
+        for tmp in self.dir.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
 
     def _forget(self, path: Path, conversation_key: str) -> None:
         path.unlink(missing_ok=True)

@@ -1,10 +1,9 @@
-"""Per-conversation turn taking: the pending messages, the turn lock, and burst merging.
+"""Per-conversation turn taking: the pending messages and burst merging.
 
 Every customer message the webhook accepts is appended to its conversation's pending list
 before the webhook answers. A turn takes *all* pending messages at once (a burst becomes one
 turn) and removes them only after the reply was sent, so a worker that dies mid-turn loses
-nothing. One turn at a time per conversation: a lock holding a random token, with a TTL, released
-with compare-and-delete.
+nothing. One turn at a time per conversation: see :mod:`chatwootai.service.lease`.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
@@ -24,10 +22,6 @@ from chatwootai.turn import Customer, IncomingMessage
 
 PENDING_TTL_S = 7 * 86400
 """A pending list not touched for this long is dropped (a conversation long abandoned)."""
-
-
-class TurnBusyError(Exception):
-    """Another worker holds the conversation's turn; try again shortly."""
 
 
 class PendingMessage(BaseModel):
@@ -125,28 +119,6 @@ class StorePendingList(PendingList):
 def pending_list_for(store: Store) -> PendingList:
     """The pending lists of a deployment, on its store."""
     return StorePendingList(store)
-
-
-class TurnLock:
-    """One turn at a time per conversation: SET NX of a random token with a TTL."""
-
-    def __init__(self, store: Store, *, ttl_s: int) -> None:
-        self.store = store
-        self.ttl_s = ttl_s
-
-    async def acquire(self, conversation_key: str) -> str | None:
-        """The lock's token, or None when another turn holds it."""
-        token = uuid.uuid4().hex
-        taken = await self.store.set(keys.turn_lock(conversation_key), token, self.ttl_s, nx=True)
-        return token if taken else None
-
-    async def held(self, conversation_key: str) -> bool:
-        """Whether a turn of the conversation holds the lock now."""
-        return await self.store.get(keys.turn_lock(conversation_key)) is not None
-
-    async def release(self, conversation_key: str, token: str) -> bool:
-        """Release the lock if this token still holds it."""
-        return await self.store.compare_and_delete(keys.turn_lock(conversation_key), token)
 
 
 def turn_id(messages: Sequence[PendingMessage]) -> str:

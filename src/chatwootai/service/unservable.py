@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from chatwootai.config.errors import ConfigError
 from chatwootai.config.registry import DomainNotFoundError
-from chatwootai.config.schema import ChatwootOptions
-from chatwootai.service.replies import PlannedReply, ReplyTarget
-
-if TYPE_CHECKING:
-    from chatwootai.service.worker import TurnRunner
+from chatwootai.service.metrics import Metrics
+from chatwootai.service.replies import PlannedReply
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = (ConfigError, DomainNotFoundError)
 """What :meth:`DomainRegistry.get_domain_config` raises for a domain that cannot answer."""
-
-OUTCOME = "domain unavailable"
-"""What the turn job reports for such a turn."""
 
 
 def unavailable_reason(domain: str, error: Exception) -> str:
@@ -50,25 +43,22 @@ def _note_reason(domain: str, error: Exception) -> str:
     return f"o domínio {domain!r} não existe ou não atende conversas; revise tenants.yaml"
 
 
-async def hand_over(
-    runner: TurnRunner,
-    target: ReplyTarget,
-    message_ids: list[int],
-    turn_id: str,
-    domain: str,
-    error: Exception,
-    customer_text: str,
-) -> str:
-    """Hand the conversation to a human because its domain cannot answer; the turn's outcome."""
-    key = target.conversation_key
+def handover_plan(
+    metrics: Metrics, key: str, domain: str, error: Exception, message_count: int
+) -> PlannedReply:
+    """The plan handing a conversation to a human because its domain cannot answer.
+
+    Logged once per turn and counted; it is delivered like any other plan (a Chatwoot outage
+    defers it, and the bot is paused only once the handoff reached Chatwoot).
+    """
     log.error(
         "conversation %s: %s; its %d message(s) are handed to a human",
         key,
         unavailable_reason(domain, error),
-        len(message_ids),
+        message_count,
     )
-    runner.metrics.domain_unavailable.labels(domain).inc()
-    plan = PlannedReply(
+    metrics.domain_unavailable.labels(domain).inc()
+    return PlannedReply(
         reply="",
         domain=domain,
         crew="unavailable",
@@ -78,8 +68,3 @@ async def hand_over(
         fallback=True,
         planned_at=time.time(),
     )
-    options = ChatwootOptions()
-    await runner.replier.deliver(target, plan, options, turn_id, customer_text=customer_text)
-    await runner.system.conversations.pause(key, "handoff: domain unavailable")
-    await runner.pending.remove(key, message_ids)
-    return OUTCOME

@@ -1,10 +1,17 @@
-"""``POST /webhooks/chatwoot``: parse, verify, filter, dedupe, store, enqueue; answer at once.
+"""``POST /webhooks/chatwoot``: authenticate, parse, filter, dedupe, store, enqueue; answer at once.
 
 Chatwoot opens the conversation (hands it to humans) when a delivery fails or takes over 5 s, and
-retries only 429/500; so nothing slow happens here, and no failure of our own becomes a 5xx: a
-message, pause or resume the store cannot take goes to the local spool (in arrival order) and
-still gets its 200. Only when the spool cannot write it either is the answer a 500, which
-Chatwoot re-delivers.
+retries only 429/500; so nothing slow happens here. The signature (or a tenant's URL token) is
+checked *before* the body is parsed (:mod:`chatwootai.service.webhook_auth`): an unsigned or
+forged request costs one HMAC at most, whatever its size. A message, pause or resume the store
+cannot take goes to the local spool (in arrival order) and still gets its 200; a message the
+service could not keep at all (store and spool both failing, or an internal error) gets a 500,
+which Chatwoot re-delivers: a 200 always means the message is kept. Bad input gets a 4xx with
+the reason, never a 5xx.
+
+Paths: ``/webhooks/chatwoot`` for any tenant, ``/webhooks/chatwoot/accounts/{account_id}`` and
+``/webhooks/chatwoot/inboxes/{inbox_id}`` for one tenant (the secret is then known before the
+body is read, and ``?token=`` may authenticate a Chatwoot that cannot sign).
 """
 
 from __future__ import annotations
@@ -23,21 +30,18 @@ from chatwootai.chatwoot.payloads import (
     Event,
     MessageEvent,
     PayloadError,
+    load_json,
     parse_event_data,
     redact,
 )
-from chatwootai.chatwoot.signature import (
-    DELIVERY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    SignatureError,
-    verify_signature,
-)
-from chatwootai.service.credentials import CredentialsError
+from chatwootai.chatwoot.signature import DELIVERY_HEADER
+from chatwootai.service.body import BodyTooLargeError, read_body
 from chatwootai.service.notices import accept_notice, notice_of
 from chatwootai.service.spool import OwnershipChange, SpoolEntry
 from chatwootai.service.turns import PendingMessage
+from chatwootai.service.webhook_auth import TOKEN_PARAMETER, PathTenant, Rejection
 from chatwootai.service.worker import channel_name
+from chatwootai.store import keys
 
 if TYPE_CHECKING:
     from chatwootai.service.context import Service
@@ -53,40 +57,23 @@ DEBUG_CHARS = 2000
 """Longest excerpt of a (redacted) delivery written to the debug log."""
 
 
-class BodyTooLargeError(Exception):
-    """The request body is above ``max_body_bytes``."""
-
-
 def _reply(status: str, code: int = 200, **extra: Any) -> JSONResponse:
     return JSONResponse({"status": status, **extra}, status_code=code)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing more than `limit` bytes without reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLargeError(f"body of {declared} bytes is above the limit of {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLargeError(f"body is above the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _ids(event: Event | None) -> tuple[int | None, int | None]:
+def event_ids(event: Event) -> tuple[int | None, int | None]:
     """The account and inbox ids a parsed delivery is keyed by (to pick its webhook secret)."""
     if isinstance(event, MessageEvent):
         return event.account_id_or_none, event.inbox_id
     if isinstance(event, ConversationEvent):
         return event.account_id, event.conversation.inbox_id
-    return None, None
+    return event.account_id, event.inbox_id
 
 
-def pending_message(event: MessageEvent, delivery_id: str | None) -> PendingMessage:
-    """The pending-list entry of an incoming customer message."""
+def pending_message(
+    event: MessageEvent, delivery_id: str | None, conversation_key: str | None = None
+) -> PendingMessage:
+    """The pending-list entry of an incoming customer message (keyed by `conversation_key`)."""
     text = event.customer_text
     kind = "text"
     if not text:
@@ -100,7 +87,7 @@ def pending_message(event: MessageEvent, delivery_id: str | None) -> PendingMess
     contact = event.contact
     return PendingMessage(
         message_id=event.id,
-        conversation_key=event.conversation_key,
+        conversation_key=conversation_key or event.conversation_key,
         account_id=event.account_id,
         display_id=event.display_id,
         inbox_id=event.inbox_id,
@@ -119,52 +106,84 @@ def pending_message(event: MessageEvent, delivery_id: str | None) -> PendingMess
 
 @router.post("/webhooks/chatwoot")
 async def receive_webhook(request: Request) -> JSONResponse:
-    """Receive one Chatwoot delivery."""
+    """Receive one Chatwoot delivery (any tenant; the secret is picked from its ids)."""
+    return await _guarded(request, PathTenant())
+
+
+@router.post("/webhooks/chatwoot/accounts/{account_id}")
+async def receive_account_webhook(account_id: int, request: Request) -> JSONResponse:
+    """Receive one delivery of this account (its secret, or ``?token=`` its URL token)."""
+    return await _guarded(request, PathTenant(account_id=account_id))
+
+
+@router.post("/webhooks/chatwoot/inboxes/{inbox_id}")
+async def receive_inbox_webhook(inbox_id: int, request: Request) -> JSONResponse:
+    """Receive one delivery of this inbox (its secret, or ``?token=`` its URL token)."""
+    return await _guarded(request, PathTenant(inbox_id=inbox_id))
+
+
+async def _guarded(request: Request, path: PathTenant) -> JSONResponse:
     service: Service = request.app.state.service
     service.metrics.received.inc()
     try:
-        return await _receive(service, request)
+        return await _receive(service, request, path)
     except Exception:
-        log.exception("webhook delivery failed inside the service; answered 200 to keep the bot")
-        return _reply("error", reason="internal error, logged")
+        # Not kept: a 500 makes Chatwoot deliver again (a 200 would lose the message).
+        log.exception("webhook delivery failed inside the service; answered 500 to get it again")
+        return _reply("error", 500, reason="internal error, logged; deliver again")
 
 
-def _rejected(service: Service, reason: str, code: int, kind: str) -> JSONResponse:
-    service.metrics.rejected.labels(kind).inc()
-    log.info("webhook rejected (%s): %s", code, reason)
-    return _reply("rejected", code, reason=reason)
+def _answers(event: MessageEvent) -> bool:
+    """Whether the message answers the customer's earlier ones: a public reply (the bot's own,
+    a human's, another bot's) or the bot's own private note (a handoff)."""
+    if event.message_type != "outgoing":
+        return False
+    return not event.private or (event.sender is not None and event.sender.kind == "agent_bot")
 
 
-async def _receive(service: Service, request: Request) -> JSONResponse:
+def _source(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _rejected(service: Service, request: Request, rejection: Rejection) -> JSONResponse:
+    level = logging.ERROR if rejection.config_error else logging.INFO
+    service.rejections.reject(
+        _source(request), rejection.label, rejection.code, rejection.reason, level=level
+    )
+    return _reply("rejected", rejection.code, reason=rejection.reason)
+
+
+async def _receive(service: Service, request: Request, path: PathTenant) -> JSONResponse:
     settings = service.settings
+    token = request.query_params.get(TOKEN_PARAMETER)
     try:
-        raw = await read_body(request, settings.max_body_bytes)
-    except BodyTooLargeError as exc:
-        return _rejected(service, str(exc), 413, "too_large")
-    # The body is decoded and parsed before its signature is checked, so that the secret is
-    # picked from the very ids the event is keyed by; nothing acts on it before the check.
-    event: Event | None = None
-    problem, problem_code = "", 400
-    try:
-        data: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        data = None
-        problem = f"webhook body is not JSON: {exc}"
-    else:
+        service.auth.before_body(request.headers, token, path)
+        try:
+            raw = await read_body(request, settings.max_body_bytes)
+        except BodyTooLargeError as exc:
+            raise Rejection(str(exc), "too_large", 413) from None
+        proof = service.auth.verify(raw, request.headers, token, path)
+        try:
+            data = load_json(raw.bytes())
+        except PayloadError as exc:
+            raise Rejection(str(exc), "payload", 400) from None
         try:
             event = parse_event_data(data)
         except PayloadError as exc:
-            problem, problem_code = str(exc), 422
-    refused = _check_signature(service, request, raw, event)
-    if refused is not None:
-        return refused
-    if event is None:
-        return _rejected(service, problem, problem_code, "payload")
+            raise Rejection(str(exc), "payload", 422) from None
+        account_id, inbox_id = service.auth.confirm(proof, path, *event_ids(event))
+    except Rejection as rejection:
+        return _rejected(service, request, rejection)
     if log.isEnabledFor(logging.DEBUG):
         log.debug("delivery: %s", json.dumps(redact(data), ensure_ascii=False)[:DEBUG_CHARS])
     decision = decide(event)
     service.other_bots.observe(event, decision)
-    key = getattr(event, "conversation_key", None)
+    key = None
+    if isinstance(event, MessageEvent | ConversationEvent) and account_id is not None:
+        installation = service.credentials.installation(account_id, inbox_id)
+        key = keys.conversation_key(account_id, event.conversation.id, installation)
+    if key is not None and isinstance(event, MessageEvent) and _answers(event):
+        service.answered(key, event.id)
     if decision.verdict is Verdict.IGNORE or key is None:
         ignored = decision.verdict is Verdict.IGNORE
         reason = decision.reason if ignored else "conversation without account id"
@@ -176,7 +195,7 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
     assert isinstance(event, MessageEvent)
     if decision.verdict is Verdict.NOTIFY:
         return await _notify(service, event, decision, key)
-    message = pending_message(event, request.headers.get(DELIVERY_HEADER))
+    message = pending_message(event, request.headers.get(DELIVERY_HEADER), key)
     if service.spool.holds(key):
         # Older deliveries of this conversation wait in the spool: this one queues behind them.
         return _spool(service, message, "earlier deliveries of the conversation are spooled")
@@ -190,44 +209,6 @@ async def _receive(service: Service, request: Request) -> JSONResponse:
     service.metrics.queued.inc()
     log.info("queued message %s of %s", message.message_id, key)
     return _reply("queued")
-
-
-def _check_signature(
-    service: Service, request: Request, raw: bytes, event: Event | None
-) -> JSONResponse | None:
-    """None when the delivery may be processed, else its 401.
-
-    The secret is the one of the parsed event's inbox, else of its account, else the global one.
-    Once any secret is configured, a delivery no secret applies to is refused (fail closed);
-    only a deployment without any secret accepts unsigned deliveries.
-    """
-    credentials = service.credentials
-    if not credentials.any_secret:
-        return None
-    account_id, inbox_id = _ids(event)
-    try:
-        secret = credentials.webhook_secret(account_id, inbox_id)
-    except CredentialsError as exc:
-        log.error("%s", exc)
-        return _rejected(service, "webhook secret is not configured", 401, "signature")
-    if secret is None:
-        return _rejected(
-            service,
-            f"no webhook secret applies to account {account_id}, inbox {inbox_id}: set "
-            "CHATWOOT_WEBHOOK_SECRET or webhook_secret_env for it in tenants.yaml",
-            401,
-            "signature",
-        )
-    try:
-        verify_signature(
-            secret,
-            request.headers.get(TIMESTAMP_HEADER),
-            request.headers.get(SIGNATURE_HEADER),
-            raw,
-        )
-    except SignatureError as exc:
-        return _rejected(service, str(exc), 401, "signature")
-    return None
 
 
 async def _change_owner(service: Service, key: str, decision: Decision) -> JSONResponse:

@@ -1,4 +1,11 @@
-"""The turn job: answer a conversation's pending messages, once, and the arq worker around it."""
+"""The turn job: answer a conversation's pending messages, once, and the arq worker around it.
+
+A turn holds its conversation's lease (:mod:`chatwootai.service.lease`); a job that finds the
+conversation busy leaves a mark and ends, and the holder runs the work left when it ends. A
+turn thinks once (its plan is kept) and delivers apart from thinking
+(:mod:`chatwootai.service.delivery`): a delivery Chatwoot cannot take now ends the job with the
+messages still pending and a later job scheduled.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from arq import Retry
@@ -17,21 +24,24 @@ from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
 from chatwootai.knowledge.schedule import knowledge_cron_jobs
 from chatwootai.service.credentials import CredentialsError
+from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, WaitingDelivery
+from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, rescan_notices
 from chatwootai.service.pipeline import Pipeline
+from chatwootai.service.polling import SkipRunningJobs
 from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
+from chatwootai.service.takeover import TurnScheduler, watch_leases
 from chatwootai.service.turns import (
     PendingList,
     PendingMessage,
-    TurnBusyError,
-    TurnLock,
     merge_burst,
     still_bursting,
     turn_id,
 )
-from chatwootai.service.unservable import UNAVAILABLE, hand_over
+from chatwootai.service.typing_indicator import TypingIndicator
+from chatwootai.service.unservable import UNAVAILABLE, handover_plan
 from chatwootai.settings import Settings
 from chatwootai.store import keys
 from chatwootai.store.base import StoreError
@@ -41,7 +51,6 @@ from chatwootai.turn import IncomingMessage
 log = logging.getLogger(__name__)
 
 OUTCOME_TTL_S = 86400
-TYPING_AFTER_S = 0.3
 RECHECK_AFTER_S = 0.05
 """A turn that thought longer re-reads the pause flag before replying (a human may have come)."""
 TIMEOUT_MARGIN_S = 10.0
@@ -54,6 +63,8 @@ RESCAN_EVERY_S = 30.0
 """How often a worker looks for conversations left with pending messages and no turn job."""
 RESCAN_LOCK_KEY = "turn:rescan"
 """Held (SET NX, short TTL) by the worker scanning, so one worker at a time scans."""
+MORE_TTL_S = 3600
+"""Life of the mark a job leaves when it finds the conversation's turn running elsewhere."""
 
 
 class TurnTimeoutError(Exception):
@@ -74,55 +85,106 @@ def channel_name(channel: str | None) -> str:
 
 @dataclass(slots=True)
 class TurnRunner:
-    """Takes one conversation's turn: lock, pending messages, think, reply, then forget them."""
+    """Takes one conversation's turn: lease, pending messages, think, deliver, then forget them."""
 
     system: Pipeline
     pending: PendingList
-    lock: TurnLock
+    leases: TurnLeases
     replier: Replier
     metrics: Metrics
     burst_window_s: float
-    typing_after_s: float = TYPING_AFTER_S
-    """Show the typing indicator only for turns thinking longer than this (no flicker)."""
+    deliveries: DeliverySchedule
+    scheduler: TurnScheduler | None = None
+    """Where follow-up, retry and take-over runs are enqueued (the deployment's queue)."""
+    typing: TypingIndicator | None = None
+    """Shown while the turn thinks slowly (default: on the system's store, via the replier)."""
     notices: NoticeDesk | None = None
-    """Notices to humans, done under the turn lock before any turn (service/notices.py)."""
-    _background: set[asyncio.Task[None]] = field(default_factory=set)
+    """Notices to humans, done under the turn lease before and after a turn (service/notices.py)."""
 
-    async def run(self, conversation_key: str) -> str:
-        """Take the turn; what happened (``empty``, ``bursting``, ``paused``, ``answered``)."""
-        token = await self.lock.acquire(conversation_key)
-        if token is None:
-            raise TurnBusyError(f"a turn of {conversation_key} is already running")
+    def __post_init__(self) -> None:
+        if self.typing is None:
+            self.typing = TypingIndicator(self.system.store, self.replier)
+
+    async def run(self, conversation_key: str, *, job_id: str | None = None) -> str:
+        """Take the turn; what happened (``answered``, ``busy``, ``undelivered``, ``paused``...).
+
+        A conversation busy elsewhere gets a mark (``turn:more``) and ``busy``: its holder runs
+        the work left when it ends. A lost lease raises :class:`LeaseLostError`. `job_id` is the
+        queue job running it (taken off the queue if this worker dies).
+        """
+        store = self.system.store
+        holding = await self.leases.acquire(conversation_key, job_id=job_id)
+        if holding is None:
+            await store.set(keys.turn_more(conversation_key), "1", MORE_TTL_S)
+            holding = await self.leases.acquire(conversation_key, job_id=job_id)
+            if holding is None:
+                return "busy"
         try:
-            if self.notices is not None:  # notices to humans, before and after the turn
-                return await self.notices.around(conversation_key, self._turn)
-            return await self._turn(conversation_key)
+            outcome = await self._held(holding)
         finally:
             try:
-                await self.lock.release(conversation_key, token)
+                await self.leases.release(holding)
             except StoreError as exc:
-                log.warning("turn lock of %s not released (expires): %s", conversation_key, exc)
+                log.warning("turn lease of %s not released (expires): %s", conversation_key, exc)
+        try:
+            await self._follow_up(conversation_key)
+        except StoreError as exc:  # the work left is found by the scan for stranded turns
+            log.warning("work left in %s not scheduled: %s", conversation_key, exc)
+        return outcome
+
+    async def _held(self, holding: Holding) -> str:
+        try:
+            async with self.leases.keep(holding):
+                if self.notices is not None:  # notices to humans, before and after the turn
+                    return await self.notices.around(holding.conversation_key, self._turn)
+                return await self._turn(holding.conversation_key)
+        except asyncio.CancelledError:
+            lost_to_error(holding)
+            raise
+
+    async def _follow_up(self, conversation_key: str) -> None:
+        """Run the work a busy job left (its mark), once this turn's burst window has passed."""
+        if not await self.system.store.delete(keys.turn_more(conversation_key)):
+            return
+        messages = await self.pending.peek(conversation_key)
+        if not messages:
+            if self.notices is not None and await self.notices.waiting.peek(conversation_key):
+                await self._schedule(conversation_key, 0.0, "notice")
+            return
+        newest = max(m.received_at for m in messages)
+        await self._schedule(
+            conversation_key, max(0.0, newest + self.burst_window_s - time.time()), "more"
+        )
+
+    async def _schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
+        if self.scheduler is None:
+            log.warning("no queue to schedule the %s turn of %s", reason, conversation_key)
+            return
+        await self.scheduler.schedule(conversation_key, defer_s, reason)
 
     async def _turn(self, key: str) -> str:
+        assert self.typing is not None
+        await self.typing.switch_off_left_on(key)
         messages = await self.pending.peek(key)
+        waiting = await self.deliveries.waiting(key)
         if not messages:
+            await self.deliveries.delivered(key, waiting)
             return "empty"
         if still_bursting(messages, self.burst_window_s):
             return "bursting"
         ids = [m.message_id for m in messages]
+        tid = turn_id(messages)
+        if waiting is not None and waiting.turn == tid and waiting.retry_at > time.time() + 0.5:
+            return "waiting"  # its retry is scheduled; an early job does not hurry Chatwoot
         state = await self.system.conversations.load(key)
         if state.paused:
-            await self.pending.remove(key, ids)
-            self.metrics.ignored.labels("paused").inc(len(ids))
-            return "paused"
-        tid = turn_id(messages)
+            return await self._drop_paused(key, ids, state.paused_reason, waiting)
         target = _target(messages)
         try:
             self.replier.client_for(target)
         except CredentialsError as exc:
             log.error("%s; %d messages of %s dropped", exc, len(ids), key)
-            await self.pending.remove(key, ids)
-            self.metrics.ignored.labels("no chatwoot credentials").inc(len(ids))
+            await self._drop(key, ids, "no chatwoot credentials", waiting)
             return "no credentials"
         incoming = merge_burst(messages)
         try:
@@ -131,33 +193,66 @@ class TurnRunner:
             )
         except NoDomainError as exc:
             log.error("%s; its messages are dropped", exc)
-            await self.pending.remove(key, ids)
-            self.metrics.ignored.labels("no domain").inc(len(ids))
+            await self._drop(key, ids, "no domain", waiting)
             return "no domain"
+        before = time.monotonic()
         try:
             options = (await self.system.registry.get_domain_config(domain)).chatwoot
         except UNAVAILABLE as exc:  # a broken domain is handed to humans, never retried
-            return await hand_over(self, target, ids, tid, domain, exc, incoming.text)
-        before = time.monotonic()
-        plan, fresh = await self._plan(key, tid, incoming, target, options, domain)
+            options = ChatwootOptions()
+            plan, fresh = handover_plan(self.metrics, key, domain, exc, len(ids)), False
+        else:
+            plan, fresh = await self._plan(key, tid, incoming, target, options, domain)
         thought_s = time.monotonic() - before
-        if thought_s > RECHECK_AFTER_S and (await self.system.conversations.load(key)).paused:
-            await self.pending.remove(key, ids)
-            self.metrics.ignored.labels("paused").inc(len(ids))
-            return "paused"
-        await self.replier.deliver(
-            target, plan, options, tid, customer_text=incoming.text, first_attempt=fresh
-        )
-        if plan.handoff_reason is not None:
+        if thought_s > RECHECK_AFTER_S:
+            state = await self.system.conversations.load(key)
+            if state.paused:
+                return await self._drop_paused(key, ids, state.paused_reason, waiting)
+        try:
+            await self.replier.deliver(
+                target,
+                plan,
+                options,
+                plan.delivery_id or tid,
+                customer_text=incoming.text,
+                first_attempt=fresh,
+                after_id=max(ids),
+            )
+        except DeliveryPending as pending:
+            deferral = await self.deliveries.deferred(key, tid, pending, waiting)
+            self.metrics.deliveries_deferred.labels(pending.kind).inc()
+            await self._schedule(key, deferral.retry_in_s, "retry")
+            return "undelivered"
+        if plan.handoff_reason is not None:  # the handoff reached Chatwoot: silence the bot
             await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
             self.metrics.handoffs.labels(plan.domain).inc()
         await self.pending.remove(key, ids)
+        await self.deliveries.delivered(key, waiting)
         self.metrics.answered.labels(plan.domain).inc()
         self.metrics.routed.labels(plan.domain, plan.crew, plan.route_method).inc()
         first = min(m.received_at for m in messages)
         if first > 0:
             self.metrics.turn_latency.observe(max(0.0, time.time() - first))
         return "answered"
+
+    async def _drop(
+        self, key: str, ids: list[int], reason: str, waiting: WaitingDelivery | None
+    ) -> None:
+        await self.pending.remove(key, ids)
+        await self.deliveries.delivered(key, waiting)
+        self.metrics.ignored.labels(reason).inc(len(ids))
+
+    async def _drop_paused(
+        self, key: str, ids: list[int], why: str | None, waiting: WaitingDelivery | None
+    ) -> str:
+        log.info(
+            "conversation %s is with the humans (%s): %d message(s) left to them",
+            key,
+            why or "paused",
+            len(ids),
+        )
+        await self._drop(key, ids, "paused", waiting)
+        return "paused"
 
     async def _plan(
         self,
@@ -174,7 +269,8 @@ class TurnRunner:
         if cached is not None:
             return PlannedReply.model_validate_json(cached), False
         started = time.perf_counter()
-        typing = asyncio.create_task(self._typing_while_slow(target))
+        assert self.typing is not None
+        typing = asyncio.create_task(self.typing.while_slow(target))
         try:
             outcome = await self.system.process_message(incoming, key, target.channel)
         finally:
@@ -187,30 +283,13 @@ class TurnRunner:
         await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan, True
 
-    async def _typing_while_slow(self, target: ReplyTarget) -> None:
-        """Show typing once thinking outlasts `typing_after_s`; hide it when cancelled.
-
-        Cancelled while the 'on' request is in flight, it lets that request finish and then
-        sends 'off', so typing is never left on.
-        """
-        await asyncio.sleep(self.typing_after_s)
-        on = asyncio.ensure_future(self.replier.typing(target, True))
-        try:
-            await asyncio.shield(on)
-            await asyncio.Event().wait()
-        finally:
-            off = asyncio.create_task(self._typing_off_after(target, on))
-            self._background.add(off)
-            off.add_done_callback(self._background.discard)
-
-    async def _typing_off_after(self, target: ReplyTarget, on: asyncio.Future[None]) -> None:
-        """Hide the typing indicator once the request showing it has ended."""
-        with contextlib.suppress(Exception):
-            await on
-        await self.replier.typing(target, False)
-
     async def give_up(self, conversation_key: str) -> None:
-        """After repeated failures: apologise, hand off and drop the pending messages."""
+        """After repeated failures: apologise and hand off (a plan delivered like any other).
+
+        The conversation is paused only once the handoff reached Chatwoot; until then its
+        messages stay pending and the delivery is retried. A delivery Chatwoot refuses outright
+        leaves nothing to do but drop the messages (logged as an error, and counted).
+        """
         try:
             messages = await self.pending.peek(conversation_key)
             if not messages:
@@ -220,6 +299,7 @@ class TurnRunner:
                 conversation_key, account_id=target.account_id, inbox_id=target.inbox_id
             )
             options = (await self.system.registry.get_domain_config(domain)).chatwoot
+            tid = turn_id(messages)
             plan = PlannedReply(
                 reply=options.texts.fallback,
                 domain=domain,
@@ -229,14 +309,31 @@ class TurnRunner:
                 handoff_by="service",
                 fallback=True,
                 planned_at=time.time(),
+                delivery_id=tid + "-failed",
+            )
+            await self.system.store.set(
+                keys.turn_outcome(conversation_key, tid), plan.model_dump_json(), OUTCOME_TTL_S
+            )
+            log.error(
+                "turn of %s failed repeatedly: sending the fallback text and a handoff",
+                conversation_key,
             )
             try:
-                await self.replier.deliver(target, plan, options, turn_id(messages) + "-failed")
-            finally:
-                await self.system.conversations.pause(conversation_key, "handoff: service failure")
-                await self.pending.remove(conversation_key, [m.message_id for m in messages])
+                await self.run(conversation_key)
+            except ChatwootError as exc:
+                ids = [m.message_id for m in messages]
+                log.error(
+                    "Chatwoot refused the fallback and handoff of %s too (%s): %d message(s) "
+                    "dropped",
+                    conversation_key,
+                    exc,
+                    len(ids),
+                )
+                await self._drop(conversation_key, ids, "undeliverable", None)
+        except LeaseLostError:
+            raise
         except Exception:
-            log.exception("giving up on %s failed too", conversation_key)
+            log.exception("giving up on %s failed too; its messages stay pending", conversation_key)
 
 
 def _target(messages: list[PendingMessage]) -> ReplyTarget:
@@ -254,9 +351,11 @@ def _target(messages: list[PendingMessage]) -> ReplyTarget:
 
 
 async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
-    """The arq job: take the conversation's turn, retrying when busy or on transient errors.
+    """The arq job: take the conversation's turn; retry it on failures of its own.
 
-    Failed attempts are counted per conversation (``turn_failures``, 1 h TTL); at
+    A busy conversation, a deferred delivery or a lost lease end the job (the holder, the
+    scheduled retry or the new holder does the rest). Failed attempts (thinking failed, or
+    Chatwoot refused the reply) are counted per conversation (``turn_failures``, 1 h TTL); at
     ``turn_attempts`` the service gives up with the fallback text and a handoff. A turn of the
     conversation that goes through resets the count, as does a retried job that ends well. A turn
     is cut at :func:`turn_budget_s`, before arq's own timeout, and counts as a failed attempt.
@@ -265,9 +364,15 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
     settings: Settings = ctx["settings"]
     budget = turn_budget_s(settings)
     try:
-        outcome = await asyncio.wait_for(runner.run(conversation_key), budget)
-    except TurnBusyError:
-        raise Retry(defer=settings.busy_retry_s) from None
+        job_id = ctx.get("job_id")
+        outcome = await asyncio.wait_for(
+            runner.run(conversation_key, job_id=job_id if isinstance(job_id, str) else None),
+            budget,
+        )
+    except LeaseLostError:
+        runner.metrics.leases_lost.inc()
+        runner.metrics.turn_jobs.labels("lease lost").inc()
+        return "lease lost"
     except TimeoutError:
         cut = TurnTimeoutError(
             f"turn of {conversation_key} outlasted {budget:g} s (CHATWOOTAI_JOB_TIMEOUT less "
@@ -279,13 +384,14 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
     except Exception as exc:
         log.exception("turn of %s failed", conversation_key)
         return await _failed(ctx, conversation_key, exc)
+    runner.metrics.turn_jobs.labels(outcome).inc()
     if outcome not in WITHOUT_TURN or int(ctx.get("job_try") or 1) > 1:
         await _succeeded(runner, conversation_key)
     return outcome
 
 
-WITHOUT_TURN = frozenset({"empty", "bursting"})
-"""Outcomes of a job that found no turn to take (another job of the burst takes it)."""
+WITHOUT_TURN = frozenset({"empty", "bursting", "busy", "waiting", "undelivered"})
+"""Outcomes of a job that took no turn to its end (another job, or a later one, does)."""
 
 
 async def _succeeded(runner: TurnRunner, conversation_key: str) -> None:
@@ -311,15 +417,18 @@ async def _failed(ctx: dict[str, Any], conversation_key: str, exc: Exception) ->
             exc,
             uncounted,
         )
+        runner.metrics.turn_jobs.labels("retry").inc()
         raise Retry(defer=STORE_RETRY_S) from exc
     if failures >= settings.turn_attempts:
-        await runner.give_up(conversation_key)
         try:
             await store.delete(keys.turn_failures(conversation_key))
         except StoreError as kept:
             log.warning("failure count of %s not reset (expires): %s", conversation_key, kept)
+        await runner.give_up(conversation_key)
+        runner.metrics.turn_jobs.labels("gave up").inc()
         return "gave up"
     log.warning("turn of %s failed (%s); retrying", conversation_key, exc)
+    runner.metrics.turn_jobs.labels("retry").inc()
     raise Retry(defer=min(0.2 * 2**failures, 10.0)) from exc
 
 
@@ -349,10 +458,11 @@ async def timeout_warnings(system: Pipeline, settings: Settings) -> list[str]:
 async def rescan_pending(
     runner: TurnRunner, queue: ArqTurnQueue, *, every_s: float = RESCAN_EVERY_S
 ) -> list[str]:
-    """Re-enqueue the turn of conversations left with pending messages, no lock and no job.
+    """Re-enqueue the turn of conversations left with pending messages, no lease and no job.
 
     At most one worker scans per `every_s` (a short lock, left to expire). Messages younger than
-    the scan period are left alone: their own job is on its way.
+    the scan period are left alone: their own job is on its way; so are deliveries whose retry
+    is scheduled later.
     """
     store = runner.system.store
     ttl = max(1, int(every_s) - 1)
@@ -365,7 +475,10 @@ async def rescan_pending(
         if not messages or max(m.received_at for m in messages) > now - every_s:
             continue
         ids = [m.message_id for m in messages]
-        if await runner.lock.held(key) or await queue.has_job(key, ids):
+        if await runner.leases.held(key) or await queue.has_job(key, ids):
+            continue
+        waiting = await runner.deliveries.waiting(key)
+        if waiting is not None and waiting.retry_at > now:
             continue
         await queue.enqueue(key, max(ids), 0)
         requeued.append(key)
@@ -373,7 +486,7 @@ async def rescan_pending(
         log.warning("re-enqueued the turns of %d stranded conversations", len(requeued))
     if runner.notices is not None:
         notices = runner.notices.waiting
-        requeued += await rescan_notices(notices, runner.lock, queue, every_s=every_s, now=now)
+        requeued += await rescan_notices(notices, runner.leases, queue, every_s=every_s, now=now)
     return requeued
 
 
@@ -391,12 +504,13 @@ OUTAGE_BACKOFF_MAX_S = 1.0
 """Longest pause between two polls while Redis is unreachable (it never grows past this)."""
 
 
-class OutageTolerantWorker(Worker):
+class OutageTolerantWorker(SkipRunningJobs):
     """An arq worker that waits out a Redis outage instead of exiting.
 
     arq's poll loop lets a connection error end the worker; here a failed poll is logged once,
     retried with a short capped backoff, and the worker carries on when Redis answers again.
-    Jobs are in Redis, so nothing the worker holds in memory is lost meanwhile.
+    Jobs are in Redis, so nothing the worker holds in memory is lost meanwhile. Its polls skip
+    the jobs known to be running (:mod:`chatwootai.service.polling`).
     """
 
     _outage_polls = 0
@@ -425,7 +539,8 @@ def build_worker(
     """An arq worker running turn jobs; `runner_factory()` builds the runner at startup.
 
     At startup it warns about domains whose turns cannot fit in the job timeout, and starts the
-    periodic scan for stranded conversations (:func:`rescan_pending`).
+    periodic scan for stranded conversations (:func:`rescan_pending`) and the lease watchdog
+    (:func:`chatwootai.service.takeover.watch_leases`).
     """
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -437,13 +552,18 @@ def build_worker(
             log.warning("%s", warning)
         queue = ctx["rescan_queue"] = ArqTurnQueue(settings)
         ctx["rescan"] = asyncio.create_task(_rescan_forever(runner, queue, rescan_every_s))
+        ctx["watchdog"] = asyncio.create_task(
+            watch_leases(runner.leases, queue, runner.metrics, runner.deliveries)
+        )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        rescan: asyncio.Task[None] | None = ctx.get("rescan")
-        if rescan is not None:
-            rescan.cancel()
+        background = [ctx[name] for name in ("rescan", "watchdog") if name in ctx]
+        for task in background:
+            task.cancel()
+        for task in background:
             with contextlib.suppress(asyncio.CancelledError):
-                await rescan
+                await task
+        if "rescan_queue" in ctx:
             await ctx["rescan_queue"].close()
         close = ctx.get("close")
         if close is not None:
@@ -473,6 +593,7 @@ def build_worker(
         max_tries=100_000,
         log_results=False,
     )
-    # A job of a worker that died is picked up again once its in-progress mark expires.
+    # A job of a worker that died is run again once its in-progress mark expires (it then finds
+    # the turn done: the lease watchdog had the turn taken over within seconds).
     worker.in_progress_timeout_s = settings.job_timeout_s + 2
     return worker

@@ -7,6 +7,7 @@ Values are strings (JSON where structured). Every method is a coroutine.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 
@@ -20,7 +21,7 @@ class StoreUnavailableError(StoreError):
 
 
 class Store(ABC):
-    """Async key-value store with TTLs, set-if-absent, counters, lists and pub/sub."""
+    """Async key-value store with TTLs, set-if-absent, counters, lists, sorted sets and pub/sub."""
 
     prefix: str
     """Namespace prefix added to every key (e.g. ``chatwootai:``)."""
@@ -61,6 +62,34 @@ class Store(ABC):
     @abstractmethod
     async def compare_and_delete(self, key: str, value: str) -> bool:
         """Delete `key` only if it holds `value` (safe lock release). True if deleted."""
+
+    @abstractmethod
+    async def compare_and_expire(self, key: str, value: str, ttl: int) -> bool:
+        """Give `key` a new TTL only if it holds `value` (renewing a lease). True if renewed."""
+
+    @abstractmethod
+    async def compare_and_set(
+        self, key: str, expected: str | None, value: str, ttl: int | None = None
+    ) -> bool:
+        """Set `key` only if it holds `expected` (None: only if absent). True if set."""
+
+    @abstractmethod
+    async def zadd(self, key: str, members: Mapping[str, float]) -> None:
+        """Add members to the sorted set at `key`, or move them to new scores."""
+
+    @abstractmethod
+    async def zrange_by_score(
+        self, key: str, max_score: float, *, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """Members scored at most `max_score`, lowest first (at most `limit`), with their scores."""
+
+    @abstractmethod
+    async def zrem(self, key: str, *members: str) -> int:
+        """Remove members from the sorted set; how many were there."""
+
+    @abstractmethod
+    async def zcount(self, key: str, max_score: float = math.inf) -> int:
+        """How many members of the sorted set are scored at most `max_score`."""
 
     @abstractmethod
     async def list_push(self, key: str, value: str, ttl: int | None = None) -> int:

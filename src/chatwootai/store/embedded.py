@@ -38,6 +38,13 @@ CREATE TABLE IF NOT EXISTS list_item (
     value TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS list_item_key ON list_item (key, seq);
+CREATE TABLE IF NOT EXISTS zset (
+    key TEXT NOT NULL,
+    member TEXT NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (key, member)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS zset_score ON zset (key, score);
 """
 
 T = TypeVar("T")
@@ -196,6 +203,8 @@ class EmbeddedStore(Store):
                 elif self._list_live(full, now) is not None:
                     self._transaction(partial(self._drop_list, full))
                     deleted += 1
+                elif self._db.execute("DELETE FROM zset WHERE key = ?", (full,)).rowcount:
+                    deleted += 1
         return deleted
 
     async def ttl(self, key: str) -> int | None:
@@ -260,6 +269,92 @@ class EmbeddedStore(Store):
                 return False
             self._db.execute("DELETE FROM kv WHERE key = ?", (full,))
         return True
+
+    async def compare_and_expire(self, key: str, value: str, ttl: int) -> bool:
+        """Give `key` a new TTL only if it holds `value`."""
+        full = self._k(key)
+        with self._lock:
+            self._check_open()
+            found = self._live(full, time.time())
+            if found is None or found[0] != value:
+                return False
+            self._db.execute(
+                "UPDATE kv SET expires_at = ? WHERE key = ?", (self._expiry(max(1, ttl)), full)
+            )
+        return True
+
+    async def compare_and_set(
+        self, key: str, expected: str | None, value: str, ttl: int | None = None
+    ) -> bool:
+        """Set `key` only if it holds `expected` (None: only if absent)."""
+        full = self._k(key)
+        with self._lock:
+            self._check_open()
+            found = self._live(full, time.time())
+            current = None if found is None else found[0]
+            if current != expected:
+                return False
+            self._db.execute(
+                "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)",
+                (full, value, self._expiry(ttl)),
+            )
+            self._wrote()
+        return True
+
+    async def zadd(self, key: str, members: Mapping[str, float]) -> None:
+        """Add members (or move them to new scores)."""
+        if not members:
+            return
+        full = self._k(key)
+        rows = [(full, str(member), float(score)) for member, score in members.items()]
+        with self._lock:
+            self._check_open()
+            self._transaction(
+                lambda: self._db.executemany(
+                    "INSERT OR REPLACE INTO zset (key, member, score) VALUES (?, ?, ?)", rows
+                )
+            )
+
+    async def zrange_by_score(
+        self, key: str, max_score: float, *, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """Members scored at most `max_score`, lowest first."""
+        with self._lock:
+            self._check_open()
+            rows = self._db.execute(
+                "SELECT member, score FROM zset WHERE key = ? AND score <= ?"
+                " ORDER BY score, member LIMIT ?",
+                (self._k(key), max_score, limit),
+            ).fetchall()
+        return [(str(member), float(score)) for member, score in rows]
+
+    async def zrem(self, key: str, *members: str) -> int:
+        """Remove members; how many were there."""
+        if not members:
+            return 0
+        full = self._k(key)
+        with self._lock:
+            self._check_open()
+
+            def work() -> int:
+                removed = 0
+                for member in dict.fromkeys(members):
+                    cursor = self._db.execute(
+                        "DELETE FROM zset WHERE key = ? AND member = ?", (full, member)
+                    )
+                    removed += cursor.rowcount
+                return removed
+
+            return self._transaction(work)
+
+    async def zcount(self, key: str, max_score: float = math.inf) -> int:
+        """Members scored at most `max_score`."""
+        with self._lock:
+            self._check_open()
+            row = self._db.execute(
+                "SELECT count(*) FROM zset WHERE key = ? AND score <= ?", (self._k(key), max_score)
+            ).fetchone()
+        return int(row[0])
 
     async def list_push(self, key: str, value: str, ttl: int | None = None) -> int:
         """Append to the list (one transaction); its new length."""

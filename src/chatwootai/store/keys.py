@@ -1,11 +1,97 @@
-"""Every key name the service writes, in one place. Names are logical: the store adds its prefix."""
+"""Every key name the service writes, in one place. Names are logical: the store adds its prefix.
+
+Everything about one conversation is keyed by its *conversation key*, and every id Chatwoot
+assigns per installation (message ids, delivery ids) by the *account scope* it came from, so one
+tenant's ids can never collide with, or suppress, another's:
+
+* account scope: ``"{account_id}"``, or ``"{account_id}@{installation}"`` for a tenant whose
+  ``tenants.yaml`` entry points at another Chatwoot installation (a ``base_url`` other than
+  ``CHATWOOT_BASE_URL``); ``installation`` is :func:`installation_tag` of that base URL;
+* conversation key: ``"{account_id}:{display_id}"``, or
+  ``"{account_id}:{display_id}@{installation}"``.
+
+A deployment with one Chatwoot installation keeps the plain keys of earlier versions.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-def conversation_key(account_id: int | str, display_id: int | str) -> str:
-    """The conversation key, unique across Chatwoot accounts: ``"{account_id}:{display_id}"``."""
-    return f"{account_id}:{display_id}"
+INSTALLATION_SEPARATOR = "@"
+"""Joins an account scope or conversation key to its installation tag."""
+
+_CONVERSATION_KEY = re.compile(r"^(\d+):(\d+)(?:@([0-9a-f]{8}))?$")
+
+
+class ConversationKeyError(ValueError):
+    """A string that is not a conversation key."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """The parts of a conversation key."""
+
+    account_id: int
+    display_id: int
+    installation: str | None = None
+
+
+def normalize_base_url(base_url: str) -> str:
+    """A Chatwoot base URL in one spelling: lower-case scheme and host, no default port, no
+    trailing slash (``https://Chat.Example.com:443/`` → ``https://chat.example.com``)."""
+    parts = urlsplit(base_url.strip())
+    scheme = (parts.scheme or "https").lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(scheme)
+    netloc = host if port is None or port == default else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def installation_tag(base_url: str) -> str:
+    """A short, stable tag of a Chatwoot installation: 8 hex digits of its normalized base URL."""
+    return hashlib.sha256(normalize_base_url(base_url).encode()).hexdigest()[:8]
+
+
+def account_scope(account_id: int | str, installation: str | None = None) -> str:
+    """The account as keys name it: ``"{account_id}"`` or ``"{account_id}@{installation}"``."""
+    if installation:
+        return f"{account_id}{INSTALLATION_SEPARATOR}{installation}"
+    return str(account_id)
+
+
+def conversation_key(
+    account_id: int | str, display_id: int | str, installation: str | None = None
+) -> str:
+    """The conversation key, unique across accounts and installations.
+
+    ``"{account_id}:{display_id}"`` (Chatwoot's conversation number is unique only within an
+    account), with ``"@{installation}"`` appended for another Chatwoot installation.
+    """
+    key = f"{account_id}:{display_id}"
+    return f"{key}{INSTALLATION_SEPARATOR}{installation}" if installation else key
+
+
+def parse_conversation_key(key: str) -> ConversationRef:
+    """The account, display id and installation of a conversation key."""
+    match = _CONVERSATION_KEY.match(key)
+    if match is None:
+        raise ConversationKeyError(
+            f"{key!r} is not a conversation key: '{{account_id}}:{{display_id}}', e.g. 3:417 "
+            "(with '@' and the installation tag for a tenant on another Chatwoot)"
+        )
+    account, display, installation = match.groups()
+    return ConversationRef(int(account), int(display), installation)
+
+
+def scope_of(conversation_key: str) -> str:
+    """The account scope a conversation key belongs to (``"7:417@ab12cd34"`` → ``"7@ab12cd34"``)."""
+    account, _, rest = conversation_key.partition(":")
+    _, separator, installation = rest.partition(INSTALLATION_SEPARATOR)
+    return account_scope(account, installation if separator else None)
 
 
 def domain_config(domain: str) -> str:
@@ -72,14 +158,20 @@ INVALIDATION_CHANNEL = "events:domain-config"
 """Pub/sub channel on which a process announces that a domain's config changed."""
 
 
-def dedupe_message(message_id: int | str) -> str:
-    """Marks a Chatwoot message id as received (SET NX with a TTL)."""
-    return f"dedupe:message:{message_id}"
+def dedupe_message(scope: str, message_id: int | str) -> str:
+    """Marks a Chatwoot message id of an account scope as received (SET NX with a TTL)."""
+    return f"dedupe:message:{scope}:{message_id}"
 
 
-def dedupe_delivery(delivery_id: str) -> str:
-    """Marks an ``X-Chatwoot-Delivery`` id as received (SET NX with a TTL)."""
-    return f"dedupe:delivery:{delivery_id}"
+def dedupe_delivery(scope: str, delivery_id: str) -> str:
+    """Marks an ``X-Chatwoot-Delivery`` id of an account scope as received (SET NX with a TTL)."""
+    return f"dedupe:delivery:{scope}:{delivery_id}"
+
+
+def store_epoch() -> str:
+    """A random value set once in the store (no TTL): when it vanishes or changes, the store
+    lost its data (a Redis restart without persistence, a flush) and the journal is replayed."""
+    return "store:epoch"
 
 
 def pending_messages(conversation_key: str) -> str:
@@ -88,7 +180,7 @@ def pending_messages(conversation_key: str) -> str:
 
 
 def turn_lock(conversation_key: str) -> str:
-    """The lock a worker holds while it takes a conversation's turn (a token, with a TTL)."""
+    """The lease a worker holds while it takes a conversation's turn (a token, short TTL)."""
     return f"turn:lock:{conversation_key}"
 
 
@@ -115,3 +207,33 @@ def artefact(kind: str, version: int, key: str) -> str:
 def knowledge_source(source_key: str) -> str:
     """The sync state of one knowledge source: last good index, last failure (JSON)."""
     return f"knowledge:source:{source_key}"
+
+
+def turn_leases() -> str:
+    """Sorted set of conversations whose turn holds a lease, scored by the lease's expiry."""
+    return "turn:leases"
+
+
+def turn_more(conversation_key: str) -> str:
+    """Left by a job that found the conversation busy: its holder takes the work on after."""
+    return f"turn:more:{conversation_key}"
+
+
+def turn_typing(conversation_key: str) -> str:
+    """The typing indicator a turn switched on (the conversation, JSON), until switched off."""
+    return f"turn:typing:{conversation_key}"
+
+
+def turn_delivery(conversation_key: str) -> str:
+    """A reply Chatwoot has not taken yet: since when, attempts, next attempt (JSON)."""
+    return f"turn:delivery:{conversation_key}"
+
+
+def turn_undelivered() -> str:
+    """Sorted set of conversations whose reply waits for Chatwoot, scored by since when."""
+    return "turn:undelivered"
+
+
+def llm_breaker(breaker_key: str) -> str:
+    """The shared state of a model's circuit breaker (JSON)."""
+    return f"llm:breaker:{breaker_key}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -18,6 +19,21 @@ _COMPARE_AND_DELETE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+_COMPARE_AND_EXPIRE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_COMPARE_AND_SET = """
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current then return 0 end
+elseif current ~= ARGV[2] then
+  return 0
+end
+if ARGV[4] == '' then redis.call('SET', KEYS[1], ARGV[3])
+else redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4]) end
+return 1
+"""
 
 
 class RedisStore(Store):
@@ -27,6 +43,8 @@ class RedisStore(Store):
         self.client = client
         self.prefix = prefix
         self._cad = client.register_script(_COMPARE_AND_DELETE)
+        self._cae = client.register_script(_COMPARE_AND_EXPIRE)
+        self._cas = client.register_script(_COMPARE_AND_SET)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "chatwootai:", timeout: float = 2.0) -> RedisStore:
@@ -113,6 +131,53 @@ class RedisStore(Store):
     async def compare_and_delete(self, key: str, value: str) -> bool:
         """Delete `key` only if it holds `value`."""
         return bool(await self._call(lambda: self._cad(keys=[self._k(key)], args=[value])))
+
+    async def compare_and_expire(self, key: str, value: str, ttl: int) -> bool:
+        """EXPIRE `key` only if it holds `value` (one script call)."""
+        args: list[str | int] = [value, max(1, int(ttl))]
+        return bool(await self._call(lambda: self._cae(keys=[self._k(key)], args=args)))
+
+    async def compare_and_set(
+        self, key: str, expected: str | None, value: str, ttl: int | None = None
+    ) -> bool:
+        """SET `key` only if it holds `expected` (None: only if absent), in one script call."""
+        args = [
+            "1" if expected is None else "0",
+            expected or "",
+            value,
+            "" if ttl is None else str(max(1, int(ttl))),
+        ]
+        return bool(await self._call(lambda: self._cas(keys=[self._k(key)], args=args)))
+
+    async def zadd(self, key: str, members: Mapping[str, float]) -> None:
+        """ZADD."""
+        if members:
+            await self._call(lambda: self.client.zadd(self._k(key), dict(members)))
+
+    async def zrange_by_score(
+        self, key: str, max_score: float, *, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """ZRANGEBYSCORE -inf max_score WITHSCORES LIMIT 0 limit."""
+        full = self._k(key)
+
+        async def op() -> list[tuple[str, float]]:
+            rows = await self.client.zrangebyscore(
+                full, "-inf", max_score, start=0, num=limit, withscores=True
+            )
+            return [(str(member), float(score)) for member, score in rows]
+
+        return await self._call(op)
+
+    async def zrem(self, key: str, *members: str) -> int:
+        """ZREM."""
+        if not members:
+            return 0
+        return int(await self._call(lambda: self.client.zrem(self._k(key), *members)))
+
+    async def zcount(self, key: str, max_score: float = math.inf) -> int:
+        """ZCOUNT -inf max_score."""
+        top: float | str = "+inf" if max_score == math.inf else max_score
+        return int(await self._call(lambda: self.client.zcount(self._k(key), "-inf", top)))
 
     async def list_push(self, key: str, value: str, ttl: int | None = None) -> int:
         """RPUSH (and EXPIRE) in one transaction; the list's new length."""
