@@ -56,6 +56,9 @@ class RecordingQueue(TurnQueue):
             raise OSError("queue down")
         self.enqueued.append((conversation_key, message_id, defer_s))
 
+    async def schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
+        await self.enqueue(conversation_key, 0, defer_s)
+
     async def has_job(self, conversation_key: str, message_ids: Sequence[int]) -> bool:
         return False
 

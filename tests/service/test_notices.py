@@ -119,7 +119,7 @@ async def test_the_failed_message_is_not_mistaken_for_the_customer_message_of_th
     """Notices are deduplicated on (kind, message id), apart from the messages' own dedupe."""
     fake = harness.fake
     payload = failed_reply(fake)
-    await harness.service.dedupe.first_time(int(str(payload["id"])))  # already seen as created
+    await harness.service.dedupe.first_time(int(str(payload["id"])), scope="3")  # created: seen
     assert (await harness.post(payload)).json()["status"] == "notice_queued"
     await harness.settle()
     assert len(notes(fake, 3, 417)) == 1
