@@ -309,6 +309,7 @@ class ChatwootAISystem:
             identity_verified=customer.verified,
             channel=channel,
             timezone=config.timezone,
+            now=message.now,
         )
         result = await crew.run(message.text, states, context, timeout_s=max(0.05, left_s))
         handoff = result.handoff

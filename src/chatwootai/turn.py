@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from chatwootai.tools.base import HandoffRequest, ToolCallRecord
 
@@ -31,6 +32,9 @@ class IncomingMessage:
     channel: str = "api"
     content_kind: str = "text"
     """`text`, or the attachment kind (audio, image, location...) when there is no text."""
+    now: datetime | None = None
+    """The moment the turn happens at (timezone-aware); None: the clock. Dates such as "amanhã"
+    and the calendar's free slots are reckoned from it (replays, `chat --now`, tests)."""
 
 
 @dataclass(slots=True)

@@ -53,3 +53,47 @@ def test_chat_command_reports_unknown_domain():
     result = CliRunner().invoke(app, ["chat", "nope", "--domains-dir", str(DOMAINS)], input="")
     assert result.exit_code == 1
     assert "nope" in result.output
+
+
+async def test_chat_knows_the_customer_and_the_clock(system):
+    from datetime import datetime
+
+    from chatwootai.turn import Customer
+
+    inputs = io.StringIO("cadê meu pedido?\nquero agendar limpeza de pele amanhã às 10h\n")
+    output = io.StringIO()
+    await converse(
+        system,
+        "cosmetics",
+        inputs,
+        output,
+        verbose=True,
+        customer=Customer(id="c", phone="+55 11 98765-4321", verified=True),
+        channel="webwidget",
+        now=datetime(2026, 12, 1, 10, 0),
+    )
+    text = output.getvalue()
+    assert "BP-104587" in text and "QB123456789BR" in text  # a verified contact sees its orders
+    assert "quarta 02/12" in text and "10:00" in text  # "amanhã" from the pinned clock
+
+
+def test_chat_command_takes_phone_email_verified_and_now():
+    result = CliRunner().invoke(
+        app,
+        [
+            "chat",
+            "cosmetics",
+            "--domains-dir",
+            str(DOMAINS),
+            "--phone",
+            "+5511987654321",
+            "--email",
+            "carla.mendes@example.com",
+            "--verified",
+            "--now",
+            "2026-12-01T10:00",
+        ],
+        input="qual o status do meu pedido?\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "BP-104587" in result.output

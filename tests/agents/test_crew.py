@@ -333,7 +333,8 @@ async def test_booking_details_follow_the_configured_slots(scheduler_domain, fak
             seen.append(str(returns[-1].content))
             return ModelResponse(parts=[TextPart("ok")])
         tool = next(t for t in info.function_tools if t.name == "save_booking_details")
-        assert set(tool.parameters_json_schema["properties"]) == {"service", "professional", "date"}
+        properties = set(tool.parameters_json_schema["properties"])
+        assert properties == {"service", "professional", "date", "action", "booking_id"}
         details = {"service": "corte", "date": "2030-01-10"}
         if "Ana" in last_user_text(messages):
             details = {"professional": "Ana"}

@@ -279,7 +279,10 @@ def test_an_abstract_base_may_leave_data_files_to_children(tree: Tree) -> None:
     tree.loader().load("_base")
     tree.domain("shop", "extends: [_base]\n")
     [issue] = _errors(tree)
-    assert issue.path == "tools.catalog.settings.file" and "missing" in issue.message
+    assert issue.path == "tools.catalog.settings.file"
+    # the error names the child that must supply the data, in the child's own file
+    assert issue.file is not None and issue.file.parent.name == "shop"
+    assert "domain 'shop' must supply" in issue.message and "parent '_base'" in issue.message
 
 
 def test_missing_data_file_points_at_the_setting(tree: Tree) -> None:

@@ -231,7 +231,11 @@ def from_schema(schema: dict[str, Any], document: dict[str, Any]) -> st.SearchSt
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)  # JSON has neither
+    | st.text(max_size=20),
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3)
     ),

@@ -104,7 +104,11 @@ async def test_book_then_slot_fills_at_capacity(agenda: CalendarTool, make_ctx: 
         start="2030-03-05T10:00",
     )
     assert not third.found
-    assert third.data == {"booked": False, "reason": "unavailable"}
+    assert {k: third.data[k] for k in ("booked", "reason")} == {
+        "booked": False,
+        "reason": "unavailable",
+    }
+    assert "2030-03-05T10:30" in third.data["free"]
     assert "10:30" in third.text  # other free times are offered
     free = await act(
         agenda, make_ctx(), action="availability", service="corte", from_date="2030-03-05", days=1

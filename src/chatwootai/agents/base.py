@@ -121,14 +121,20 @@ def business_facts(domain: DomainConfig) -> str:
     return ("Fatos do negócio:\n" + "\n".join(lines)) if lines else ""
 
 
-def local_today(timezone: str, now: datetime | None = None) -> str:
-    """Today's date (weekday and ISO date) in `timezone`; UTC when the zone is unknown."""
+def local_today(timezone: str, now: datetime | None = None, *, with_time: bool = False) -> str:
+    """Today's date (weekday and ISO date, and the time if asked) in `timezone`; UTC if unknown.
+
+    A naive `now` is taken as local time in `timezone`.
+    """
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=zone)
     moment = (now or datetime.now(zone)).astimezone(zone)
     weekdays = ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo")
-    return f"{weekdays[moment.weekday()]}-feira, {moment.date().isoformat()}".replace(
+    text = f"{weekdays[moment.weekday()]}-feira, {moment.date().isoformat()}".replace(
         "sábado-feira", "sábado"
     ).replace("domingo-feira", "domingo")
+    return f"{text}, {moment:%H:%M}" if with_time else text

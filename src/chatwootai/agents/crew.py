@@ -164,7 +164,7 @@ class Crew:
             if progress.key is not None and self.breaker is not None:
                 # neither success nor an outage
                 await self.breaker.release(progress.key, trial=progress.trial)
-        if self.offline and (NO_ANSWER in reply or not _found_anything(deps.records)):
+        if self.offline and (NO_ANSWER in reply or not reply.strip()):  # it found nothing
             logger.info("crew %s/%s: offline model found no answer", self.domain.name, self.id)
             return self._fallback(states, deps, usage, "modelo offline sem resposta")
         in_flow = any(
@@ -310,7 +310,3 @@ def _record_unknown_tools(messages: list[ModelMessage], agent_id: str, deps: Tur
                         error="unknown tool or not granted to this agent",
                     )
                 )
-
-
-def _found_anything(records: list[ToolCallRecord]) -> bool:
-    return any(r.ok and r.result is not None and r.result.found for r in records)

@@ -116,7 +116,7 @@ class CrewFactory:
 
 def _instructions(
     agent: BaseAgent, workflow: WorkflowStep | None
-) -> list[str | Callable[[], Awaitable[str]] | Callable[[RunContext[TurnDeps]], Awaitable[str]]]:
+) -> list[str | Callable[[RunContext[TurnDeps]], Awaitable[str]]]:
     prompt = agent.system_prompt()
     static = prompt.rsplit("\n", 1)[0]  # the last line carries today's date: rebuilt per run
     if workflow is not None and workflow.description:
@@ -125,10 +125,12 @@ def _instructions(
             static += f"\nResultado esperado: {workflow.expected_output}"
     domain = agent.domain
 
-    async def today() -> str:
+    async def today(ctx: RunContext[TurnDeps]) -> str:
+        now = ctx.deps.context.now  # the turn's moment (None: the clock)
         return (
             f"Responda sempre no idioma {domain.language}, de forma breve e cordial. "
-            f"Hoje é {local_today(domain.timezone)} (fuso {domain.timezone})."
+            f"Hoje é {local_today(domain.timezone, now, with_time=True)} "
+            f"(fuso {domain.timezone})."
         )
 
     async def knowledge(ctx: RunContext[TurnDeps]) -> str:

@@ -63,11 +63,11 @@ def load_messages(dumped: Sequence[dict[str, Any]]) -> list[ModelMessage]:
 
 
 def dump_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
-    """Messages in their JSON form (as kept in an AgentState), without their instructions.
+    """Messages in their JSON form (as kept in an AgentState), without instructions or metadata.
 
     pydantic-ai sends the running agent's current instructions with each request, never the
     ones stored in the history, so keeping them would only fill the state (they were about
-    60 % of it).
+    60 % of it). Tool-return metadata (a tool's structured data) is never sent to a model.
     """
     if not messages:
         return []
@@ -75,4 +75,7 @@ def dump_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
     for message in dumped:
         if message.get("instructions") is not None:
             message["instructions"] = None
+        for part in message.get("parts") or ():
+            if isinstance(part, dict) and part.get("metadata") is not None:
+                part["metadata"] = None
     return dumped

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 from pydantic_ai import RunContext
 from pydantic_ai import Tool as AITool
+from pydantic_ai.messages import ToolReturn
 
 from chatwootai.agents.base import AgentTypeConfig, BaseAgent
 from chatwootai.agents.deps import TurnDeps
@@ -15,6 +16,12 @@ from chatwootai.tools.base import ToolCallRecord
 
 SCHEDULING_SLOTS = ("service", "date", "time")
 """The slots a booking needs, in the order they are asked for."""
+
+CHANGE_SLOTS = ("action", "booking_id")
+"""Optional slots of a change in progress: what is being done and to which booking."""
+
+ACTIONS = ("agendar", "remarcar", "cancelar")
+"""Values of the `action` slot (absent: agendar)."""
 
 
 class SchedulingConfig(AgentTypeConfig):
@@ -48,7 +55,10 @@ class SchedulingAgent(BaseAgent):
         """`save_booking_details` (remember slots) and `end_booking` (abandon the flow)."""
         settings = self.settings
         assert isinstance(settings, SchedulingConfig)
-        return [booking_details_tool(settings.required_slots), AITool(end_booking, takes_ctx=True)]
+        return [
+            booking_details_tool(settings.required_slots, settings.confirm_before_booking),
+            AITool(end_booking, takes_ctx=True),
+        ]
 
     def in_flow(self, slots: Mapping[str, Any], records: Sequence[ToolCallRecord]) -> bool:
         """In flow while booking details are collected and no booking has been made."""
@@ -64,49 +74,65 @@ class SchedulingAgent(BaseAgent):
 
 
 def is_booking(record: ToolCallRecord) -> bool:
-    """True when `record` is a calendar call that booked (or rescheduled) an appointment."""
+    """True when `record` is a calendar call that booked, rescheduled or cancelled a booking."""
     if not record.ok or record.extra.get("kind") != "calendar" or record.result is None:
         return False
     data = record.result.data
     if not isinstance(data, dict):
         return False
-    return data.get("booked") is True or data.get("rescheduled") is True
+    return any(data.get(done) is True for done in ("booked", "rescheduled", "cancelled"))
 
 
 SLOT_HINTS = {
-    "service": "Serviço escolhido pelo cliente.",
+    "service": "Serviço escolhido pelo cliente (o id do serviço na agenda).",
     "date": "Data no formato AAAA-MM-DD.",
     "time": "Horário no formato HH:MM.",
+    "action": "O que o cliente quer fazer: agendar, remarcar ou cancelar (padrão: agendar).",
+    "booking_id": "Código do agendamento a remarcar ou cancelar.",
 }
 """How the model is asked to fill the usual slots (any other slot is free text)."""
 
 
-def booking_details_tool(slots: Sequence[str]) -> AITool[TurnDeps]:
-    """`save_booking_details`: remembers the configured `slots` and says which are missing."""
+def booking_details_tool(slots: Sequence[str], confirm: bool = True) -> AITool[TurnDeps]:
+    """`save_booking_details`: remembers the configured `slots` and says which are missing.
+
+    Besides the configured slots it keeps `action` and `booking_id` (a change in progress). An
+    empty value forgets a detail. The result's metadata holds every detail kept so far.
+    """
     required = tuple(dict.fromkeys(slots))
+    known = tuple(dict.fromkeys([*required, *CHANGE_SLOTS]))
 
-    async def save_booking_details(ctx: RunContext[TurnDeps], /, **details: Any) -> str:
+    async def save_booking_details(ctx: RunContext[TurnDeps], /, **details: Any) -> ToolReturn:
+        kept = ctx.deps.slots
+        before = dict(kept)
         for name, value in details.items():
-            if name in required and value not in (None, ""):
-                ctx.deps.slots[name] = str(value)
-        missing = [n for n in required if n not in ctx.deps.slots]
+            if name not in known or value is None:
+                continue
+            if value == "":
+                kept.pop(name, None)
+            else:
+                kept[name] = str(value)
+        missing = [n for n in required if n not in kept]
         if missing:
-            return "Anotado. Ainda falta: " + ", ".join(missing)
-        return "Anotado. Todos os dados coletados: confirme com o cliente antes de reservar."
+            text = "Anotado. Ainda falta: " + ", ".join(missing)
+        elif confirm:
+            text = "Anotado. Todos os dados coletados: confirme com o cliente antes de reservar."
+        else:
+            text = "Anotado. Todos os dados coletados: pode reservar."
+        metadata = {"slots": dict(kept), "before": before, "missing": missing, "confirm": confirm}
+        return ToolReturn(return_value=text, metadata=metadata)
 
-    schema = {
-        "type": "object",
-        "properties": {
-            name: {"type": "string", "description": SLOT_HINTS.get(name, name)} for name in required
-        },
-        "additionalProperties": False,
+    properties: dict[str, Any] = {
+        name: {"type": "string", "description": SLOT_HINTS.get(name, name)} for name in known
     }
+    properties["action"]["enum"] = [*ACTIONS, ""]
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
     return AITool.from_schema(
         save_booking_details,
         name="save_booking_details",
         description="Guarda os dados do agendamento informados até agora ("
         + ", ".join(required)
-        + ").",
+        + '; e, numa mudança, action e booking_id). Um valor "" esquece o dado.',
         json_schema=schema,
         takes_ctx=True,
     )

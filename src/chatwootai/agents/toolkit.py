@@ -3,7 +3,8 @@
 Each tool's parameters schema is its `args_model`'s JSON schema; its body calls
 ``deps.proxy.call`` with the tenant context of the turn and the calling agent's id. A refused or
 failed call becomes a message to the model (never an exception), and every call, ok or not, is
-recorded in ``deps.records``.
+recorded in ``deps.records``. The model reads the result's text; the result's `found` flag and
+structured data travel beside it as metadata, which an LLM never sees (the offline model reads it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from pydantic_ai import RunContext
 from pydantic_ai import Tool as AITool
+from pydantic_ai.messages import ToolReturn
 
 from chatwootai.agents.deps import TurnDeps
 from chatwootai.tools.base import Tool, ToolCallRecord, ToolError
@@ -31,7 +33,7 @@ def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
     """A pydantic-ai tool that calls `tool` through the proxy on behalf of `agent_id`."""
     tool_id, kind = tool.id, tool.kind
 
-    async def call(ctx: RunContext[TurnDeps], /, **args: Any) -> str:
+    async def call(ctx: RunContext[TurnDeps], /, **args: Any) -> str | ToolReturn:
         # `ctx` is positional-only so that an LLM argument named "ctx" lands in `args` (and is
         # refused by the proxy) instead of colliding with the run context.
         deps = ctx.deps
@@ -55,14 +57,15 @@ def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
         )
         if result.handoff is not None and deps.handoff is None:
             deps.handoff = result.handoff
-        return result.text
+        metadata = {"kind": kind, "found": result.found, "data": result.data}
+        return ToolReturn(return_value=result.text, metadata=metadata)
 
     ai_tool: AITool[TurnDeps] = AITool.from_schema(
         call,
         name=tool_id,
-        description=tool.description or f"{kind} tool {tool_id}",
+        description=tool.model_description() or f"{kind} tool {tool_id}",
         json_schema=tool.args_model.model_json_schema(),
         takes_ctx=True,
     )
-    ai_tool.metadata = {"kinds": [kind], "tool_id": tool_id}
+    ai_tool.metadata = {"kinds": [kind], "tool_id": tool_id, **tool.model_facts()}
     return ai_tool

@@ -1,12 +1,15 @@
-"""Command line: `chatwootai validate | schema | route | chat | serve | worker | knowledge`."""
+"""Command line: `chatwootai validate | schema | new | route | chat | test | serve | worker |
+knowledge`."""
 
 from __future__ import annotations
 
 from chatwootai.cli import (  # noqa: F401  (commands register themselves)
     chat,
     knowledge,
+    new,
     route,
     serve,
+    test,
     validate,
 )
 from chatwootai.cli.app import app

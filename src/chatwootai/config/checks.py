@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from chatwootai.config.errors import did_you_mean
+from chatwootai.config.agent_types import AgentTypeNotFound, resolve_agent_type
+from chatwootai.config.errors import ConfigIssue, did_you_mean
 from chatwootai.config.schema import DomainConfig
+from chatwootai.config.source import Located, issue_at
 
 Path_ = tuple[str | int, ...]
 
@@ -135,3 +138,91 @@ def _routing(config: DomainConfig) -> list[Problem]:
         if crew_id not in config.crews:
             problems.append(_missing(("chatwoot", "crew_labels", crew_id), "crew", crew_id, crews))
     return problems
+
+
+# -- requirements a parent leaves to its children ---------------------------------------------
+
+DATA_FILE_EXAMPLES = {
+    "knowledge": ("files", "[faq.yaml]", "faq.yaml"),
+    "catalog": ("file", "catalog.csv", "catalog.csv"),
+    "calendar": ("file", "calendar.yaml", "calendar.yaml"),
+    "orders": ("file", "orders.yaml", "orders.yaml"),
+}
+"""Per tool kind: the settings key naming its data, an example value and the file to write."""
+
+
+def required_kinds(agent_type: str, agent_packages: Sequence[str] = ()) -> tuple[str, ...]:
+    """Tool kinds an agent type needs one of (empty when the type is unknown)."""
+    try:
+        cls = resolve_agent_type(agent_type, agent_packages)
+    except AgentTypeNotFound:
+        return ()
+    return tuple(getattr(cls, "required_tool_kinds", ()))
+
+
+def removal_hint(config: DomainConfig, tool_id: str, agent_packages: Sequence[str] = ()) -> str:
+    """How a domain can do without an inherited tool: `tools-`, or `crews-` of the crews whose
+    agents cannot work without it ("" when only supplying its data will do)."""
+    tool = config.tools[tool_id]
+    needing = []
+    for agent_id, agent in config.agents.items():
+        needs = required_kinds(agent.type, agent_packages)
+        if tool_id not in agent.tools or tool.kind not in needs:
+            continue
+        others = [t for t in agent.tools if t != tool_id and t in config.tools]
+        if not any(config.tools[t].kind == tool.kind for t in others):
+            needing.append(agent_id)
+    if not needing:
+        return f"tools-: [{tool_id}]"
+    crews = sorted(
+        crew_id
+        for crew_id, crew in config.crews.items()
+        if (set(crew.agents) | ({crew.manager} if crew.manager else set())) & set(needing)
+    )
+    default = config.routing.default_crew if config.routing else None
+    if crews and default not in crews:
+        return f"crews-: [{', '.join(crews)}]"
+    return ""
+
+
+def in_child(
+    issue: ConfigIssue, domain: str, parents: Mapping[Path, str], own_file: Path
+) -> ConfigIssue:
+    """An issue found in a parent's file while loading `domain`, said as the child's to fix."""
+    parent = parents.get(issue.file) if issue.file is not None else None
+    if parent is None:
+        return issue
+    message = (
+        f"{issue.message} (inherited by {domain!r} from {parent!r}: fix it in {own_file}, "
+        "by setting or removing what the parent declares)"
+    )
+    return ConfigIssue(issue.file, issue.line, issue.column, issue.path, message, issue.suggestion)
+
+
+def parent_requirement(
+    config: DomainConfig,
+    tool_id: str,
+    issue: ConfigIssue,
+    own: Located,
+    parent: str,
+    agent_packages: Sequence[str] = (),
+) -> ConfigIssue:
+    """A missing data setting of an inherited tool, said as what the child must supply.
+
+    The issue is located in the child's domain.yaml (at its `extends:`), names the parent that
+    declared the tool, what to add and, when the domain can do without it, how to remove it.
+    """
+    tool = config.tools[tool_id]
+    key, example, file_name = DATA_FILE_EXAMPLES.get(tool.kind, ("file", "...", "..."))
+    folder = own.file.parent
+    where = f"{issue.file}:{issue.line}" if issue.file is not None else parent
+    message = (
+        f"domain {config.name!r} must supply the data of tool {tool_id!r} ({tool.kind}), "
+        f"declared without data by its parent {parent!r} at {where}: add "
+        f"`tools: {{{tool_id}: {{settings: {{{key}: {example}}}}}}}` to {own.file} and write "
+        f"{folder / file_name}"
+    )
+    hint = removal_hint(config, tool_id, agent_packages)
+    if hint:
+        message += f"; or, to do without it, add `{hint}` to {own.file}"
+    return issue_at(own, ["extends"], message, shown_path=f"tools.{tool_id}.settings.{key}")

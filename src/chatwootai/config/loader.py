@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from chatwootai.config import datafiles
 from chatwootai.config.agent_types import AgentTypeNotFound, resolve_agent_type
 from chatwootai.config.cache import FileCache
-from chatwootai.config.checks import cross_references
+from chatwootai.config.checks import cross_references, in_child, parent_requirement
 from chatwootai.config.data import Calendar, DomainData, FaqEntry, Order, Product
 from chatwootai.config.errors import ConfigError, ConfigIssue, did_you_mean, format_path
 from chatwootai.config.explain import Explanation, origins_of
@@ -26,6 +26,7 @@ from chatwootai.config.inheritance import (
     resolve,
 )
 from chatwootai.config.model_errors import issues_from_validation
+from chatwootai.config.pruning import prune
 from chatwootai.config.schema import (
     KNOWLEDGE_DOCUMENT_SUFFIXES,
     SETTINGS_BY_KIND,
@@ -252,6 +253,7 @@ class DomainLoader:
         issues = list(resolution.issues)
         warnings = list(resolution.warnings)
         tree = _with_own_keys(resolution, issues)
+        tree, _ = prune(tree, [self._read(d) for d in resolution.order[1:]], name)
         tree, refused = _with_data_paths(tree, issues)
         document = tree.plain()
         if "data" in document:
@@ -272,6 +274,8 @@ class DomainLoader:
         config = config.model_copy(update={"data": data})
         self._agent_types(config, tree, issues)
         if issues:
+            parents = {self.domain_file(d): d for d in resolution.order[1:]}
+            issues = [in_child(i, name, parents, self.domain_file(name)) for i in issues]
             raise ConfigError(issues, warnings)
         for warning in warnings:
             logger.warning("%s", warning)
@@ -296,6 +300,7 @@ class DomainLoader:
                 found = issues_from_validation(exc, tree, SETTINGS_BY_KIND[tool.kind], base)
                 if config.abstract:  # a base may leave settings (data files) to its children
                     found = [i for i in found if not i.message.startswith("missing required")]
+                found = [self._parent_requirement(config, tool_id, i) for i in found]
                 issues += found
                 continue
             if isinstance(settings, KnowledgeSettings):
@@ -351,6 +356,17 @@ class DomainLoader:
         except ConfigError as exc:
             issues += exc.issues
             return None
+
+    def _parent_requirement(
+        self, config: DomainConfig, tool_id: str, issue: ConfigIssue
+    ) -> ConfigIssue:
+        """A missing data file of a tool declared by a parent, said as the child's to supply."""
+        own = self._read(config.name)
+        files = {self.domain_file(d): d for d in self.resolve(config.name).order[1:]}
+        parent = files.get(issue.file) if issue.file is not None else None
+        if own is None or parent is None or not issue.message.startswith("missing required"):
+            return issue
+        return parent_requirement(config, tool_id, issue, own, parent, self.agent_packages)
 
     def _document_file(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -48,6 +49,8 @@ class ToolContext:
     timezone: str = "America/Sao_Paulo"
     identity_verified: bool = False
     """The contact's phone and e-mail were vouched for by the business (Chatwoot's HMAC check)."""
+    now: datetime | None = None
+    """The moment of the turn (timezone-aware); None: the tool's own clock."""
 
 
 @dataclass(slots=True)
@@ -96,6 +99,14 @@ class Tool(ABC):
     @abstractmethod
     async def run(self, ctx: ToolContext, args: BaseModel) -> ToolResult:
         """Run the tool for the tenant in `ctx` with validated `args`."""
+
+    def model_description(self) -> str:
+        """The description the model reads (the YAML's, plus what the kind adds, e.g. services)."""
+        return self.description
+
+    def model_facts(self) -> dict[str, Any]:
+        """Structured facts given with the tool's definition (not sent to an LLM); none here."""
+        return {}
 
     async def aclose(self) -> None:  # noqa: B027 - a no-op for tools that hold no resources
         """Release what the tool holds open (connections); nothing by default."""

@@ -10,9 +10,11 @@ One tool with an ``action`` field, so the LLM sees one schema for one calendar:
 - ``list``: the bookings made in this conversation.
 
 The day is cut into slots of ``slot_minutes`` inside the opening windows; a service occupies the
-slots its duration covers. Each slot has ``capacity`` seats, each a store key taken with an atomic
-set-if-absent, so concurrent requests cannot overbook; a booking that cannot get a seat in every
-slot releases those it took. Bookings are kept in the store (a record and a per-conversation list)
+slots its duration covers. Availability lists every day asked for: runs of consecutive free
+starts are written as ranges ("das 09:00 às 12:30, a cada 30 min"), so no day is ever left
+out. Each slot has ``capacity`` seats, each a store key taken with an atomic set-if-absent,
+so concurrent requests cannot overbook; a booking that cannot get a seat in every slot
+releases those it took. Bookings are kept in the store (a record and a per-conversation list)
 until a while after the appointment. Times are local to the domain's timezone (``ctx.timezone``).
 """
 
@@ -44,7 +46,7 @@ RETENTION = timedelta(days=7)
 """How long bookings are kept after the appointment ends."""
 
 MAX_SLOTS_PER_DAY = 20
-MAX_SLOTS_SHOWN = 48
+"""Free starts listed one by one when a booking fails (the rest of the day is given as ranges)."""
 WEEKDAYS = ("seg", "ter", "qua", "qui", "sex", "sáb", "dom")
 
 Action = Literal["availability", "book", "reschedule", "cancel", "list"]
@@ -138,6 +140,7 @@ class Booking:
         """What the agent may see of the booking."""
         return {
             "booking_id": self.id,
+            "service_id": self.service_id,
             "service": self.service_name,
             "start": self.start,
             "end": self.end,
@@ -150,6 +153,28 @@ def _utcnow() -> datetime:
 
 def _when(moment: datetime) -> str:
     return f"{WEEKDAYS[moment.weekday()]} {moment:%d/%m} às {moment:%H:%M}"
+
+
+def time_ranges(starts: Sequence[datetime], step: timedelta) -> str:
+    """Free starts of one day as text: runs of three or more consecutive starts as ranges."""
+    runs: list[list[datetime]] = []
+    for start in sorted(starts):
+        if runs and start - runs[-1][-1] == step:
+            runs[-1].append(start)
+        else:
+            runs.append([start])
+    parts: list[str] = []
+    ranged = False
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"das {run[0]:%H:%M} às {run[-1]:%H:%M}")
+            ranged = True
+        else:
+            parts.extend(f"{s:%H:%M}" for s in run)
+    text = ", ".join(parts)
+    if ranged:
+        text += f" (início a cada {int(step.total_seconds() // 60)} min)"
+    return text
 
 
 class CalendarTool(Tool):
@@ -178,11 +203,39 @@ class CalendarTool(Tool):
     # -- time grid ------------------------------------------------------------------------
 
     def _now(self, ctx: ToolContext) -> datetime:
+        """The turn's moment (the context's, else the clock's), local and naive, to the minute."""
         try:
             zone = ZoneInfo(ctx.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ToolError(f"unknown timezone {ctx.timezone!r} in the domain config") from None
-        return self.clock().astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+        moment = ctx.now or self.clock()
+        if moment.tzinfo is None:  # a naive moment is already local
+            moment = moment.replace(tzinfo=zone)
+        return moment.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+
+    def model_description(self) -> str:
+        """The YAML description plus the services (id, name, duration, price) to book."""
+        services = "; ".join(
+            f"{s.id} ({s.name}, {s.duration_minutes} min"
+            + (f", {format_money(s.price)}" if s.price is not None else "")
+            + ")"
+            for s in self.calendar.services
+        )
+        return f"{self.description} Serviços (use o id em service): {services}.".strip()
+
+    def model_facts(self) -> dict[str, Any]:
+        """The services, for models that read tool metadata (the offline model)."""
+        return {
+            "services": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "duration_minutes": s.duration_minutes,
+                    "price": str(s.price) if s.price is not None else None,
+                }
+                for s in self.calendar.services
+            ]
+        }
 
     def service(self, name: str) -> Service | None:
         """The service named or identified by `name` (accents and case ignored)."""
@@ -402,19 +455,19 @@ class CalendarTool(Tool):
         by_day: dict[date, list[datetime]] = {}
         for start in free:
             by_day.setdefault(start.date(), []).append(start)
-        lines: list[str] = []
-        shown: list[str] = []
-        for day, starts in by_day.items():
-            starts = starts[:MAX_SLOTS_PER_DAY]
-            if len(shown) + len(starts) > MAX_SLOTS_SHOWN:
-                break
-            shown.extend(s.isoformat(timespec="minutes") for s in starts)
-            times = ", ".join(f"{s:%H:%M}" for s in starts)
-            lines.append(f"{WEEKDAYS[day.weekday()]} {day:%d/%m}: {times}")
+        lines = [
+            f"{WEEKDAYS[day.weekday()]} {day:%d/%m}: {time_ranges(starts, self.slot)}"
+            for day, starts in by_day.items()
+        ]
         return ToolResult(
             text=f"Horários livres para {service.name} ({service.duration_minutes} min):\n"
             + "\n".join(lines),
-            data={"service": service.id, "free": shown},
+            data={
+                "service": service.id,
+                "free": [s.isoformat(timespec="minutes") for s in free],
+                "from_date": first.isoformat(),
+                "days": days,
+            },
         )
 
     async def _book(self, ctx: ToolContext, service: Service, start: datetime) -> ToolResult:
@@ -435,19 +488,28 @@ class CalendarTool(Tool):
 
     async def _unavailable(self, ctx: ToolContext, service: Service, start: datetime) -> ToolResult:
         free = await self.free_starts(ctx, service, start.date(), 1)
-        other = ", ".join(f"{s:%H:%M}" for s in free[:MAX_SLOTS_PER_DAY]) or "nenhum"
+        other = time_ranges(free, self.slot) if free else "nenhum"
         return ToolResult(
             text=f"O horário {_when(start)} não está mais disponível para {service.name}. "
             f"Outros horários livres nesse dia: {other}.",
-            data={"booked": False, "reason": "unavailable"},
+            data={
+                "booked": False,
+                "reason": "unavailable",
+                "free": [s.isoformat(timespec="minutes") for s in free],
+            },
             found=False,
         )
 
-    async def _list(self, ctx: ToolContext) -> ToolResult:
+    async def bookings(self, ctx: ToolContext) -> list[Booking]:
+        """The bookings made in the conversation of `ctx`, by start time."""
         ids = await self._conversation_ids(ctx)
         raws = await self.store.mget([keys.booking(ctx.domain, self.id, i) for i in ids])
         bookings = [Booking.from_json(r) for r in raws if r]
         mine = [b for b in bookings if b.conversation_key == ctx.conversation_key]
+        return sorted(mine, key=lambda b: b.start)
+
+    async def _list(self, ctx: ToolContext) -> ToolResult:
+        mine = await self.bookings(ctx)
         if not mine:
             return ToolResult(text="Nenhum agendamento nesta conversa.", data=[], found=False)
         lines = [

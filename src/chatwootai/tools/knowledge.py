@@ -100,6 +100,7 @@ class KnowledgeTool(Tool):
                 "source": p.source,
                 "location": p.location,
                 "kind": p.kind,
+                "tags": list(p.tags),
                 "score": s,
             }
             for p, s in results

@@ -1,4 +1,10 @@
-"""The orders tool: an order's status, revealed only to the contact who placed it."""
+"""The orders tool: an order's status, revealed only to the contact who placed it.
+
+Who the contact is comes from the conversation (a phone or e-mail the channel or the business
+vouches for, see :func:`trusted_phone`). A phone or e-mail the customer types in the message is a
+claim: given with an order number it proves ownership when it matches that order's (the customer
+knows both); alone, it lists orders only when it is the conversation's own trusted contact.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +45,17 @@ class OrdersArgs(BaseModel):
         description="Número do pedido informado pelo cliente (ex.: 1234 ou #1234). "
         "Vazio lista os pedidos do contato desta conversa.",
     )
+    phone: str = Field(
+        default="",
+        max_length=40,
+        description="Telefone do cadastro que o cliente digitou na conversa, se digitou "
+        "(nunca um número de pedido).",
+    )
+    email: str = Field(
+        default="",
+        max_length=254,
+        description="E-mail do cadastro que o cliente digitou na conversa, se digitou.",
+    )
 
 
 def phones_match(a: str, b: str) -> bool | None:
@@ -67,25 +84,41 @@ def trusted_email(ctx: ToolContext) -> str | None:
     return None
 
 
-def ownership(order: Order, ctx: ToolContext) -> Ownership:
+def same_email(a: str, b: str) -> bool:
+    """True when two e-mail addresses are the same (case and surrounding spaces ignored)."""
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def ownership(
+    order: Order, ctx: ToolContext, claimed_phone: str = "", claimed_email: str = ""
+) -> Ownership:
     """Whether the contact of `ctx` placed `order`, did not, or cannot be told apart.
 
-    Only a phone or e-mail the channel vouches for counts (see :func:`trusted_phone`).
+    A phone or e-mail the channel vouches for counts (see :func:`trusted_phone`), and so do a
+    phone or e-mail the customer typed together with this order's number.
     """
     checks: list[bool] = []
-    phone, email = trusted_phone(ctx), trusted_email(ctx)
-    if order.customer_phone and phone:
-        same = phones_match(order.customer_phone, phone)
+    phones = [p for p in (trusted_phone(ctx), claimed_phone) if p]
+    emails = [e for e in (trusted_email(ctx), claimed_email) if e]
+    for phone in phones if order.customer_phone else ():
+        same = phones_match(order.customer_phone or "", phone)
         if same is not None:
             checks.append(same)
-    if order.customer_email and email:
-        same_email = order.customer_email.strip().casefold() == email.strip().casefold()
-        checks.append(same_email)
+    for email in emails if order.customer_email else ():
+        checks.append(same_email(order.customer_email or "", email))
     if any(checks):
         return "owner"
     if checks:
         return "other"
     return "unknown"
+
+
+def is_own_contact(ctx: ToolContext, phone: str, email: str) -> bool:
+    """True when a typed phone or e-mail is the conversation's own trusted contact."""
+    trusted_p, trusted_e = trusted_phone(ctx), trusted_email(ctx)
+    if phone and trusted_p and phones_match(phone, trusted_p):
+        return True
+    return bool(email and trusted_e and same_email(email, trusted_e))
 
 
 def _normalise_id(value: str) -> str:
@@ -112,17 +145,29 @@ class OrdersTool(Tool):
 
     async def run(self, ctx: ToolContext, args: BaseModel) -> ToolResult:
         """The status of the order, or a refusal when it belongs to another contact."""
-        order_id = _normalise_id(OrdersArgs.model_validate(args).order_id)
+        parsed = OrdersArgs.model_validate(args)
+        order_id = _normalise_id(parsed.order_id)
+        phone, email = parsed.phone.strip(), parsed.email.strip()
         if not order_id:
+            if (phone or email) and not is_own_contact(ctx, phone, email):
+                return ToolResult(
+                    text=(
+                        "Por segurança, pedidos só são listados pelo telefone ou e-mail desta "
+                        "conversa. Peça o número do pedido: com ele e o telefone ou e-mail do "
+                        "cadastro, o pedido pode ser consultado."
+                    ),
+                    data={"needs": "order_id"},
+                    found=False,
+                )
             return self._contact_orders(ctx)
-        order = self.orders.get(order_id)
+        order = self.orders.get(order_id) or self._by_digits(order_id)
         if order is None:
             return ToolResult(
                 text=f"Pedido {order_id} não encontrado. Confirme o número com o cliente.",
                 data={"order_id": order_id},
                 found=False,
             )
-        owner = ownership(order, ctx)
+        owner = ownership(order, ctx, phone, email)
         if owner == "other":
             return ToolResult(
                 text=(
@@ -135,6 +180,14 @@ class OrdersTool(Tool):
             )
         full = owner == "owner" or not (order.customer_phone or order.customer_email)
         return ToolResult(text=self.describe(order, full), data=self.details(order, full))
+
+    def _by_digits(self, order_id: str) -> Order | None:
+        """The one order whose number has the same digits ("104587" for "BP-104587")."""
+        digits = _NON_DIGIT.sub("", order_id)
+        if len(digits) < 4 or digits != order_id:
+            return None
+        found = [o for o in self.orders.values() if _NON_DIGIT.sub("", o.id) == digits]
+        return found[0] if len(found) == 1 else None
 
     def _contact_orders(self, ctx: ToolContext) -> ToolResult:
         mine = [o for o in self.orders.values() if ownership(o, ctx) == "owner"]
