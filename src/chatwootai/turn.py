@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chatwootai.media.attachments import AttachmentInfo, MediaPart
 from chatwootai.tools.base import HandoffRequest, ToolCallRecord
 
 
@@ -31,6 +32,14 @@ class IncomingMessage:
     channel: str = "api"
     content_kind: str = "text"
     """`text`, or the attachment kind (audio, image, location...) when there is no text."""
+    attachments: tuple[AttachmentInfo, ...] = ()
+    """The customer's attachments in this turn (file type and extension only)."""
+    media: tuple[MediaPart, ...] = ()
+    """Images and documents' text given to the model with `text` (see chatwootai.media)."""
+    heard: str = ""
+    """Transcripts of the turn's voice notes (already part of `text`), for the human's note."""
+    notes: tuple[str, ...] = ()
+    """Private notes for the agents, posted before the reply (a voice note's transcript)."""
 
 
 @dataclass(slots=True)

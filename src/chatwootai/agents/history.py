@@ -16,6 +16,8 @@ from pydantic_ai.messages import (
     UserPromptPart,
 )
 
+from chatwootai.media.prompt import IMAGE_NOTE
+
 
 def _turn_starts(messages: Sequence[ModelMessage]) -> list[int]:
     return [
@@ -75,4 +77,10 @@ def dump_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
     for message in dumped:
         if message.get("instructions") is not None:
             message["instructions"] = None
+        for part in message.get("parts", ()):
+            content = part.get("content") if part.get("part_kind") == "user-prompt" else None
+            if isinstance(content, list):  # a customer's image: never kept, a note instead
+                part["content"] = [
+                    item if isinstance(item, str) else IMAGE_NOTE for item in content
+                ]
     return dumped

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chatwootai.config.data import DomainData
+from chatwootai.config.media import MediaOptions
 
 IDENTIFIER = r"^[a-z0-9][a-z0-9_\-]*$"
 """Ids of agents, crews, tools and workflow steps: lowercase letters, digits, `_` and `-`."""
@@ -433,6 +434,10 @@ class DomainConfig(StrictModel):
     routing: Routing | None = None
     chatwoot: ChatwootOptions = Field(default_factory=ChatwootOptions)
     knowledge: KnowledgeOptions = Field(default_factory=KnowledgeOptions)
+    media: MediaOptions = Field(
+        default_factory=MediaOptions,
+        description="Customers' voice notes, images and documents (see docs/configuration.md).",
+    )
     data: DomainData = Field(
         default_factory=DomainData,
         description="Filled by the loader from the tools' data files; not written in YAML.",
