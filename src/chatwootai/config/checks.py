@@ -26,6 +26,7 @@ def cross_references(config: DomainConfig) -> list[Problem]:
     problems += _agents_and_tools(config)
     problems += _crews(config)
     problems += _routing(config)
+    problems += _media_rules(config)
     if not config.abstract:
         if config.routing is None:
             problems.append(Problem((), "a domain that is served needs a 'routing' section"))
@@ -135,3 +136,12 @@ def _routing(config: DomainConfig) -> list[Problem]:
         if crew_id not in config.crews:
             problems.append(_missing(("chatwoot", "crew_labels", crew_id), "crew", crew_id, crews))
     return problems
+
+
+def _media_rules(config: DomainConfig) -> list[Problem]:
+    """Media rules naming a crew must name one of the domain's."""
+    return [
+        _missing(("media", "rules", index, "crew"), "crew", rule.crew, config.crews)
+        for index, rule in enumerate(config.media.rules)
+        if rule.crew is not None and rule.crew not in config.crews
+    ]

@@ -266,10 +266,32 @@ class HandoffSettings(StrictModel):
     reason_required: bool = True
 
 
+class FilesSettings(StrictModel):
+    """Files an agent may send the customer: the domain's documents (price list, menu)."""
+
+    files: list[str] = Field(
+        min_length=1,
+        description="Files of the domain's folder, or https URLs; an agent names one by its "
+        "file name without extension (tabela-precos.pdf → tabela-precos).",
+    )
+    captions: dict[str, str] = Field(
+        default_factory=dict,
+        description="File name without extension to the text sent with it.",
+    )
+
+    @field_validator("files")
+    @classmethod
+    def _sources(cls, files: list[str]) -> list[str]:
+        for file in files:
+            if "://" in file and not file.startswith("https://"):
+                raise ValueError(f"{file!r}: only https URLs are sent")
+        return files
+
+
 class ToolConfig(StrictModel):
     """A tool of the domain and the agents granted it."""
 
-    kind: Literal["knowledge", "catalog", "calendar", "orders", "http", "handoff"]
+    kind: Literal["knowledge", "catalog", "calendar", "orders", "http", "handoff", "files"]
     description: str = ""
     settings: dict[str, Any] = Field(default_factory=dict)
     grants: list[Identifier] = Field(
@@ -285,6 +307,7 @@ class ToolConfig(StrictModel):
         | OrdersSettings
         | HttpSettings
         | HandoffSettings
+        | FilesSettings
     ):
         """The settings parsed as the model of this tool's kind."""
         settings: Any = SETTINGS_BY_KIND[self.kind].model_validate(self.settings)
@@ -298,6 +321,7 @@ SETTINGS_BY_KIND: dict[str, type[StrictModel]] = {
     "orders": OrdersSettings,
     "http": HttpSettings,
     "handoff": HandoffSettings,
+    "files": FilesSettings,
 }
 
 
