@@ -5,12 +5,12 @@ Chatwoot; sizes checked while streaming."""
 from __future__ import annotations
 
 import pytest
+from media_support import JPEG, minimal_pdf, ogg_opus, png, wav
 
 from chatwootai.media.download import DownloadPolicy, MediaDownloader, Origin
 from chatwootai.media.errors import HostRefusedError, NotFoundError, TooLargeError
 from chatwootai.media.sniff import sniff
 from fakes.chatwoot_server import FakeChatwoot
-from media_support import JPEG, minimal_pdf, ogg_opus, png, wav
 
 
 def origin(fake: FakeChatwoot) -> Origin:

@@ -8,12 +8,12 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from fakes import openai_server
-from fakes.chatwoot_server import FakeChatwoot
 from media_support import minimal_pdf, png, running
 from test_voice_notes import NON_TEXT
 
 from chatwootai.media.prompt import IMAGE_NOTE
+from fakes import openai_server
+from fakes.chatwoot_server import FakeChatwoot
 
 HANDOFF = "Vou transferir você para um atendente humano. Aguarde um momento, por favor."
 
@@ -113,7 +113,8 @@ async def test_a_rule_by_what_the_model_says_the_image_is(
         await m.send(photo(fake, "paguei"))
         assert m.replies()[-1] == "Recebido!"
         routed = m.service.metrics.registry.get_sample_value(
-            "chatwootai_routing_total", {"domain": "loja", "crew": "receitas", "method": "media_rule"}
+            "chatwootai_routing_total",
+            {"domain": "loja", "crew": "receitas", "method": "media_rule"},
         )
         assert routed == 1
 

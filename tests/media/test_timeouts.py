@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fakes.chatwoot_server import FakeChatwoot
 from media_support import ogg_opus, running
 from test_voice_notes import NON_TEXT, voice
+
+from fakes.chatwoot_server import FakeChatwoot
 
 
 async def test_a_stalled_download_times_out_into_the_non_text_policy(
