@@ -139,6 +139,8 @@ class FakeOpenAI:
     """What every voice note says (unless a scripted reply answers)."""
     transcription_delay_s: float = 0.0
     transcriptions: list[dict[str, Any]] = field(default_factory=list)
+    transcription_seconds: list[float] = field(default_factory=list)
+    """The server's own time per transcription request (parsing it and answering)."""
     _transcription_script: list[Reply] = field(default_factory=list)
     _script: list[Reply] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -265,10 +267,12 @@ def start(delay_s: float = 0.0, echo: bool = False, keep_requests: bool = True) 
             length = int(self.headers.get("content-length", "0"))
             raw = self.rfile.read(length) if length else b"{}"
             if self.path.rstrip("/").endswith("/audio/transcriptions"):
+                started = time.perf_counter()
                 fields, files = parse_form(raw, self.headers.get("content-type", ""))
                 reply = fake.transcription(fields, files)
                 if fake.transcription_delay_s > 0:
                     time.sleep(fake.transcription_delay_s)
+                fake.transcription_seconds.append(time.perf_counter() - started)
                 self._send(reply)
                 return
             if self.path.rstrip("/").endswith("/embeddings"):
