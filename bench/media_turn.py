@@ -23,7 +23,6 @@ import asyncio
 import os
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -37,12 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "media")]
 
 import redis  # noqa: E402
-from fakes import openai_server  # noqa: E402
-from fakes.chatwoot_server import FakeChatwoot  # noqa: E402
 from media_support import _ogg_page, ogg_opus, running  # noqa: E402
 
 from chatwootai.media.download import DownloadPolicy, MediaDownloader, Origin  # noqa: E402
-from chatwootai.media.transcribe import TranscriptionEndpoint, Transcriber  # noqa: E402
+from chatwootai.media.transcribe import Transcriber, TranscriptionEndpoint  # noqa: E402
+from fakes import openai_server  # noqa: E402
+from fakes.chatwoot_server import FakeChatwoot  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -206,9 +205,7 @@ def main() -> None:
         f"  {turns} text turns and {turns} voice-note turns ({timing['audio_bytes']} bytes, "
         "30 s Ogg Opus), one at a time, real pipeline (offline model), Redis, in-process worker"
     )
-    print(
-        f"  text turn:  median {timing['text_median']:.1f} ms   p95 {timing['text_p95']:.1f} ms"
-    )
+    print(f"  text turn:  median {timing['text_median']:.1f} ms   p95 {timing['text_p95']:.1f} ms")
     print(
         f"  voice turn: median {timing['voice_median']:.1f} ms   p95 {timing['voice_p95']:.1f} ms"
         f"   (provider's own time subtracted; it was {timing['provider_median']:.1f} ms median)"
