@@ -128,10 +128,39 @@ class Settings(BaseSettings):
     address (an intranet site); off by default so a domain's URL cannot reach the deployment's
     own network."""
 
+    # Customer media: voice notes, images, documents (chatwootai.media, service/turn_media.py)
+    transcribe_model: str | None = Field(default=None, alias="CHATWOOTAI_TRANSCRIBE_MODEL")
+    """Speech-to-text model (e.g. whisper-1); unset: voice notes are not transcribed."""
+    transcribe_base_url: str | None = Field(default=None, alias="CHATWOOTAI_TRANSCRIBE_BASE_URL")
+    """OpenAI-compatible API of the transcription model (default OPENAI_BASE_URL, else OpenAI)."""
+    transcribe_api_key: SecretStr | None = Field(
+        default=None, alias="CHATWOOTAI_TRANSCRIBE_API_KEY"
+    )
+    """Key of the transcription API (default OPENAI_API_KEY; none for a local server)."""
+    transcribe_timeout_s: float = Field(
+        default=30.0, gt=0, le=300, alias="CHATWOOTAI_TRANSCRIBE_TIMEOUT"
+    )
+    """Longest wait for one transcript (a retry included)."""
+    media_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="CHATWOOTAI_MEDIA_ALLOWED_HOSTS"
+    )
+    """Storage hosts attachments may be downloaded from besides the conversation's Chatwoot
+    (where ActiveStorage redirects: S3, MinIO...), comma-separated; `.example.com` for any
+    subdomain."""
+    media_allow_private_networks: bool = Field(
+        default=False, alias="CHATWOOTAI_MEDIA_ALLOW_PRIVATE_NETWORKS"
+    )
+    """Let those storage hosts (and catalog image URLs) be on private networks (a LAN MinIO);
+    the Chatwoot host itself is trusted as configured."""
+    media_download_timeout_s: float = Field(
+        default=15.0, gt=0, le=120, alias="CHATWOOTAI_MEDIA_DOWNLOAD_TIMEOUT"
+    )
+    """Longest download of one attachment, redirects included."""
+
     log_json: bool = Field(default=False, alias="CHATWOOTAI_LOG_JSON")
     log_level: str = Field(default="INFO", alias="CHATWOOTAI_LOG_LEVEL")
 
-    @field_validator("agent_packages", mode="before")
+    @field_validator("agent_packages", "media_allowed_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         """Accept "a.agents, b.agents" as well as a list."""

@@ -27,6 +27,7 @@ from chatwootai.hub import Hub, RouteDecision, RoutingContext
 from chatwootai.knowledge.library import Library
 from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
 from chatwootai.llm import ModelResolver
+from chatwootai.media.admission import admit, rule_handoff
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
 from chatwootai.store.base import Store
@@ -242,14 +243,31 @@ class ChatwootAISystem:
         config = runtime.config
         texts = config.chatwoot.texts
         conversation = await self.conversations.load(conversation_key)
+        rule = None
+        if message.media or message.attachments:  # what of the media its model gets; rules
+            model = self.models.resolve(config.llm)
+            admitted = await admit(
+                config,
+                message,
+                model,
+                offline=self.models.is_offline(model),
+                override=self.settings.model_override,
+            )
+            message, rule = admitted.message, admitted.rule
 
-        if not message.text.strip():
+        if rule is not None and rule.rule.handoff:
+            outcome = rule_handoff(config, rule, message)
+        elif not message.text.strip() and not message.media:
             outcome = non_text_outcome(config, message)
         else:
             routing_started = time.monotonic()
-            decision = await runtime.hub.aroute(
-                message.text, RoutingContext(conversation.crew, conversation.in_flow)
-            )
+            context = RoutingContext(conversation.crew, conversation.in_flow)
+            if rule is not None and rule.rule.crew is not None:
+                decision = RouteDecision(rule.rule.crew, "media_rule", 1.0)
+            elif not message.text.strip():  # media alone: no LLM routing on an empty text
+                decision = runtime.hub.route(message.text, context)
+            else:
+                decision = await runtime.hub.aroute(message.text, context)
             if decision.handoff:
                 outcome = TurnOutcome(
                     reply=texts.handoff,
@@ -311,7 +329,9 @@ class ChatwootAISystem:
             timezone=config.timezone,
             now=message.now,
         )
-        result = await crew.run(message.text, states, context, timeout_s=max(0.05, left_s))
+        result = await crew.run(
+            message.text, states, context, timeout_s=max(0.05, left_s), media=message.media
+        )
         handoff = result.handoff
         if handoff is not None and not handoff.summary:
             handoff.summary = _summary(message.text, decision.crew)

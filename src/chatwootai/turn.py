@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from chatwootai.media.attachments import AttachmentInfo, MediaPart
 from chatwootai.tools.base import HandoffRequest, ToolCallRecord
 
 
@@ -35,6 +36,14 @@ class IncomingMessage:
     now: datetime | None = None
     """The moment the turn happens at (timezone-aware); None: the clock. Dates such as "amanhã"
     and the calendar's free slots are reckoned from it (replays, `chat --now`, tests)."""
+    attachments: tuple[AttachmentInfo, ...] = ()
+    """The customer's attachments in this turn (file type and extension only)."""
+    media: tuple[MediaPart, ...] = ()
+    """Images and documents' text given to the model with `text` (see chatwootai.media)."""
+    heard: str = ""
+    """Transcripts of the turn's voice notes (already part of `text`), for the human's note."""
+    notes: tuple[str, ...] = ()
+    """Private notes for the agents, posted before the reply (a voice note's transcript)."""
 
 
 @dataclass(slots=True)

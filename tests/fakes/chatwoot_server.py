@@ -14,6 +14,16 @@ payloads in the real shapes from its own state, signs them like Chatwoot, and de
         conversation = fake.add_conversation(account_id=3, display_id=417)
         client = ChatwootClient(fake.base_url, fake.bot_token)
 
+Attachments: :meth:`FakeChatwoot.add_blob` stores a file and returns its ``data_url``, an
+ActiveStorage *redirect* URL answered with a 302 to the blob (on the same host, or on
+``storage_host``: another name of this server, a "storage host" for the downloader), which can be
+made to fail (``not_found``, ``stall``: no answer for a minute, ``unsized``: streamed without a
+length). Every blob request is kept in ``blob_requests`` (path and headers). A message posted as
+``multipart/form-data`` (``attachments[]``) is parsed like Chatwoot's controller: its
+``content_attributes`` arrive as a JSON string and are parsed (``safe_parse_json``), its files
+become the message's attachments (kept as blobs, so its webhook's ``data_url`` works), and the
+call's body lists them (``attachments``: name, type, size, SHA-256).
+
 Payloads of Chatwoot behaviours: a customer's message (``incoming``, ``incoming_email`` with
 Chatwoot's ``content_attributes.email``, ``customer_reopens`` a resolved conversation), a human's
 or Captain's (``agent_reply``, ``captain_reply``), ownership (``assign_human``, ``assign_bot``),
@@ -26,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import json
 import socket
 import threading
@@ -34,6 +45,8 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import HTTP
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +54,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from chatwootai.chatwoot.signature import sign
@@ -132,6 +145,77 @@ class Delivery:
 
 
 @dataclass
+class Blob:
+    """A file the fake stores (an ActiveStorage blob), and how serving it fails."""
+
+    data: bytes
+    content_type: str
+    filename: str
+    failure: str | None = None
+    """None, ``not_found`` (404), ``stall`` (no answer for a minute), ``unsized`` (no length)."""
+    storage_host: str | None = None
+    """Where the redirect sends the client (``host:port``); None: this server's own address."""
+
+
+BLOB_FAILURES = frozenset({"not_found", "stall", "unsized"})
+STALL_S = 60.0
+
+
+def parse_form(raw: bytes, content_type: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The fields and files of a ``multipart/form-data`` body (standard library parser)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    fields: dict[str, str] = {}
+    files: list[dict[str, Any]] = []
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition") or "")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is None:
+            fields[name] = data.decode("utf-8", errors="replace")
+        else:
+            files.append(
+                {
+                    "field": name,
+                    "filename": filename,
+                    "content_type": part.get_content_type(),
+                    "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "data": data,
+                }
+            )
+    return fields, files
+
+
+def _form_body(fields: dict[str, str], files: list[dict[str, Any]]) -> dict[str, Any]:
+    """A multipart message-create body as Chatwoot's builder reads it."""
+    body: dict[str, Any] = dict(fields)
+    if "private" in body:
+        body["private"] = body["private"].lower() in ("true", "1")
+    attributes = body.get("content_attributes")
+    if isinstance(attributes, str):  # Messages::MessageBuilder#content_attributes
+        try:
+            parsed = json.loads(attributes)
+        except ValueError:
+            parsed = {}
+        body["content_attributes"] = parsed if isinstance(parsed, dict) else {}
+    body["attachments"] = files
+    return body
+
+
+def file_type_of(content_type: str) -> str:
+    """Chatwoot's file type of an uploaded file (``FileTypeHelper#file_type``)."""
+    if content_type.startswith("image/"):
+        return "image"
+    if content_type.startswith("audio/"):
+        return "audio"
+    if content_type.startswith("video/"):
+        return "video"
+    return "file"
+
+
+@dataclass
 class FakeConversation:
     """A conversation held by the fake, with its messages."""
 
@@ -196,6 +280,10 @@ class FakeChatwoot:
         self.calls: list[Call] = []
         self.deliveries: list[Delivery] = []
         self.teams: dict[int, dict[str, Any]] = {2: {"id": 2, "name": "vendas"}}
+        self.blobs: dict[str, Blob] = {}
+        self.blob_requests: list[dict[str, Any]] = []
+        self.storage_host: str | None = None
+        """``host:port`` blobs are redirected to by default (None: this server's address)."""
         self._failures: dict[str, deque[Failure]] = {}
         self._outages: list[Outage] = []
         self._next_message_id = 200_000
@@ -259,6 +347,46 @@ class FakeChatwoot:
             self._failures.clear()
             self._outages.clear()
             self.webhook_url = None
+
+    def add_blob(
+        self,
+        data: bytes,
+        content_type: str,
+        filename: str,
+        *,
+        failure: str | None = None,
+        storage_host: str | None = None,
+    ) -> str:
+        """Store a file; its ``data_url`` (an ActiveStorage redirect URL on this server)."""
+        if failure is not None and failure not in BLOB_FAILURES:
+            raise ValueError(
+                f"unknown blob failure {failure!r}; use one of {sorted(BLOB_FAILURES)}"
+            )
+        key = "eyJfcmFpbHMi" + uuid.uuid4().hex
+        self.blobs[key] = Blob(data, content_type, filename, failure, storage_host)
+        return f"{self.base_url}/rails/active_storage/blobs/redirect/{key}/{filename}"
+
+    def attachment(
+        self,
+        file_type: str,
+        data: bytes,
+        content_type: str,
+        filename: str,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        """An attachment of a webhook (reference 1.3), its blob stored (see :meth:`add_blob`)."""
+        entry: dict[str, Any] = {
+            "file_type": file_type,
+            "extension": None,
+            "data_url": self.add_blob(data, content_type, filename, **kw),
+            "thumb_url": "",
+            "file_size": len(data),
+            "width": None,
+            "height": None,
+        }
+        if file_type == "audio":
+            entry["transcribed_text"] = None
+        return entry
 
     def add_conversation(
         self, account_id: int = 3, display_id: int = 417, **kw: Any
@@ -539,13 +667,53 @@ class FakeChatwoot:
             Route(base + "/labels", self._set_labels, methods=["POST"]),
             Route(base + "/custom_attributes", self._set_custom_attributes, methods=["POST"]),
             Route(base + "/assignments", self._assign, methods=["POST"]),
+            Route(
+                "/rails/active_storage/blobs/redirect/{key}/{filename}",
+                self._blob_redirect,
+                methods=["GET"],
+            ),
+            Route("/rails/active_storage/disk/{key}/{filename}", self._blob_serve, methods=["GET"]),
         ]
+
+    def _blob_request(self, request: Request) -> Blob | None:
+        self.blob_requests.append(
+            {"path": request.url.path, "host": request.url.netloc, "headers": dict(request.headers)}
+        )
+        return self.blobs.get(request.path_params["key"])
+
+    async def _blob_redirect(self, request: Request) -> Response:
+        blob = self._blob_request(request)
+        if blob is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        host = blob.storage_host or self.storage_host or request.url.netloc
+        key, filename = request.path_params["key"], request.path_params["filename"]
+        location = f"http://{host}/rails/active_storage/disk/{key}/{filename}"
+        return RedirectResponse(location, status_code=302)
+
+    async def _blob_serve(self, request: Request) -> Response:
+        blob = self._blob_request(request)
+        if blob is None or blob.failure == "not_found":
+            return Response(b"Not Found", status_code=404)
+        if blob.failure == "stall":
+            await asyncio.sleep(STALL_S)
+        if blob.failure == "unsized":
+
+            async def chunks() -> Any:
+                for start in range(0, len(blob.data), 65536):
+                    yield blob.data[start : start + 65536]
+
+            return StreamingResponse(chunks(), media_type=blob.content_type)
+        return Response(blob.data, media_type=blob.content_type)
 
     async def _handle(self, endpoint: str, request: Request, action: Any) -> Response:
         """Authenticate, record, inject failures and run ``action(conversation, body)``."""
         raw = await request.body()
+        kind = request.headers.get("content-type", "")
         try:
-            body = json.loads(raw) if raw else None
+            if kind.startswith("multipart/form-data"):
+                body = _form_body(*parse_form(raw, kind))
+            else:
+                body = json.loads(raw) if raw else None
         except ValueError:
             return JSONResponse({"error": "Invalid JSON"}, status_code=400)
         account_id = request.path_params["account_id"]
@@ -651,6 +819,27 @@ class FakeChatwoot:
                 content_attributes=body.get("content_attributes") or {},
                 content_type=body.get("content_type", "text"),
             )
+            files = body.get("attachments") or []
+            if len(files) > 15:
+                return JSONResponse({"error": "Too many attachments"}, status_code=422)
+            if files:
+                message["attachments"] = [
+                    {
+                        "id": 900_000 + index + message["id"] % 100_000 * 20,
+                        "message_id": message["id"],
+                        "file_type": file_type_of(str(f["content_type"])),
+                        "account_id": conversation.account_id,
+                        "extension": None,
+                        "data_url": self.add_blob(
+                            f["data"], str(f["content_type"]), str(f["filename"])
+                        ),
+                        "thumb_url": "",
+                        "file_size": f["size"],
+                    }
+                    for index, f in enumerate(files)
+                ]
+                for f in files:
+                    f.pop("data", None)  # the call's record keeps name, type, size, hash
             response = self._push_data(conversation, message)
             if body.get("echo_id"):
                 response["echo_id"] = body["echo_id"]  # echoed back, not stored (as Chatwoot)

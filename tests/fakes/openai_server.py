@@ -18,6 +18,12 @@ dimensions): texts sharing words get similar vectors. They are for exercising th
 to end, not for measuring retrieval quality. Embedding requests are counted in
 ``embedding_count`` (not in ``count``), their inputs kept in ``embedding_inputs``.
 
+``POST /v1/audio/transcriptions`` (multipart, as the OpenAI SDK sends it) answers
+``{"text": transcript}``, or the next reply of ``script_transcriptions`` (an error, a slow
+answer with ``transcription_delay_s``); each request's fields and file (name, type, size,
+SHA-256) are kept in ``transcriptions``. :func:`image_parts` lists the image parts of a chat
+request's user messages (what a vision model was shown).
+
 Use it from a test module by loading this file and calling :func:`start` (or the fixture body
 :func:`serve`)::
 
@@ -37,6 +43,8 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -127,6 +135,13 @@ class FakeOpenAI:
     embedding_inputs: list[str] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    transcript: str = "quero saber o preço do sérum de vitamina c"
+    """What every voice note says (unless a scripted reply answers)."""
+    transcription_delay_s: float = 0.0
+    transcriptions: list[dict[str, Any]] = field(default_factory=list)
+    transcription_seconds: list[float] = field(default_factory=list)
+    """The server's own time per transcription request (parsing it and answering)."""
+    _transcription_script: list[Reply] = field(default_factory=list)
     _script: list[Reply] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -158,6 +173,18 @@ class FakeOpenAI:
             with self._lock:
                 self.prompt_tokens += tokens
         return reply
+
+    def script_transcriptions(self, *replies: Reply) -> None:
+        """Queue replies to transcription requests, answered in order."""
+        with self._lock:
+            self._transcription_script.extend(replies)
+
+    def transcription(self, fields: dict[str, str], files: list[dict[str, Any]]) -> Reply:
+        """Record a transcription request and take its reply."""
+        with self._lock:
+            self.transcriptions.append({**fields, "files": files})
+            reply = self._transcription_script.pop(0) if self._transcription_script else None
+        return reply or Reply(200, {"text": self.transcript})
 
     def embeddings(self, body: dict[str, Any]) -> Reply:
         """Fake vectors for the inputs of an embeddings request."""
@@ -194,6 +221,43 @@ def last_user_text(body: dict[str, Any]) -> str:
     return ""
 
 
+def image_parts(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The image parts of a Chat Completions request's user messages (``image_url`` items)."""
+    parts: list[dict[str, Any]] = []
+    for message in body.get("messages") or []:
+        content = message.get("content")
+        if message.get("role") == "user" and isinstance(content, list):
+            parts += [p for p in content if isinstance(p, dict) and p.get("type") == "image_url"]
+    return parts
+
+
+def parse_form(raw: bytes, content_type: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The fields and files of a ``multipart/form-data`` body (standard library parser)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    fields: dict[str, str] = {}
+    files: list[dict[str, Any]] = []
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition") or "")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is None:
+            fields[name] = data.decode("utf-8", errors="replace")
+        else:
+            files.append(
+                {
+                    "field": name,
+                    "filename": filename,
+                    "content_type": part.get_content_type(),
+                    "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "data": data,
+                }
+            )
+    return fields, files
+
+
 def start(delay_s: float = 0.0, echo: bool = False, keep_requests: bool = True) -> FakeOpenAI:
     """Start a fake server on a free port of 127.0.0.1 (in a daemon thread)."""
     fake = FakeOpenAI(delay_s=delay_s, echo=echo, keep_requests=keep_requests)
@@ -202,6 +266,15 @@ def start(delay_s: float = 0.0, echo: bool = False, keep_requests: bool = True) 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             raw = self.rfile.read(length) if length else b"{}"
+            if self.path.rstrip("/").endswith("/audio/transcriptions"):
+                started = time.perf_counter()
+                fields, files = parse_form(raw, self.headers.get("content-type", ""))
+                reply = fake.transcription(fields, files)
+                if fake.transcription_delay_s > 0:
+                    time.sleep(fake.transcription_delay_s)
+                fake.transcription_seconds.append(time.perf_counter() - started)
+                self._send(reply)
+                return
             if self.path.rstrip("/").endswith("/embeddings"):
                 self._send(fake.embeddings(json.loads(raw or b"{}")))
                 return

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic_ai import Agent
@@ -36,6 +36,8 @@ from chatwootai.agents.state import AgentState
 from chatwootai.breaker import BreakerOpenError, CircuitBreaker, is_outage, model_key
 from chatwootai.config.schema import CrewConfig, DomainConfig
 from chatwootai.knowledge.context import ContextBuilder
+from chatwootai.media.attachments import MediaPart
+from chatwootai.media.prompt import user_prompt
 from chatwootai.offline import NO_ANSWER
 from chatwootai.tools.base import HandoffRequest, ToolCallRecord, ToolContext
 
@@ -117,10 +119,12 @@ class Crew:
         context: ToolContext,
         *,
         timeout_s: float | None = None,
+        media: Sequence[MediaPart] = (),
     ) -> CrewResult:
         """Answer `message` given each agent's state; never raises for LLM or limit failures.
 
         The run is cut after `timeout_s` (default: the domain's per-turn ``limits.timeout_s``).
+        `media` (images, documents' text) goes with the message to every step of a real model.
         """
         deps = TurnDeps(proxy=self.proxy, context=context)
         for member in self.members:  # a member's slots come back for its delegated tasks
@@ -132,7 +136,9 @@ class Crew:
         try:
             deadline_s = self.domain.limits.timeout_s if timeout_s is None else timeout_s
             async with asyncio.timeout(deadline_s):
-                reply, new_states = await self._run_steps(message, states, deps, usage, progress)
+                reply, new_states = await self._run_steps(
+                    message, states, deps, usage, progress, media
+                )
         except BreakerOpenError as exc:
             logger.warning("crew %s/%s: %s", self.domain.name, self.id, exc)
             return self._fallback(states, deps, usage, "modelo indisponível (circuito aberto)")
@@ -192,6 +198,7 @@ class Crew:
         deps: TurnDeps,
         usage: RunUsage,
         progress: _Progress,
+        media: Sequence[MediaPart] = (),
     ) -> tuple[str, dict[str, AgentState]]:
         out: dict[str, AgentState] = dict(states)
         output = ""
@@ -217,7 +224,7 @@ class Crew:
                 progress.trial = await self.breaker.check(key)
                 progress.key = key
             result = await step.runner.run(
-                prompt,
+                prompt if step.offline else user_prompt(prompt, media),
                 message_history=history,
                 deps=deps,
                 usage=usage,

@@ -16,6 +16,8 @@ from pydantic_ai.messages import (
     UserPromptPart,
 )
 
+from chatwootai.media.prompt import IMAGE_NOTE
+
 
 def _turn_starts(messages: Sequence[ModelMessage]) -> list[int]:
     return [
@@ -76,6 +78,13 @@ def dump_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
         if message.get("instructions") is not None:
             message["instructions"] = None
         for part in message.get("parts") or ():
-            if isinstance(part, dict) and part.get("metadata") is not None:
+            if not isinstance(part, dict):
+                continue
+            if part.get("metadata") is not None:
                 part["metadata"] = None
+            content = part.get("content") if part.get("part_kind") == "user-prompt" else None
+            if isinstance(content, list):  # a customer's image: never kept, a note instead
+                part["content"] = [
+                    item if isinstance(item, str) else IMAGE_NOTE for item in content
+                ]
     return dumped

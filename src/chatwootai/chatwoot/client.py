@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import random
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,12 +181,19 @@ class ChatwootClient:
         echo_id: str | None = None,
         mark: str | None = None,
         content_attributes: Mapping[str, Any] | None = None,
+        files: Sequence[tuple[str, bytes, str]] | None = None,
     ) -> dict[str, Any]:
         """Post a reply (or a private note) and return Chatwoot's message object.
 
         The post is tried again within the call only when it cannot have reached Chatwoot (a
         refused connection, a 429); otherwise a failure raises :class:`ChatwootDeliveryUnknown`.
         `mark` is kept in the message's ``content_attributes`` (see :meth:`read_back`).
+
+        With `files` (name, bytes, media type; up to 15) the message is posted as
+        ``multipart/form-data`` with ``attachments[]``, as Chatwoot's own dashboard does; the
+        ``content_attributes`` travel as a JSON string, which ``Messages::MessageBuilder``
+        parses (``content_attributes``: a String is read with ``safe_parse_json``), so the mark
+        is kept and read back the same way.
         """
         body: dict[str, Any] = {
             "content": content,
@@ -200,6 +208,10 @@ class ChatwootClient:
         if attributes:
             body["content_attributes"] = attributes
         path = _conversation_path(account_id, conversation_id) + "/messages"
+        if files:
+            form = {name: _form_value(value) for name, value in body.items()}
+            parts = [("attachments[]", (name, data, kind)) for name, data, kind in files]
+            return _as_dict(await self._call("POST", path, form, idempotent=False, files=parts))
         return _as_dict(await self._call("POST", path, body, idempotent=False))
 
     async def toggle_status(
@@ -288,15 +300,27 @@ class ChatwootClient:
         return ReadBack(found, latest)
 
     async def _call(
-        self, method: str, path: str, body: Any = None, *, idempotent: bool = True
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        idempotent: bool = True,
+        files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
     ) -> Any:
-        """One API call with a few retries; a non-idempotent one is not repeated once sent."""
+        """One API call with a few retries; a non-idempotent one is not repeated once sent.
+
+        With `files`, `body` is sent as the fields of a multipart form.
+        """
         attempt = 0
         while True:
             sent = True
             retry_after: float | None = None
             try:
-                response = await self._http.request(method, path, json=body)
+                if files:
+                    response = await self._http.request(method, path, data=body, files=files)
+                else:
+                    response = await self._http.request(method, path, json=body)
             except httpx.TimeoutException as exc:
                 sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
                 settle = True
@@ -349,6 +373,15 @@ class ChatwootClient:
         base: float = self.backoff * 2.0**attempt
         delay = base / 2 + random.uniform(0, base / 2)
         return max(delay, retry_after or 0.0)
+
+
+def _form_value(value: Any) -> str:
+    """A JSON body value as a multipart form field (Rails casts "true"/"false" to booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def _conversation_path(account_id: int, conversation_id: int) -> str:

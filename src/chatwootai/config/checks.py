@@ -29,6 +29,7 @@ def cross_references(config: DomainConfig) -> list[Problem]:
     problems += _agents_and_tools(config)
     problems += _crews(config)
     problems += _routing(config)
+    problems += _media_rules(config)
     if not config.abstract:
         if config.routing is None:
             problems.append(Problem((), "a domain that is served needs a 'routing' section"))
@@ -226,3 +227,12 @@ def parent_requirement(
     if hint:
         message += f"; or, to do without it, add `{hint}` to {own.file}"
     return issue_at(own, ["extends"], message, shown_path=f"tools.{tool_id}.settings.{key}")
+
+
+def _media_rules(config: DomainConfig) -> list[Problem]:
+    """Media rules naming a crew must name one of the domain's."""
+    return [
+        _missing(("media", "rules", index, "crew"), "crew", rule.crew, config.crews)
+        for index, rule in enumerate(config.media.rules)
+        if rule.crew is not None and rule.crew not in config.crews
+    ]

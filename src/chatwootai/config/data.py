@@ -27,7 +27,8 @@ class FaqEntry(DataModel):
 
 
 class Product(DataModel):
-    """One catalog row. CSV columns: sku, name, category, price, stock, description, brand, tags."""
+    """One catalog row. CSV columns: sku, name, category, price, stock, description, brand, tags,
+    image."""
 
     sku: str = Field(min_length=1)
     name: str = Field(min_length=1)
@@ -37,6 +38,8 @@ class Product(DataModel):
     description: str = ""
     brand: str = ""
     tags: list[str] = Field(default_factory=list)
+    image: str = ""
+    """The product's photo: a file beside the catalog (its path) or an https URL; empty: none."""
 
 
 CATALOG_REQUIRED_COLUMNS = ("sku", "name", "category", "price", "stock", "description")

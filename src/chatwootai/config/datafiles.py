@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from chatwootai.config.errors import ConfigError, ConfigIssue
 from chatwootai.config.model_errors import issues_from_validation
 from chatwootai.config.source import Located, not_utf8, parse_yaml_bytes
 
-CATALOG_OPTIONAL_COLUMNS = ("brand", "tags")
+CATALOG_OPTIONAL_COLUMNS = ("brand", "tags", "image")
 TAG_SEPARATOR = re.compile(r"\s*[;|]\s*")
 """Tags in a catalog cell are separated by `;` (or `|`)."""
 
@@ -123,6 +124,11 @@ def parse_catalog(content: bytes, file: Path) -> list[Product]:
         record: dict[str, Any] = dict(values)
         record["price"] = _price(values.get("price", ""))
         record["tags"] = [t for t in TAG_SEPARATOR.split(values.get("tags", "")) if t]
+        image, problem = _image(values.get("image", ""), file)
+        if problem:
+            issues.append(ConfigIssue(file, start, None, "", f"column 'image': {problem}"))
+            continue
+        record["image"] = image
         try:
             product = Product.model_validate(record)
         except ValidationError as exc:
@@ -147,6 +153,22 @@ def parse_catalog(content: bytes, file: Path) -> list[Product]:
     if issues:
         raise ConfigError(issues)
     return products
+
+
+def _image(cell: str, catalog: Path) -> tuple[str, str | None]:
+    """A product photo: an https URL, or a file beside the catalog (its path); or the problem."""
+    if not cell:
+        return "", None
+    if "://" in cell:
+        if not cell.startswith("https://"):
+            return "", f"{cell!r}: only https URLs are sent"
+        return cell, None
+    if Path(cell).is_absolute() or os.path.normpath(cell).startswith(os.pardir):
+        return "", f"{cell!r}: name a file of the catalog's directory (relative, not outside it)"
+    path = Path(os.path.normpath(catalog.parent / cell))
+    if not path.is_file():
+        return "", f"file not found: {path}"
+    return str(path), None
 
 
 def _price(text: str) -> str:

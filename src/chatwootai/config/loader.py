@@ -33,6 +33,7 @@ from chatwootai.config.schema import (
     CalendarSettings,
     CatalogSettings,
     DomainConfig,
+    FilesSettings,
     KnowledgeSettings,
     OrdersSettings,
     Tenants,
@@ -332,6 +333,10 @@ class DomainLoader:
                 )
                 if found_orders is not None:
                     orders[tool_id] = found_orders
+            elif isinstance(settings, FilesSettings):  # sent with replies, read when sent
+                for index, name in enumerate(settings.files):
+                    if "://" not in name:
+                        self._document_file(name, [*base, "files", index], tree, issues, refused)
         return DomainData(
             knowledge=knowledge, catalogs=catalogs, calendars=calendars, orders=orders
         )
@@ -459,7 +464,9 @@ def _with_data_paths(tree: Located, issues: list[ConfigIssue]) -> tuple[Located,
                 new_settings[key] = relocated(node, (*base, key))
             elif isinstance(node.value, list):
                 items = [
-                    relocated(item, (*base, key, index)) if isinstance(item.value, str) else item
+                    relocated(item, (*base, key, index))
+                    if isinstance(item.value, str) and "://" not in item.value  # URLs stay
+                    else item
                     for index, item in enumerate(node.value)
                 ]
                 new_settings[key] = _replace(node, items)

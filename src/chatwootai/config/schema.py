@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chatwootai.config.data import DomainData
+from chatwootai.config.media import MediaOptions
 
 IDENTIFIER = r"^[a-z0-9][a-z0-9_\-]*$"
 """Ids of agents, crews, tools and workflow steps: lowercase letters, digits, `_` and `-`."""
@@ -265,10 +266,32 @@ class HandoffSettings(StrictModel):
     reason_required: bool = True
 
 
+class FilesSettings(StrictModel):
+    """Files an agent may send the customer: the domain's documents (price list, menu)."""
+
+    files: list[str] = Field(
+        min_length=1,
+        description="Files of the domain's folder, or https URLs; an agent names one by its "
+        "file name without extension (tabela-precos.pdf → tabela-precos).",
+    )
+    captions: dict[str, str] = Field(
+        default_factory=dict,
+        description="File name without extension to the text sent with it.",
+    )
+
+    @field_validator("files")
+    @classmethod
+    def _sources(cls, files: list[str]) -> list[str]:
+        for file in files:
+            if "://" in file and not file.startswith("https://"):
+                raise ValueError(f"{file!r}: only https URLs are sent")
+        return files
+
+
 class ToolConfig(StrictModel):
     """A tool of the domain and the agents granted it."""
 
-    kind: Literal["knowledge", "catalog", "calendar", "orders", "http", "handoff"]
+    kind: Literal["knowledge", "catalog", "calendar", "orders", "http", "handoff", "files"]
     description: str = ""
     settings: dict[str, Any] = Field(default_factory=dict)
     grants: list[Identifier] = Field(
@@ -284,6 +307,7 @@ class ToolConfig(StrictModel):
         | OrdersSettings
         | HttpSettings
         | HandoffSettings
+        | FilesSettings
     ):
         """The settings parsed as the model of this tool's kind."""
         settings: Any = SETTINGS_BY_KIND[self.kind].model_validate(self.settings)
@@ -297,6 +321,7 @@ SETTINGS_BY_KIND: dict[str, type[StrictModel]] = {
     "orders": OrdersSettings,
     "http": HttpSettings,
     "handoff": HandoffSettings,
+    "files": FilesSettings,
 }
 
 
@@ -433,6 +458,10 @@ class DomainConfig(StrictModel):
     routing: Routing | None = None
     chatwoot: ChatwootOptions = Field(default_factory=ChatwootOptions)
     knowledge: KnowledgeOptions = Field(default_factory=KnowledgeOptions)
+    media: MediaOptions = Field(
+        default_factory=MediaOptions,
+        description="Customers' voice notes, images and documents (see docs/configuration.md).",
+    )
     data: DomainData = Field(
         default_factory=DomainData,
         description="Filled by the loader from the tools' data files; not written in YAML.",

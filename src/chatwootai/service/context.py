@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwootai.config.schema import Tenants
+from chatwootai.media.outbound import OutboundFiles
 from chatwootai.service.credentials import Credentials
 from chatwootai.service.dedupe import Deduplicator
 from chatwootai.service.delivery import DeliverySchedule
@@ -25,6 +26,7 @@ from chatwootai.service.rejections import RejectionLog
 from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
 from chatwootai.service.spool import OwnershipChange, Spool
 from chatwootai.service.takeover import watch_leases
+from chatwootai.service.turn_media import TurnMedia
 from chatwootai.service.turns import PendingList, PendingMessage, pending_list_for
 from chatwootai.service.webhook_auth import WebhookAuth
 from chatwootai.service.worker import TurnRunner
@@ -171,6 +173,8 @@ class Service:
             await self.keeper.close()
         await self.queue.close()
         await self.replier.close()
+        if self.runner.media is not None:
+            await self.runner.media.aclose()
 
 
 def build_service(
@@ -194,6 +198,8 @@ def build_service(
     credentials = Credentials(settings, source)
     pending = pending_list_for(store)
     replier = Replier(store, credentials, client_factory=client_factory, metrics=metrics)
+    media = TurnMedia.from_settings(settings, system, replier, metrics)
+    replier.files = OutboundFiles(media.downloader)
     runner = TurnRunner(
         system=system,
         notices=NoticeDesk(NoticeList(store), system, replier, metrics),
@@ -203,6 +209,7 @@ def build_service(
         metrics=metrics,
         burst_window_s=settings.burst_window_s,
         deliveries=DeliverySchedule(store, horizon_s=settings.delivery_horizon_s),
+        media=media,
     )
     inline = not settings.redis_configured if in_process is None else in_process
     queue: TurnQueue

@@ -148,6 +148,28 @@ class Metrics:
             registry=r,
         )
 
+        # Customer media (service/turn_media.py) and reply attachments (service/replies.py)
+        self.media = Counter(
+            "chatwootai_media",
+            "Customer attachments of turns, by kind (audio, image, document, other) and outcome "
+            "(transcribed, seen, read, skipped, or why it failed).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.media_seconds = Histogram(
+            "chatwootai_media_seconds",
+            "Time to download an attachment, and to transcribe a voice note.",
+            ["step"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.reply_attachments = Counter(
+            "chatwootai_reply_attachments",
+            "Files carried by replies, by outcome (sent, or failed: not loadable, not sent).",
+            ["outcome"],
+            registry=r,
+        )
+
     def render(self) -> bytes:
         """The metrics in the Prometheus text format."""
         return generate_latest(self.registry)

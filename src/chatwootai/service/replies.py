@@ -40,12 +40,15 @@ from chatwootai.chatwoot.client import (
 from chatwootai.chatwoot.handoff import hand_off
 from chatwootai.chatwoot.split import split_reply
 from chatwootai.config.schema import ChatwootOptions
+from chatwootai.media.attachments import OutboundAttachment
+from chatwootai.media.errors import MediaError
+from chatwootai.media.outbound import PER_REPLY, FilePart, OutboundFiles, attachment_messages
 from chatwootai.service.credentials import ApiAccess, Credentials
 from chatwootai.service.delivery import DeliveryPending
 from chatwootai.service.metrics import Metrics
 from chatwootai.store import keys
 from chatwootai.store.base import Store
-from chatwootai.turn import TurnOutcome
+from chatwootai.turn import IncomingMessage, TurnOutcome
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +74,24 @@ class PlannedReply(BaseModel):
     """When the plan was made (epoch seconds)."""
     delivery_id: str = ""
     """Id under which its delivery steps are recorded (default: the turn id)."""
+    attachments: list[OutboundAttachment] = Field(default_factory=list)
+    """Files posted after the reply's text (from the tools the turn called)."""
+    heard: str = ""
+    """Transcripts of the customer's voice notes, for the handoff note."""
+    notes: list[str] = Field(default_factory=list)
+    """Private notes posted first (transcripts; maybe already posted while thinking)."""
 
     @classmethod
-    def from_outcome(cls, outcome: TurnOutcome) -> PlannedReply:
-        """The plan of a pipeline outcome."""
+    def from_outcome(
+        cls, outcome: TurnOutcome, incoming: IncomingMessage | None = None
+    ) -> PlannedReply:
+        """The plan of a pipeline outcome (and of the turn's prepared message)."""
         handoff = outcome.handoff
+        attachments: list[OutboundAttachment] = []
+        if not outcome.fallback:
+            for call in outcome.tool_calls:
+                if call.ok and call.result is not None:
+                    attachments += call.result.attachments
         return cls(
             reply=outcome.reply,
             domain=outcome.domain,
@@ -87,6 +103,9 @@ class PlannedReply(BaseModel):
             fallback=outcome.fallback,
             offline=outcome.offline,
             planned_at=time.time(),
+            attachments=list(dict.fromkeys(attachments))[:PER_REPLY],
+            heard=incoming.heard if incoming is not None else "",
+            notes=list(incoming.notes) if incoming is not None else [],
         )
 
 
@@ -143,11 +162,14 @@ class Replier:
         *,
         client_factory: ClientFactory = default_client_factory,
         metrics: Metrics | None = None,
+        files: OutboundFiles | None = None,
     ) -> None:
         self.store = store
         self.credentials = credentials
         self.client_factory = client_factory
         self.metrics = metrics
+        self.files = files or OutboundFiles()
+        """Loads the files a reply carries (a domain's files, catalog image URLs)."""
         self._clients: dict[ApiAccess, ChatwootClient] = {}
 
     def client_for(self, target: ReplyTarget) -> ChatwootClient:
@@ -204,7 +226,8 @@ class Replier:
         Chatwoot refuses it.
         """
         client = self.client_for(target)
-        record = SentSteps() if first_attempt else await self._load(target, turn_id)
+        fresh = first_attempt and not plan.notes  # notes may have been posted while thinking
+        record = SentSteps() if fresh else await self._load(target, turn_id)
         performed: list[str] = []
 
         async def mark(name: str) -> None:
@@ -212,10 +235,17 @@ class Replier:
             performed.append(name)
             await self._save(target, turn_id, record)
 
-        async def post(name: str, content: str, private: bool) -> None:
-            await self._post(client, target, turn_id, record, name, content, private, after_id)
+        async def post(
+            name: str, content: str, private: bool, files: list[FilePart] | None = None
+        ) -> None:
+            await self._post(
+                client, target, turn_id, record, name, content, private, after_id, files
+            )
             performed.append(name)
 
+        for index, note in enumerate(plan.notes):
+            if f"note:{index}" not in record.done:
+                await post(f"note:{index}", note, True)
         label = options.crew_labels.get(plan.crew)
         if label and "label" not in record.done:
             try:
@@ -229,6 +259,15 @@ class Replier:
             name = f"reply:{index}"
             if name not in record.done:
                 await post(name, part, False)
+        for index, (caption, group) in enumerate(attachment_messages(plan.attachments)):
+            name = f"files:{index}"
+            if name in record.done:
+                continue
+            files = await self._files(target, group)
+            if files:
+                await post(name, caption, False, files)
+            else:
+                await mark(name)
         if plan.handoff_reason is not None and "handoff" not in record.done:
             summary = _summary(plan, customer_text)
 
@@ -260,18 +299,43 @@ class Replier:
         return performed
 
     async def post_once(
-        self, target: ReplyTarget, delivery_id: str, step: str, content: str, *, private: bool
+        self,
+        target: ReplyTarget,
+        delivery_id: str,
+        step: str,
+        content: str,
+        *,
+        private: bool,
+        after_id: int = 0,
     ) -> None:
         """Post one message of delivery `delivery_id` (step `step`) at most once, as replies are.
 
-        Raises :class:`DeliveryPending` when Chatwoot cannot take it now (or the outcome of an
-        earlier post is not yet known), :class:`ChatwootError` when Chatwoot refuses it.
+        `after_id` is the newest message known before it. Raises :class:`DeliveryPending` when
+        Chatwoot cannot take it now (or the outcome of an earlier post is not yet known),
+        :class:`ChatwootError` when Chatwoot refuses it.
         """
         record = await self._load(target, delivery_id)
         if step in record.done:
             return
         client = self.client_for(target)
-        await self._post(client, target, delivery_id, record, step, content, private, 0)
+        await self._post(client, target, delivery_id, record, step, content, private, after_id)
+
+    async def _files(self, target: ReplyTarget, group: list[OutboundAttachment]) -> list[FilePart]:
+        """The files of one attachment message; those that cannot be loaded are left out."""
+        loaded: list[FilePart] = []
+        for attachment in group:
+            try:
+                loaded.append(await self.files.load(attachment))
+            except MediaError as exc:
+                log.warning(
+                    "file %s of the reply in %s not sent: %s",
+                    attachment.name,
+                    target.conversation_key,
+                    exc,
+                )
+                if self.metrics is not None:
+                    self.metrics.reply_attachments.labels("failed").inc()
+        return loaded
 
     async def _post(
         self,
@@ -283,6 +347,7 @@ class Replier:
         content: str,
         private: bool,
         after_id: int,
+        files: list[FilePart] | None = None,
     ) -> None:
         """Post one message of a delivery, written ahead and never twice (module docstring)."""
         where = target.conversation_key
@@ -333,6 +398,7 @@ class Replier:
                 private=private,
                 echo_id=mark,
                 mark=mark,
+                files=files,
             )
         except ChatwootDeliveryUnknown as exc:
             settle = client.settle_s if exc.settle else 0.0
@@ -351,6 +417,8 @@ class Replier:
             raise
         self._posted(record, step, message)
         await self._save(target, delivery_id, record)
+        if files and self.metrics is not None:
+            self.metrics.reply_attachments.labels("sent").inc(len(files))
 
     @staticmethod
     def _posted(record: SentSteps, step: str, message: dict[str, object] | None) -> None:
@@ -373,6 +441,11 @@ def _summary(plan: PlannedReply, customer_text: str) -> str:
         lines.append(f"Pedido por: {plan.handoff_by}")
     if plan.handoff_summary.strip():
         lines.append(plan.handoff_summary.strip())
+    heard = plan.heard.strip()
+    if heard:
+        if len(heard) > SUMMARY_CHARS:
+            heard = heard[: SUMMARY_CHARS - 1] + "…"
+        lines.append(f"Transcrição do áudio do cliente: {heard}")
     text = customer_text.strip()
     if text:
         if len(text) > SUMMARY_CHARS:

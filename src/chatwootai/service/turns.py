@@ -14,8 +14,9 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from chatwootai.media.attachments import AttachmentInfo, InboundAttachment
 from chatwootai.store import keys
 from chatwootai.store.base import Store
 from chatwootai.turn import Customer, IncomingMessage
@@ -44,6 +45,8 @@ class PendingMessage(BaseModel):
     """Chatwoot verified the contact's identity (``hmac_verified``)."""
     delivery_id: str | None = None
     received_at: float = 0.0
+    attachments: list[InboundAttachment] = Field(default_factory=list)
+    """The message's attachments (metadata only: the files are fetched by the turn)."""
 
 
 class PendingList(ABC):
@@ -165,4 +168,7 @@ def merge_burst(messages: Sequence[PendingMessage]) -> IncomingMessage:
         inbox_id=None if last.inbox_id is None else str(last.inbox_id),
         channel=last.channel,
         content_kind=kind,
+        attachments=tuple(
+            AttachmentInfo(a.file_type, a.suffix) for m in ordered for a in m.attachments
+        ),
     )

@@ -35,6 +35,7 @@ from chatwootai.chatwoot.payloads import (
     redact,
 )
 from chatwootai.chatwoot.signature import DELIVERY_HEADER
+from chatwootai.media.attachments import InboundAttachment
 from chatwootai.service.body import BodyTooLargeError, read_body
 from chatwootai.service.notices import accept_notice, notice_of
 from chatwootai.service.spool import OwnershipChange, SpoolEntry
@@ -101,6 +102,7 @@ def pending_message(
         customer_verified=event.conversation.identity_verified,
         delivery_id=delivery_id,
         received_at=time.time(),
+        attachments=[InboundAttachment.model_validate(a.model_dump()) for a in event.attachments],
     )
 
 

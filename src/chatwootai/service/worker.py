@@ -33,6 +33,7 @@ from chatwootai.service.polling import SkipRunningJobs
 from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
 from chatwootai.service.takeover import TurnScheduler, watch_leases
+from chatwootai.service.turn_media import TurnMedia
 from chatwootai.service.turns import (
     PendingList,
     PendingMessage,
@@ -46,7 +47,6 @@ from chatwootai.settings import Settings
 from chatwootai.store import keys
 from chatwootai.store.base import StoreError
 from chatwootai.tenancy import NoDomainError
-from chatwootai.turn import IncomingMessage
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,8 @@ class TurnRunner:
     """Shown while the turn thinks slowly (default: on the system's store, via the replier)."""
     notices: NoticeDesk | None = None
     """Notices to humans, done under the turn lease before and after a turn (service/notices.py)."""
+    media: TurnMedia | None = None
+    """Hears, sees and reads the turn's attachments before it is thought (service/turn_media.py)."""
 
     def __post_init__(self) -> None:
         if self.typing is None:
@@ -202,7 +204,7 @@ class TurnRunner:
             options = ChatwootOptions()
             plan, fresh = handover_plan(self.metrics, key, domain, exc, len(ids)), False
         else:
-            plan, fresh = await self._plan(key, tid, incoming, target, options, domain)
+            plan, fresh = await self._plan(key, tid, messages, target, options, domain)
         thought_s = time.monotonic() - before
         if thought_s > RECHECK_AFTER_S:
             state = await self.system.conversations.load(key)
@@ -258,7 +260,7 @@ class TurnRunner:
         self,
         key: str,
         tid: str,
-        incoming: IncomingMessage,
+        messages: list[PendingMessage],
         target: ReplyTarget,
         options: ChatwootOptions,
         domain: str,
@@ -272,6 +274,9 @@ class TurnRunner:
         assert self.typing is not None
         typing = asyncio.create_task(self.typing.while_slow(target))
         try:
+            incoming = merge_burst(messages)
+            if self.media is not None:  # voice notes heard, images and documents fetched
+                incoming = await self.media.prepare(key, tid, messages, target, domain)
             outcome = await self.system.process_message(incoming, key, target.channel)
         finally:
             typing.cancel()
@@ -279,7 +284,7 @@ class TurnRunner:
             self.metrics.llm_latency.observe(time.perf_counter() - started)
         self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
         self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
-        plan = PlannedReply.from_outcome(outcome)
+        plan = PlannedReply.from_outcome(outcome, incoming)
         await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan, True
 

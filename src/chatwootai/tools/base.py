@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from chatwootai.media.attachments import OutboundAttachment
 from chatwootai.store.base import Store
 
 
@@ -70,6 +71,8 @@ class ToolResult:
     data: Any = None
     handoff: HandoffRequest | None = None
     found: bool = True
+    attachments: list[OutboundAttachment] = field(default_factory=list)
+    """Files the reply carries if the turn answers (a product's photo, a price list)."""
 
 
 @dataclass(slots=True)

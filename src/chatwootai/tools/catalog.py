@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chatwootai.config.data import Product
 from chatwootai.config.schema import CatalogSettings
+from chatwootai.media.attachments import OutboundAttachment
 from chatwootai.store.base import Store
 from chatwootai.text import fold, stems
 from chatwootai.tools.base import Tool, ToolContext, ToolResult
@@ -18,6 +19,8 @@ from chatwootai.tools.retrieval import LexicalIndex
 
 MIN_COVERAGE = 0.3
 """Share of the query (by term weight) a product must match to be listed."""
+MAX_PHOTOS = 3
+"""Product photos one search sends at most."""
 
 
 class CatalogArgs(BaseModel):
@@ -42,6 +45,11 @@ class CatalogArgs(BaseModel):
     in_stock_only: bool = Field(default=False, description="Somente produtos com estoque.")
     sku: str | None = Field(
         default=None, max_length=64, description="Código (SKU) exato de um produto."
+    )
+    show_image: bool = Field(
+        default=False,
+        description="True quando o cliente pede para ver o produto: a foto dos produtos "
+        "encontrados segue junto com a sua resposta.",
     )
 
     @model_validator(mode="after")
@@ -119,9 +127,19 @@ class CatalogTool(Tool):
         price = format_money(product.price, self.settings.currency)
         return f"- {product.name}{brand} — {price} — {stock_text(product)} — SKU {product.sku}"
 
+    def photo(self, product: Product) -> OutboundAttachment | None:
+        """The product's photo as a reply attachment (its name and price as caption)."""
+        if not product.image:
+            return None
+        caption = f"{product.name} — {format_money(product.price, self.settings.currency)}"
+        if "://" in product.image:
+            return OutboundAttachment(url=product.image, caption=caption)
+        return OutboundAttachment(path=product.image, caption=caption)
+
     async def run(self, ctx: ToolContext, args: BaseModel) -> ToolResult:
-        """Matching products, or found=False when none fits."""
-        found = self.find(CatalogArgs.model_validate(args))
+        """Matching products, or found=False when none fits; their photos when asked."""
+        query = CatalogArgs.model_validate(args)
+        found = self.find(query)
         if not found:
             return ToolResult(
                 text="Nenhum produto do catálogo corresponde a essa busca.", data=[], found=False
@@ -141,7 +159,20 @@ class CatalogTool(Tool):
             for p, score in found
         ]
         lines = [self.describe(p) for p, _ in found]
-        return ToolResult(text="Produtos encontrados:\n" + "\n".join(lines), data=data)
+        text = "Produtos encontrados:\n" + "\n".join(lines)
+        photos: list[OutboundAttachment] = []
+        if query.show_image:
+            for product, _ in found:
+                photo = self.photo(product)
+                if photo is not None and len(photos) < MAX_PHOTOS:
+                    photos.append(photo)
+            names = ", ".join(a.caption.split(" — ")[0] for a in photos)
+            text += (
+                f"\nA foto de {names} segue junto com a sua resposta."
+                if photos
+                else "\nNenhum desses produtos tem foto cadastrada."
+            )
+        return ToolResult(text=text, data=data, attachments=photos)
 
 
 def _same_category(category: str, wanted: str) -> bool:

@@ -12,6 +12,7 @@ from chatwootai.config.schema import (
     CalendarSettings,
     CatalogSettings,
     DomainConfig,
+    FilesSettings,
     HandoffSettings,
     HttpSettings,
     KnowledgeSettings,
@@ -22,6 +23,7 @@ from chatwootai.store.base import Store
 from chatwootai.tools.base import Tool, ToolError
 from chatwootai.tools.calendar import CalendarTool
 from chatwootai.tools.catalog import CatalogTool
+from chatwootai.tools.files import FilesTool
 from chatwootai.tools.handoff import HandoffTool
 from chatwootai.tools.http import HttpTool
 from chatwootai.tools.knowledge import KnowledgeTool
@@ -91,6 +93,11 @@ def _build_handoff(tool_id: str, config: ToolConfig, domain: DomainConfig, store
     return HandoffTool(tool_id, config.description, store, settings)
 
 
+def _build_files(tool_id: str, config: ToolConfig, domain: DomainConfig, store: Store) -> Tool:
+    settings = _settings(FilesSettings, tool_id, config)
+    return FilesTool(tool_id, config.description, store, settings)
+
+
 class ToolRegistry:
     """Maps each tool kind to its class and builds the tools a domain declares."""
 
@@ -101,6 +108,7 @@ class ToolRegistry:
         "orders": OrdersTool,
         "http": HttpTool,
         "handoff": HandoffTool,
+        "files": FilesTool,
     }
     builders: ClassVar[dict[str, Builder]] = {
         "knowledge": _build_knowledge,
@@ -109,6 +117,7 @@ class ToolRegistry:
         "orders": _build_orders,
         "http": _build_http,
         "handoff": _build_handoff,
+        "files": _build_files,
     }
 
     @classmethod
