@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from chatwootai.agents.base import business_facts
+from chatwootai.knowledge.context import ORDERS_HEADER
 from chatwootai.knowledge.index import PassageIndex
 from chatwootai.settings import Settings
 from chatwootai.system import ChatwootAISystem
@@ -115,7 +116,8 @@ class Policy:
         if text.startswith("Teams:"):  # the hub's LLM router: an accurate one
             asked = text.rsplit("Customer message:\n", 1)[-1].strip()
             output = next(t for t in tools if t.startswith("final_result"))
-            return fake.tool_call(output, {"crew": self.crews.get(asked)})
+            crew = self.crews.get(asked)  # no team fits a request for a human: null
+            return fake.tool_call(output, {"crew": None if crew == "handoff" else crew})
         if any(m.get("role") == "tool" for m in current_turn(messages)):
             return fake.text("Resposta final ao cliente.")
         label = self.labels.get(text.strip(), {"need": "calendar", "evidence": []})
@@ -131,13 +133,21 @@ class Policy:
             kind = "catalog" if SKU.match(missing) else "knowledge"
         elif need == "missing":
             kind = "knowledge"
+        elif need == "orders" and fold(ORDERS_HEADER) in sent:
+            # the context holds the orders tool's answer for this message (the order it names,
+            # or the contact's orders, or why they cannot be listed): nothing left to look up
+            return fake.text("Resposta com base no pedido consultado.")
         else:
             kind = need
         tool = TOOL_OF_KIND[kind]
         delegates = sorted(t for t in tools if t.startswith("delegate_to_"))
         if tool not in tools and delegates:  # a hierarchical crew's manager hands the task over
             member = "delegate_to_agendador" if kind == "calendar" else "delegate_to_vendedor"
-            return fake.tool_call(member if member in tools else delegates[0], {"task": text})
+            member = member if member in tools else delegates[0]
+            direct = member.replace("delegate_to_", "reply_via_")
+            if direct in tools:  # one member answers the whole message: it replies directly
+                return fake.tool_call(direct, {"task": text})
+            return fake.tool_call(member, {"task": text})
         if tool not in tools:
             tool, kind = "handoff", "handoff"
         if tool not in tools:

@@ -122,7 +122,7 @@ class Crew:
 
         The run is cut after `timeout_s` (default: the domain's per-turn ``limits.timeout_s``).
         """
-        deps = TurnDeps(proxy=self.proxy, context=context)
+        deps = TurnDeps(proxy=self.proxy, context=context, message=message)
         for member in self.members:  # a member's slots come back for its delegated tasks
             state = states.get(member.agent_id)
             if state is not None and state.slots:
@@ -206,7 +206,7 @@ class Crew:
                 prompt = f"{message}\n\nResultado da etapa anterior ({previous.step_id}):\n{output}"
             deps.slots = dict(state.slots)
             deps.knowledge_context = ""
-            if self.context is not None and not step.offline:
+            if self.context is not None and not step.offline and step.agent.wants_context():
                 deps.knowledge_context = await self.context.for_message(
                     message, step.agent_id, deps.proxy, deps.context
                 )
@@ -235,6 +235,9 @@ class Crew:
             slots = step.agent.kept_slots(slots, deps.records)
             out[step.agent_id] = AgentState(messages=kept, slots=slots, updated_at=time.time())
             previous = step
+            if deps.handed_off:  # a handoff ends the crew's turn: later steps do not run
+                output = self.domain.chatwoot.texts.handoff
+                break
         for member in self.members:  # hierarchical: members keep their slots, not history
             if member.agent_id not in deps.member_slots:
                 continue
