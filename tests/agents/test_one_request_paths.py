@@ -378,6 +378,30 @@ async def test_the_schedulers_context_can_be_turned_on(
     assert HEADER in system_text(fake_openai.requests[0])
 
 
+async def test_a_workflow_steps_tools_bound_its_context(
+    start: Callable[..., Any], domains: Path, fake_openai: Any
+) -> None:
+    yaml = domains / "cosmetics" / "domain.yaml"
+    step = (
+        "crews:\n  sales:\n    workflow:\n      - step: atender\n        agent: vendedor\n"
+        "        description: Responda.\n        tools: [faq, handoff]\n"
+    )
+    yaml.write_text(
+        yaml.read_text(encoding="utf-8").replace("crews:\n  sales:\n", step, 1), encoding="utf-8"
+    )
+    system = await start()
+    try:
+        outcome = await system.process_message(
+            message("quanto custa o serum de vitamina c?"), "1:733", "api"
+        )
+    finally:
+        await system.close()
+    assert outcome.crew == "sales"
+    request = fake_openai.requests[0]
+    assert "catalogo" not in tools_of(request)
+    assert "Produtos do catálogo" not in system_text(request)  # the step cannot use the catalog
+
+
 # -- the LLM router is never asked when its answer cannot change ----------------------------
 
 SOLO = """

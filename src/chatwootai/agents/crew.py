@@ -71,6 +71,8 @@ class Step:
     """Kinds of the domain tools this step may call."""
     breaker_key: str | None = None
     """The breaker key of the step's model (with its API key's identity); None: from the model."""
+    tools: frozenset[str] | None = None
+    """The domain tools a workflow step restricts its agent to (None: all the agent's grants)."""
 
 
 @dataclass
@@ -208,7 +210,7 @@ class Crew:
             deps.knowledge_context = ""
             if self.context is not None and not step.offline and step.agent.wants_context():
                 deps.knowledge_context = await self.context.for_message(
-                    message, step.agent_id, deps.proxy, deps.context
+                    message, step.agent_id, deps.proxy, deps.context, only=step.tools
                 )
             key = None
             if not step.offline and self.breaker is not None:

@@ -130,7 +130,12 @@ class CrewFactory:
         )
         kinds = tuple(sorted({t.kind for t in granted}))
         breaker_key = self.models.breaker_key(config.llm, agent_config.llm)
-        return Step(step_id, agent_id, agent, runner, offline, kinds, breaker_key)
+        only = (
+            frozenset(workflow.tools)
+            if workflow is not None and workflow.tools is not None
+            else None
+        )
+        return Step(step_id, agent_id, agent, runner, offline, kinds, breaker_key, only)
 
 
 def _instructions(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from chatwootai.config.schema import KnowledgeContext
@@ -111,9 +111,18 @@ class ContextBuilder:
         return s.enabled and s.max_tokens > 0 and (s.passages > 0 or s.products > 0 or s.orders > 0)
 
     async def for_message(
-        self, message: str, agent_id: str, proxy: Proxy, context: ToolContext
+        self,
+        message: str,
+        agent_id: str,
+        proxy: Proxy,
+        context: ToolContext,
+        *,
+        only: Collection[str] | None = None,
     ) -> str:
-        """The context block for `message` from the tools granted to `agent_id` ('' if none)."""
+        """The context block for `message` from the tools granted to `agent_id` ('' if none).
+
+        `only` restricts the tools to those ids (a workflow step's `tools`).
+        """
         if not self.enabled or not message.strip():
             return ""
         ctx = dataclasses.replace(context, agent_id=agent_id)
@@ -121,6 +130,8 @@ class ContextBuilder:
         products: list[str] = []
         orders: list[str] = []
         for tool in proxy.tools_for(agent_id):
+            if only is not None and tool.id not in only:
+                continue
             if tool.kind == "knowledge" and self.settings.passages:
                 data = await self._call(proxy, ctx, tool, message[:KNOWLEDGE_QUERY_CHARS])
                 passages += [passage_entry(item) for item in data]
