@@ -287,6 +287,33 @@ async def test_a_single_member_answers_the_customer_directly(
     assert briefing in system_text(member) and AIR_FRYER in system_text(member)
     assert HEADER in system_text(member)  # the member's own context (catalog, FAQ)
     assert "catalogo" in tools_of(member) and "reply_via_vendedor" not in tools_of(member)
+    # the manager's history keeps what the customer was told, for the next turn
+    states = await system.states.load_many("retail", ["gerente"], "3:721")
+    assert "Air Fryer 4 L 220 V por R$ 399,90" in json.dumps(states["gerente"].messages)
+
+
+async def test_a_member_handing_off_ends_the_turn_with_the_handoff_text(
+    start: Callable[..., Any], domains: Path, fake_openai: Any
+) -> None:
+    coordinating_manager(domains)
+
+    def policy(body: dict[str, Any]) -> Any:
+        if "reply_via_vendedor" in tools_of(body):
+            return openai_server.tool_call("reply_via_vendedor", {"task": "reclamação"})
+        return openai_server.tool_call("handoff", {"reason": "cliente quer falar com alguém"})
+
+    fake_openai.policy = policy
+    system = await start()
+    try:
+        outcome = await system.process_message(
+            message("quero comprar mas preciso falar com o dono", account="3"), "3:725", "api"
+        )
+        texts = (await system.runtime("retail")).config.chatwoot.texts
+    finally:
+        await system.close()
+    assert fake_openai.count == 2 and outcome.reply == texts.handoff
+    assert outcome.handoff is not None and outcome.handoff.reason == "cliente quer falar com alguém"
+    assert [(r.agent_id, r.tool_id) for r in outcome.tool_calls] == [("vendedor", "handoff")]
 
 
 async def test_a_manager_combining_members_still_writes_the_answer(

@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
-from pydantic_ai.messages import ModelMessage, ModelRequest, RetryPromptPart, ToolReturnPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    RetryPromptPart,
+    TextPart,
+    ToolReturnPart,
+)
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RunUsage, UsageLimits
 
@@ -231,8 +238,13 @@ class Crew:
                 await self.breaker.success(key)
                 progress.key = None
             output = result.output
-            _record_unknown_tools(result.new_messages(), step.agent_id, deps)
-            kept = bound_dumped([*state.messages, *dump_messages(result.new_messages())], max_state)
+            new = result.new_messages()
+            _record_unknown_tools(new, step.agent_id, deps)
+            if new and isinstance(new[-1], ModelRequest):
+                # the run ended in an output tool (a handoff, a member's direct reply): keep what
+                # the customer was told, so the next turn knows it
+                new = [*new, ModelResponse(parts=[TextPart(output)])]
+            kept = bound_dumped([*state.messages, *dump_messages(new)], max_state)
             slots = {k: v for k, v in deps.slots.items() if v not in (None, "")}
             slots = step.agent.kept_slots(slots, deps.records)
             out[step.agent_id] = AgentState(messages=kept, slots=slots, updated_at=time.time())
