@@ -33,6 +33,7 @@ CATALOG_QUERY_CHARS = 300
 ORDER_LOOKUPS = 3
 """Order numbers of one message looked up at most."""
 ORDER_ID_CHARS = 40
+"""Longest order number looked up (the orders tool takes no longer one)."""
 MIN_PIECE_TOKENS = 40
 """A passage is cut to fit the budget only if at least this much of it fits."""
 
