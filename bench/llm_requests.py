@@ -17,21 +17,29 @@ The fake model follows a scripted, honest policy driven by a label per message,
   otherwise it first calls the tool that holds the missing evidence (catalog for a SKU, else the
   knowledge tool) and answers after the tool's result (2 requests).
 * `missing`: no document answers; the model searches the knowledge tool once, then says so.
-* `orders`, `handoff`: it calls the orders or handoff tool, then answers (personal data and
-  human help are never in the context).
+* `orders`: it answers at once when its request holds the orders tool's answer for the message
+  (the context's orders block: the order the message names, the contact's orders, or why they
+  cannot be listed); otherwise it calls the orders tool, then answers.
+* `handoff`: it calls the handoff tool (which ends the turn with the domain's handoff text
+  since the handoff became an output tool; before, a second request worded the answer).
 * `none`: it answers from its instructions alone (a clarifying question).
 * scheduling messages call the calendar tool, then answer; requests for a human are handed off
   by the hub without any LLM request.
 
 A needed tool the routed agent does not have (a misrouted message) is replaced by the handoff
-tool; the manager of a hierarchical crew delegates to its member (the seller, or the scheduler
-for the calendar), which then follows the same policy with its own context.
+tool; the manager of a hierarchical crew that lacks the tool hands the message to its member
+(the seller, or the scheduler for the calendar) with `reply_via_<member>` when offered (one
+member answers the whole message, so its answer goes to the customer), else with
+`delegate_to_<member>`; the member then follows the same policy with its own context. Asked
+about a request for a human, the LLM router answers null (no team fits).
 
 "before" runs with `knowledge.context.enabled: false` (the agent must call tools, as before this
 change); "after" with the default context. Requests of the hub's LLM router (an accurate one:
 it answers the labelled crew) are counted too. The figure therefore depends on the routing
 accuracy and on the retrieval's recall within the context's budget (knowledge.context: 4
-passages, 3 products, 800 tokens): a message whose evidence was not retrieved costs 2 requests.
+passages, 3 products, 2 orders, 800 tokens): a message whose evidence was not retrieved costs 2
+requests. Each line also counts the turns handed to a human: a handoff is cheap in requests but
+a poor answer to a question the business could answer (a misrouted message, typically).
 
 Run: .venv/bin/python bench/llm_requests.py [--domains cosmetics farmacia health retail]
 """
@@ -55,6 +63,7 @@ from pathlib import Path
 from typing import Any
 
 from chatwootai.agents.base import business_facts
+from chatwootai.knowledge.context import ORDERS_HEADER
 from chatwootai.knowledge.index import PassageIndex
 from chatwootai.settings import Settings
 from chatwootai.system import ChatwootAISystem
@@ -115,7 +124,8 @@ class Policy:
         if text.startswith("Teams:"):  # the hub's LLM router: an accurate one
             asked = text.rsplit("Customer message:\n", 1)[-1].strip()
             output = next(t for t in tools if t.startswith("final_result"))
-            return fake.tool_call(output, {"crew": self.crews.get(asked)})
+            crew = self.crews.get(asked)  # no team fits a request for a human: null
+            return fake.tool_call(output, {"crew": None if crew == "handoff" else crew})
         if any(m.get("role") == "tool" for m in current_turn(messages)):
             return fake.text("Resposta final ao cliente.")
         label = self.labels.get(text.strip(), {"need": "calendar", "evidence": []})
@@ -131,13 +141,21 @@ class Policy:
             kind = "catalog" if SKU.match(missing) else "knowledge"
         elif need == "missing":
             kind = "knowledge"
+        elif need == "orders" and fold(ORDERS_HEADER) in sent:
+            # the context holds the orders tool's answer for this message (the order it names,
+            # or the contact's orders, or why they cannot be listed): nothing left to look up
+            return fake.text("Resposta com base no pedido consultado.")
         else:
             kind = need
         tool = TOOL_OF_KIND[kind]
         delegates = sorted(t for t in tools if t.startswith("delegate_to_"))
         if tool not in tools and delegates:  # a hierarchical crew's manager hands the task over
             member = "delegate_to_agendador" if kind == "calendar" else "delegate_to_vendedor"
-            return fake.tool_call(member if member in tools else delegates[0], {"task": text})
+            member = member if member in tools else delegates[0]
+            direct = member.replace("delegate_to_", "reply_via_")
+            if direct in tools:  # one member answers the whole message: it replies directly
+                return fake.tool_call(direct, {"task": text})
+            return fake.tool_call(member, {"task": text})
         if tool not in tools:
             tool, kind = "handoff", "handoff"
         if tool not in tools:
@@ -158,10 +176,18 @@ class Tally:
 
     requests: list[int] = field(default_factory=list)
     tokens: list[int] = field(default_factory=list)
+    handoffs: list[bool] = field(default_factory=list)
+    """Whether the turn was handed to a human (a cheap but poor answer to a question)."""
 
-    def add(self, requests: int, tokens: int) -> None:
+    def add(self, requests: int, tokens: int, handoff: bool = False) -> None:
         self.requests.append(requests)
         self.tokens.append(tokens)
+        self.handoffs.append(handoff)
+
+    def extend(self, other: Tally) -> None:
+        self.requests += other.requests
+        self.tokens += other.tokens
+        self.handoffs += other.handoffs
 
     def line(self) -> str:
         n = len(self.requests)
@@ -170,7 +196,8 @@ class Tally:
         one = sum(1 for r in self.requests if r == 1) / n
         return (
             f"{sum(self.requests) / n:.2f} req/msg ({one:.0%} in one), "
-            f"{statistics.mean(self.tokens):.0f} prompt tokens/msg"
+            f"{statistics.mean(self.tokens):.0f} prompt tokens/msg, "
+            f"{sum(self.handoffs)} handed off"
         )
 
 
@@ -224,15 +251,14 @@ async def run_domain(
                 text=row["text"], account_id="999", customer=Customer(phone="5511999990000")
             )
             count, tokens = server.count, server.prompt_tokens
-            await system.process_message(message, f"999:{domain}:{number}", "api")
+            outcome = await system.process_message(message, f"999:{domain}:{number}", "api")
             # every LLM request of the message, the hub's LLM router included
-            tallies[row["crew"]].add(server.count - count, server.prompt_tokens - tokens)
+            spent = (server.count - count, server.prompt_tokens - tokens, bool(outcome.handoff))
+            tallies[row["crew"]].add(*spent)
             label = labels.get(row["text"].strip())
             if label is not None:
                 kind = "answerable" if label["need"] in ("any", "all", "none") else "tool"
-                tallies[f"{row['crew']}:{kind}"].add(
-                    server.count - count, server.prompt_tokens - tokens
-                )
+                tallies[f"{row['crew']}:{kind}"].add(*spent)
             if VERBOSE and label and server.count - count > 1 and label["need"] in ("any", "all"):
                 print(
                     f"  [{domain}] {server.count - count} req: {row['text']!r} {label['evidence']}"
@@ -277,15 +303,12 @@ async def main(domains: list[str]) -> None:
             for label in ("before", "after"):
                 tally = results[(domain, label)].get(crew, Tally())
                 print(f"  {crew:10} {label:6} {tally.line()}")
-                overall[f"{label}:{crew}"].requests += tally.requests
-                overall[f"{label}:{crew}"].tokens += tally.tokens
+                overall[f"{label}:{crew}"].extend(tally)
                 if crew in ("sales", "support"):
-                    overall[f"{label}:sales+support"].requests += tally.requests
-                    overall[f"{label}:sales+support"].tokens += tally.tokens
+                    overall[f"{label}:sales+support"].extend(tally)
                     for kind in ("answerable", "tool"):
                         part = results[(domain, label)].get(f"{crew}:{kind}", Tally())
-                        overall[f"{label}:{kind}"].requests += part.requests
-                        overall[f"{label}:{kind}"].tokens += part.tokens
+                        overall[f"{label}:{kind}"].extend(part)
     print("\nall domains:")
     for crew in ("sales", "support", "sales+support", "scheduling"):
         for label in ("before", "after"):

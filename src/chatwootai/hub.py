@@ -150,11 +150,14 @@ class Hub:
         return self._fallback(decided)
 
     async def aroute(self, message: str, context: RoutingContext | None = None) -> RouteDecision:
-        """Like :meth:`route`, but asks the LLM router when the classifier is unsure."""
+        """Like :meth:`route`, but asks the LLM router when the classifier is unsure.
+
+        A domain with a single crew never asks it: its only possible answer is that crew.
+        """
         decided = self._decide(message, context or RoutingContext())
         if isinstance(decided, RouteDecision):
             return decided
-        if self._llm_router is not None:
+        if self._llm_router is not None and len(self.crews) > 1:  # else its answer is known
             crew = await self._llm_router(message, self.crews)
             if crew is not None and crew in self.crews:
                 return RouteDecision(crew, "llm", LLM_SCORE)

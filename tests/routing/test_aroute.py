@@ -59,6 +59,21 @@ async def test_an_llm_without_answer_falls_back(make_domain: MakeDomain) -> None
         assert (await smart.aroute("xyzzy qwrtp", context)) == RouteDecision("sales", "sticky", 0.0)
 
 
+async def test_a_single_crew_never_asks_the_llm(make_domain: MakeDomain) -> None:
+    router = FakeRouter("support")
+    config = make_domain()
+    only = config.model_copy(update={"crews": {"support": config.crews["support"]}})
+    routing = config.routing
+    assert routing is not None
+    only = only.model_copy(
+        update={"routing": routing.model_copy(update={"default_crew": "support", "crews": {}})}
+    )
+    smart = Hub.build(only, llm_router=router)
+    for message in ["xyzzy qwrtp", "qual o preço", "tem vaga sabado?"]:
+        assert (await smart.aroute(message)) == RouteDecision("support", "default", 0.0)
+    assert router.calls == []
+
+
 async def test_without_router_aroute_is_route(hub: Hub) -> None:
     for message in ["xyzzy", "qual o preço", "tem vaga sabado de manha?"]:
         assert (await hub.aroute(message)) == hub.route(message)

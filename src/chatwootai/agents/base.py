@@ -21,6 +21,9 @@ class AgentTypeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     extra_instructions: str = ""
+    context: bool | None = None
+    """Retrieve passages, products and orders for each message before the LLM request (see
+    ``knowledge.context``); None: the agent type's default."""
 
 
 class BaseAgent:
@@ -31,6 +34,8 @@ class BaseAgent:
     """Tool kinds of which the agent needs at least one among its tools (any of them)."""
     behaviour: ClassVar[str] = ""
     """Type-specific instructions added to every prompt of this agent type."""
+    context_by_default: ClassVar[bool] = True
+    """Whether the agent gets the retrieved context when its `config.context` is not set."""
 
     def __init__(self, agent_id: str, agent: AgentConfig, domain: DomainConfig) -> None:
         self.id = agent_id
@@ -59,6 +64,11 @@ class BaseAgent:
     def type_instructions(self) -> str:
         """The behaviour this agent type adds to its prompt (subclasses extend it)."""
         return self.behaviour
+
+    def wants_context(self) -> bool:
+        """True when the turn retrieves context (knowledge, catalog, orders) for this agent."""
+        enabled = getattr(self.settings, "context", None)
+        return self.context_by_default if enabled is None else bool(enabled)
 
     def extra_tools(self) -> list[AITool[TurnDeps]]:
         """Tools of the agent type itself (not domain tools), e.g. remembering booking slots."""

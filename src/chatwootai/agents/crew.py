@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
-from pydantic_ai.messages import ModelMessage, ModelRequest, RetryPromptPart, ToolReturnPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    RetryPromptPart,
+    TextPart,
+    ToolReturnPart,
+)
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RunUsage, UsageLimits
 
@@ -73,6 +80,8 @@ class Step:
     """Kinds of the domain tools this step may call."""
     breaker_key: str | None = None
     """The breaker key of the step's model (with its API key's identity); None: from the model."""
+    tools: frozenset[str] | None = None
+    """The domain tools a workflow step restricts its agent to (None: all the agent's grants)."""
 
 
 @dataclass
@@ -126,7 +135,7 @@ class Crew:
         The run is cut after `timeout_s` (default: the domain's per-turn ``limits.timeout_s``).
         `media` (images, documents' text) goes with the message to every step of a real model.
         """
-        deps = TurnDeps(proxy=self.proxy, context=context)
+        deps = TurnDeps(proxy=self.proxy, context=context, message=message)
         for member in self.members:  # a member's slots come back for its delegated tasks
             state = states.get(member.agent_id)
             if state is not None and state.slots:
@@ -213,9 +222,9 @@ class Crew:
                 prompt = f"{message}\n\nResultado da etapa anterior ({previous.step_id}):\n{output}"
             deps.slots = dict(state.slots)
             deps.knowledge_context = ""
-            if self.context is not None and not step.offline:
+            if self.context is not None and not step.offline and step.agent.wants_context():
                 deps.knowledge_context = await self.context.for_message(
-                    message, step.agent_id, deps.proxy, deps.context
+                    message, step.agent_id, deps.proxy, deps.context, only=step.tools
                 )
             key = None
             if not step.offline and self.breaker is not None:
@@ -236,12 +245,20 @@ class Crew:
                 await self.breaker.success(key)
                 progress.key = None
             output = result.output
-            _record_unknown_tools(result.new_messages(), step.agent_id, deps)
-            kept = bound_dumped([*state.messages, *dump_messages(result.new_messages())], max_state)
+            new = result.new_messages()
+            _record_unknown_tools(new, step.agent_id, deps)
+            if new and isinstance(new[-1], ModelRequest):
+                # the run ended in an output tool (a handoff, a member's direct reply): keep what
+                # the customer was told, so the next turn knows it
+                new = [*new, ModelResponse(parts=[TextPart(output)])]
+            kept = bound_dumped([*state.messages, *dump_messages(new)], max_state)
             slots = {k: v for k, v in deps.slots.items() if v not in (None, "")}
             slots = step.agent.kept_slots(slots, deps.records)
             out[step.agent_id] = AgentState(messages=kept, slots=slots, updated_at=time.time())
             previous = step
+            if deps.handed_off:  # a handoff ends the crew's turn: later steps do not run
+                output = self.domain.chatwoot.texts.handoff
+                break
         for member in self.members:  # hierarchical: members keep their slots, not history
             if member.agent_id not in deps.member_slots:
                 continue

@@ -43,3 +43,9 @@ class TurnDeps:
     """The domain tool that was running when the turn was cut (its time is not the model's)."""
     knowledge_context: str = ""
     """Passages and products retrieved for the message before the step's first LLM request."""
+    message: str = ""
+    """The customer's message of this turn (shown to a member answering the customer directly)."""
+    briefing: str = ""
+    """What the manager of a hierarchical crew adds to a member's instructions for one task."""
+    handed_off: bool = False
+    """An agent's handoff tool ended the run: the reply is the domain's handoff text."""

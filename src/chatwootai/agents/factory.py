@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from pydantic_ai import Agent, RunContext
+from pydantic_ai import Agent, RunContext, ToolOutput
 from pydantic_ai import Tool as AITool
+from pydantic_ai.output import OutputSpec
 
 from chatwootai.agents.base import BaseAgent, local_today
 from chatwootai.agents.crew import Crew, Step
+from chatwootai.agents.delegation import delegate_tool, relay_output
 from chatwootai.agents.deps import ToolProxy, TurnDeps
-from chatwootai.agents.limits import usage_limits
+from chatwootai.agents.handoff import ENDS_RUN_KINDS, handoff_output
 from chatwootai.agents.toolkit import domain_tool
 from chatwootai.agents.types import agent_class
 from chatwootai.config.schema import DomainConfig, WorkflowStep
@@ -49,7 +51,14 @@ class CrewFactory:
             members = [self._step(a, a, None, None) for a in crew.agents if a != crew.manager]
             manager = self._step(crew.manager, crew.manager, None, members)
             built = Crew(
-                crew_id, crew, config, self.proxy, [manager], members, breaker=self.models.breaker
+                crew_id,
+                crew,
+                config,
+                self.proxy,
+                [manager],
+                members,
+                breaker=self.models.breaker,
+                context=ContextBuilder(config.knowledge.context),
             )
         else:
             workflow = list(crew.workflow) or [
@@ -92,17 +101,28 @@ class CrewFactory:
                     f"step {step_id!r}: tools {sorted(unknown)} are not granted to {agent_id!r}"
                 )
             granted = [t for t in granted if t.id in workflow.tools]
-        tools: list[AITool[TurnDeps]] = [domain_tool(t, agent_id) for t in granted]
+        model = self.models.resolve(config.llm, agent_config.llm)
+        offline = self.models.is_offline(model)
+        # With an LLM, a handoff ends the run (one request); the offline model calls it as a tool.
+        ending = [] if offline else [t for t in granted if t.kind in ENDS_RUN_KINDS]
+        tools: list[AITool[TurnDeps]] = [
+            domain_tool(t, agent_id) for t in granted if t not in ending
+        ]
+        outputs: list[ToolOutput[str]] = [
+            handoff_output(t, agent_id, config.chatwoot.texts.handoff) for t in ending
+        ]
         tools.extend(agent.extra_tools())
         if members:
             limit = getattr(agent.settings, "max_delegations", None)
             context = ContextBuilder(config.knowledge.context)
             tools.extend(delegate_tool(m, config, limit, context) for m in members)
-        model = self.models.resolve(config.llm, agent_config.llm)
+            if not offline and getattr(agent.settings, "direct_replies", False):
+                outputs.extend(relay_output(m, config, limit, context) for m in members)
+        output_type: OutputSpec[str] = [str, *outputs] if outputs else str
         runner: Agent[TurnDeps, str] = Agent(
             model,
             deps_type=TurnDeps,
-            output_type=str,
+            output_type=output_type,
             instructions=_instructions(agent, workflow),
             tools=tools,
             model_settings=self.models.model_settings(config.llm, agent_config.llm),
@@ -110,8 +130,12 @@ class CrewFactory:
         )
         kinds = tuple(sorted({t.kind for t in granted}))
         breaker_key = self.models.breaker_key(config.llm, agent_config.llm)
-        offline = self.models.is_offline(model)
-        return Step(step_id, agent_id, agent, runner, offline, kinds, breaker_key)
+        only = (
+            frozenset(workflow.tools)
+            if workflow is not None and workflow.tools is not None
+            else None
+        )
+        return Step(step_id, agent_id, agent, runner, offline, kinds, breaker_key, only)
 
 
 def _instructions(
@@ -136,60 +160,10 @@ def _instructions(
     async def knowledge(ctx: RunContext[TurnDeps]) -> str:
         return ctx.deps.knowledge_context  # empty unless retrieved for this message
 
-    return [static, today, knowledge]
+    async def briefing(ctx: RunContext[TurnDeps]) -> str:
+        return ctx.deps.briefing  # set for a member answering the customer directly
 
-
-def delegate_tool(
-    member: Step,
-    domain: DomainConfig,
-    max_delegations: int | None = None,
-    context: ContextBuilder | None = None,
-) -> AITool[TurnDeps]:
-    """A manager's tool that hands a task to `member` with the same deps and usage.
-
-    The member works on its own slots (kept in ``deps.member_slots``), so a booking it collects
-    keeps the crew in flow; past `max_delegations` in one run, the manager is told to answer.
-    """
-    limits = usage_limits(domain.limits)
-    runner = member.runner
-    agent_id = member.agent_id
-
-    async def delegate(ctx: RunContext[TurnDeps], task: str) -> str:
-        deps = ctx.deps
-        if max_delegations is not None and deps.delegations >= max_delegations:
-            return (
-                f"Limite de delegações neste atendimento ({max_delegations}) atingido: "
-                "responda ao cliente com o que já sabe, sem delegar de novo."
-            )
-        deps.delegations += 1
-        own, own_context = deps.slots, deps.knowledge_context
-        deps.slots = deps.member_slots.setdefault(agent_id, {})
-        if context is not None and not member.offline:  # the member's own grants apply
-            deps.knowledge_context = await context.for_message(
-                task, agent_id, deps.proxy, deps.context
-            )
-        try:
-            result = await runner.run(task, deps=deps, usage=ctx.usage, usage_limits=limits)
-        finally:
-            deps.slots, deps.knowledge_context = own, own_context
-        return result.output
-
-    tool: AITool[TurnDeps] = AITool(
-        delegate,
-        takes_ctx=True,
-        name=f"delegate_to_{member.agent_id}",
-        description=f"Pede a {member.agent.agent.role} ({member.agent_id}) que faça a tarefa "
-        f"descrita em `task` e devolve a resposta. Objetivo: {member.agent.agent.goal}",
-    )
-    kinds = sorted(
-        {
-            k
-            for t in member.runner._function_toolset.tools.values()
-            for k in (t.metadata or {}).get("kinds", [])
-        }
-    )
-    tool.metadata = {"kinds": kinds, "delegate": member.agent_id}
-    return tool
+    return [static, today, knowledge, briefing]
 
 
 def dry_run(

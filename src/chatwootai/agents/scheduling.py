@@ -37,6 +37,10 @@ class SchedulingAgent(BaseAgent):
     config_model: ClassVar[type[BaseModel]] = SchedulingConfig
     required_tool_kinds: ClassVar[tuple[str, ...]] = ("calendar",)
     keeps_flow: ClassVar[bool] = True
+    context_by_default: ClassVar[bool] = False
+    """Its turns call the calendar anyway, and a knowledge lookup can go in that same request
+    (tools are called together), so retrieved passages would cost prompt tokens and save no
+    request; `config: {context: true}` turns it on."""
 
     def type_instructions(self) -> str:
         """Collect the booking slots, confirm before booking, keep the flow until booked."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic_ai import RunContext
@@ -19,7 +20,7 @@ from pydantic_ai import Tool as AITool
 from pydantic_ai.messages import ToolReturn
 
 from chatwootai.agents.deps import TurnDeps
-from chatwootai.tools.base import Tool, ToolCallRecord, ToolError
+from chatwootai.tools.base import Tool, ToolCallRecord, ToolError, ToolResult
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,35 @@ def tool_error_text(tool_id: str, error: ToolError) -> str:
     return f"Erro na ferramenta {tool_id}: {error}. Não invente a resposta; tente outra forma."
 
 
+async def proxy_call(
+    deps: TurnDeps, tool: Tool, agent_id: str, args: Mapping[str, Any]
+) -> ToolResult:
+    """Call `tool` through the proxy for `agent_id` and record the call; raises ToolError.
+
+    A handoff the result carries becomes the turn's handoff (the first one wins).
+    """
+    tool_id, kind = tool.id, tool.kind
+    context = dataclasses.replace(deps.context, agent_id=agent_id)
+    try:
+        result = await deps.proxy.call(context, tool_id, args)
+    except asyncio.CancelledError:
+        deps.interrupted_tool = tool_id  # the turn was cut while this tool ran
+        raise
+    except ToolError as exc:
+        deps.records.append(
+            ToolCallRecord(
+                agent_id, tool_id, dict(args), ok=False, error=str(exc), extra={"kind": kind}
+            )
+        )
+        raise
+    deps.records.append(
+        ToolCallRecord(agent_id, tool_id, dict(args), ok=True, result=result, extra={"kind": kind})
+    )
+    if result.handoff is not None and deps.handoff is None:
+        deps.handoff = result.handoff
+    return result
+
+
 def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
     """A pydantic-ai tool that calls `tool` through the proxy on behalf of `agent_id`."""
     tool_id, kind = tool.id, tool.kind
@@ -36,27 +66,10 @@ def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
     async def call(ctx: RunContext[TurnDeps], /, **args: Any) -> str | ToolReturn:
         # `ctx` is positional-only so that an LLM argument named "ctx" lands in `args` (and is
         # refused by the proxy) instead of colliding with the run context.
-        deps = ctx.deps
-        context = dataclasses.replace(deps.context, agent_id=agent_id)
         try:
-            result = await deps.proxy.call(context, tool_id, args)
-        except asyncio.CancelledError:
-            deps.interrupted_tool = tool_id  # the turn was cut while this tool ran
-            raise
+            result = await proxy_call(ctx.deps, tool, agent_id, args)
         except ToolError as exc:
-            deps.records.append(
-                ToolCallRecord(
-                    agent_id, tool_id, dict(args), ok=False, error=str(exc), extra={"kind": kind}
-                )
-            )
             return tool_error_text(tool_id, exc)
-        deps.records.append(
-            ToolCallRecord(
-                agent_id, tool_id, dict(args), ok=True, result=result, extra={"kind": kind}
-            )
-        )
-        if result.handoff is not None and deps.handoff is None:
-            deps.handoff = result.handoff
         metadata = {"kind": kind, "found": result.found, "data": result.data}
         return ToolReturn(return_value=result.text, metadata=metadata)
 

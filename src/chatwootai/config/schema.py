@@ -414,6 +414,13 @@ class KnowledgeContext(StrictModel):
     )
     passages: int = Field(default=4, ge=0, le=20, description="Passages at most.")
     products: int = Field(default=3, ge=0, le=20, description="Catalog products at most.")
+    orders: int = Field(
+        default=2,
+        ge=0,
+        le=5,
+        description="Orders at most, from the agent's orders tools: those whose number the "
+        "message gives, else the contact's latest (only what the orders tool would tell).",
+    )
 
 
 class KnowledgeOptions(StrictModel):

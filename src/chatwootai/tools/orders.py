@@ -192,11 +192,13 @@ class OrdersTool(Tool):
     def _contact_orders(self, ctx: ToolContext) -> ToolResult:
         mine = [o for o in self.orders.values() if ownership(o, ctx) == "owner"]
         if not mine:
-            return ToolResult(
-                text="Nenhum pedido encontrado para este contato. Peça o número do pedido.",
-                data=[],
-                found=False,
-            )
+            text = "Nenhum pedido encontrado para este contato. Peça o número do pedido."
+            if not (trusted_phone(ctx) or trusted_email(ctx)):
+                text = (
+                    "O canal não confirma o telefone nem o e-mail deste contato, então os pedidos "
+                    "dele não podem ser listados: peça o número do pedido."
+                )
+            return ToolResult(text=text, data=[], found=False)
         mine.sort(key=lambda o: o.created, reverse=True)
         return ToolResult(
             text="\n\n".join(self.describe(o, True) for o in mine[:5]),
