@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
+
+from pydantic import BaseModel
 
 from pydantic_ai import RunContext
 from pydantic_ai import Tool as AITool
@@ -59,6 +62,12 @@ async def proxy_call(
     return result
 
 
+@functools.cache
+def args_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of a tool's arguments model (built once per model, shared read-only)."""
+    return model.model_json_schema()
+
+
 def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
     """A pydantic-ai tool that calls `tool` through the proxy on behalf of `agent_id`."""
     tool_id, kind = tool.id, tool.kind
@@ -77,7 +86,7 @@ def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
         call,
         name=tool_id,
         description=tool.model_description() or f"{kind} tool {tool_id}",
-        json_schema=tool.args_model.model_json_schema(),
+        json_schema=args_schema(tool.args_model),
         takes_ctx=True,
     )
     ai_tool.metadata = {"kinds": [kind], "tool_id": tool_id, **tool.model_facts()}

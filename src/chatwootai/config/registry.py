@@ -42,6 +42,13 @@ class DomainLoader(Protocol):
         ...
 
 
+def _exists(loader: DomainLoader, name: str) -> bool:
+    """Whether the loader knows `name`: by its `has` when it has one (one stat for the YAML
+    loader), else from :meth:`DomainLoader.names` (which lists every domain: O(domains))."""
+    has = getattr(loader, "has", None)
+    return bool(has(name)) if callable(has) else name in loader.names()
+
+
 class DomainNotFoundError(Exception):
     """No servable domain has this name."""
 
@@ -127,7 +134,7 @@ class DomainRegistry:
             return None
 
     async def _from_files(self, name: str) -> DomainConfig:
-        if name not in self.loader.names():
+        if not _exists(self.loader, name):
             raise DomainNotFoundError(name, self.loader.names())
         return await asyncio.to_thread(self.loader.load, name)
 
