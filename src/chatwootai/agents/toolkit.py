@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
-
 from pydantic_ai import RunContext
 from pydantic_ai import Tool as AITool
 from pydantic_ai.messages import ToolReturn

@@ -21,6 +21,7 @@ from chatwootai.knowledge.index import Passage, PassageIndex, faq_key, faq_passa
 from chatwootai.store.base import Store
 from chatwootai.tools.base import Tool, ToolContext, ToolResult
 
+
 class KnowledgeArgs(BaseModel):
     """Arguments of a knowledge search."""
 
