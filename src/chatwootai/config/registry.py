@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from chatwootai.config.errors import ConfigError, ConfigIssue
 from chatwootai.config.schema import DomainConfig
+from chatwootai.config.sharing import shared_sections
 from chatwootai.store import keys
 from chatwootai.store.base import Store, StoreError
 from chatwootai.store.ttl import CONFIG_TTL, ttl_or
@@ -115,6 +116,7 @@ class DomainRegistry:
             config = await self._from_store(name)
             if config is None:
                 config = await self._fill_from_files(name)
+            config = shared_sections(config)  # what it inherits: the objects other domains hold
             if self.version(name) == version:  # not invalidated while we read
                 self._configs[name] = config
             return config
@@ -196,7 +198,7 @@ class DomainRegistry:
             self._changed(each)
 
     def _swap(self, name: str, config: DomainConfig) -> None:
-        self._configs[name] = config
+        self._configs[name] = shared_sections(config)
         self._changed(name)
 
     def _changed(self, name: str) -> None:

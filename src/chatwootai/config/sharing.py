@@ -1,0 +1,70 @@
+"""Sections of domain configs shared in memory by every domain whose section is the same.
+
+A tenant that extends a brand and overrides only its business facts has, once validated, the
+same agents, crews, tools, routing and parsed data as its parent: equal values, but separate
+objects (a config read from the store is parsed anew for each domain). :func:`shared_sections`
+swaps each such section for the one object of that content the process already holds
+(:data:`chatwootai.artefacts.SHARED`, keyed by a hash of the section's JSON), so a tenant costs
+its own facts and a few references. Config models are frozen, so sharing them is safe; a section
+that differs (an overridden catalog, a parent that changed) has another key and its own object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from chatwootai.artefacts import SHARED, artefact_key
+from chatwootai.config.schema import DomainConfig
+
+SECTION_KIND = "config-section"
+SECTION_VERSION = 1
+"""Format of the shared sections (their JSON); bump if a section's meaning changes."""
+
+SECTIONS = (
+    "llm",
+    "limits",
+    "ttl",
+    "agents",
+    "crews",
+    "tools",
+    "routing",
+    "knowledge",
+    "media",
+    "data",
+)
+"""The sections a tenant usually inherits whole (its own `business`, `chatwoot` and names are
+its facts, rarely equal to another domain's, so they are not looked up)."""
+
+
+def _json(value: Any) -> bytes:
+    if isinstance(value, BaseModel):
+        return value.__pydantic_serializer__.to_json(value)
+    parts = []
+    for key, item in value.items():  # a dict of models (agents, crews, tools)
+        parts += [key.encode(), b"\x1f", item.__pydantic_serializer__.to_json(item), b"\x1e"]
+    return b"".join(parts)
+
+
+def section_key(name: str, value: Any) -> str:
+    """The content key of config section `name` holding `value`."""
+    return artefact_key(SECTION_KIND, SECTION_VERSION, name, _json(value))
+
+
+def _same(value: Any) -> Callable[[], Any]:
+    return lambda: value
+
+
+def shared_sections(config: DomainConfig) -> DomainConfig:
+    """`config` with each inherited section replaced by the process's shared equal one."""
+    update: dict[str, Any] = {}
+    for name in SECTIONS:
+        value = getattr(config, name)
+        if value is None:
+            continue
+        shared: Any = SHARED.get_or_build(SECTION_KIND, section_key(name, value), _same(value))
+        if shared is not value:
+            update[name] = shared
+    return config.model_copy(update=update) if update else config
