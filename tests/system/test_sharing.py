@@ -20,7 +20,10 @@ from chatwootai.watcher import affected_domains, reload_domains
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
 
-OWN_PRODUCT = "BL-001,Pedra Selenita Esfoliante 200g,Skincare,39.90,7,Esfoliante de selenita,Bela Lua,selenita"
+OWN_PRODUCT = (
+    "BL-001,Pedra Selenita Esfoliante 200g,Skincare,39.90,7,Esfoliante de selenita,Bela Lua,"
+    "selenita"
+)
 OWN_FAQ = """- question: Vocês têm estacionamento próprio?
   answer: Sim, a unidade Lua tem estacionamento gratuito com manobrista.
   tags: [estacionamento]
