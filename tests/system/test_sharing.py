@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from chatwootai.config.registry import DomainRegistry
 from chatwootai.settings import Settings
 from chatwootai.store.embedded import EmbeddedStore
 from chatwootai.system import ChatwootAISystem, DomainRuntime
+from chatwootai.tools.base import ToolContext
 from chatwootai.tools.catalog import CatalogArgs, CatalogTool
 from chatwootai.tools.knowledge import KnowledgeTool
 from chatwootai.watcher import affected_domains, reload_domains
@@ -119,6 +122,52 @@ async def test_tenants_sharing_their_parent_share_its_artefacts(
     tools_a = crew_a.steps[0].runner._function_toolset.tools
     tools_b = crew_b.steps[0].runner._function_toolset.tools
     assert tools_a["catalogo"] is tools_b["catalogo"]  # the call goes to each turn's own proxy
+    assert crew_a.steps[0].runner is crew_b.steps[0].runner  # one pydantic-ai agent...
+    assert "Loja loja-a" in crew_a.prompts[crew_a.steps[0].step_id]  # ...each tenant's prompt
+    assert "Loja loja-a" not in crew_b.prompts[crew_b.steps[0].step_id]
+
+
+async def test_each_tenant_is_answered_with_its_own_facts_through_shared_agents(
+    system: ChatwootAISystem,
+) -> None:
+    seen: list[str] = []
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        seen.append(info.instructions or "")
+        return ModelResponse(parts=[TextPart("Olá!")])
+
+    system.models = _Only(system.models, FunctionModel(answer))
+    for name in ("loja-a", "loja-b"):
+        runtime = await system.runtime(name)
+        runtime.factory.models = system.models
+    for name in ("loja-a", "loja-b"):
+        crew = await system.crews.get_crew("sales", name)
+        context = ToolContext(domain=name, conversation_key=f"{name}:1", agent_id="")
+        await crew.run("oi, qual o endereço?", {}, context)
+    assert "Rua loja-a, 10" in seen[0] and "Rua loja-b" not in seen[0]
+    assert "Rua loja-b, 10" in seen[1] and "Rua loja-a" not in seen[1]
+    a = await system.crews.get_crew("sales", "loja-a")
+    b = await system.crews.get_crew("sales", "loja-b")
+    assert a.steps[0].runner is b.steps[0].runner
+
+
+class _Only:
+    """A model resolver that gives every agent one model (a FunctionModel)."""
+
+    def __init__(self, inner: Any, model: FunctionModel) -> None:
+        self.inner = inner
+        self.model = model
+        self.settings = inner.settings
+        self.breaker = inner.breaker
+
+    def resolve(self, *args: Any) -> FunctionModel:
+        return self.model
+
+    def is_offline(self, model: Any) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 async def test_a_tenant_overriding_its_catalog_faq_and_examples_never_sees_its_parents(

@@ -82,6 +82,8 @@ class Step:
     """The breaker key of the step's model (with its API key's identity); None: from the model."""
     tools: frozenset[str] | None = None
     """The domain tools a workflow step restricts its agent to (None: all the agent's grants)."""
+    prompt: str = ""
+    """The step's static instructions (given to its runner through ``TurnDeps.prompts``)."""
 
 
 @dataclass
@@ -113,6 +115,8 @@ class Crew:
         self.proxy = proxy
         self.steps = steps
         self.members = members or []
+        self.prompts = {s.step_id: s.prompt for s in [*self.members, *steps]}
+        """Static instructions by step id, read by the (possibly shared) runners of the steps."""
         self.offline = all(s.offline for s in [*steps, *self.members])
         self._offline_step = next((i for i, s in enumerate(steps) if s.kinds), 0)
         self.limits: UsageLimits = usage_limits(domain.limits)
@@ -135,7 +139,7 @@ class Crew:
         The run is cut after `timeout_s` (default: the domain's per-turn ``limits.timeout_s``).
         `media` (images, documents' text) goes with the message to every step of a real model.
         """
-        deps = TurnDeps(proxy=self.proxy, context=context, message=message)
+        deps = TurnDeps(proxy=self.proxy, context=context, message=message, prompts=self.prompts)
         for member in self.members:  # a member's slots come back for its delegated tasks
             state = states.get(member.agent_id)
             if state is not None and state.slots:

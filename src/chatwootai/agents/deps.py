@@ -49,3 +49,6 @@ class TurnDeps:
     """What the manager of a hierarchical crew adds to a member's instructions for one task."""
     handed_off: bool = False
     """An agent's handoff tool ended the run: the reply is the domain's handoff text."""
+    prompts: Mapping[str, str] = field(default_factory=dict)
+    """The crew's static instructions by step id (its agents' identity and the business facts):
+    pydantic-ai agents are shared by the tenants of the same content, the prompt is each one's."""

@@ -96,6 +96,18 @@ DOMAIN_TOOL_VERSION = 1
 """Format of the shared pydantic-ai tools of :func:`domain_tool`; bump when they change."""
 
 
+def tool_identity(tool: Tool) -> tuple[str, ...]:
+    """What a model is told of `tool` (id, kind, description, arguments, facts), as strings."""
+    model = tool.args_model
+    return (
+        tool.id,
+        tool.kind,
+        tool.model_description() or f"{tool.kind} tool {tool.id}",
+        f"{model.__module__}.{model.__qualname__}",
+        json.dumps(tool.model_facts(), sort_keys=True, default=str, ensure_ascii=False),
+    )
+
+
 def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
     """A pydantic-ai tool that calls `tool` through the proxy on behalf of `agent_id`.
 
@@ -105,16 +117,7 @@ def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
     description = tool.model_description() or f"{tool.kind} tool {tool.id}"
     facts = tool.model_facts()
     model = tool.args_model
-    key = artefact_key(
-        DOMAIN_TOOL_KIND,
-        DOMAIN_TOOL_VERSION,
-        tool.id,
-        tool.kind,
-        agent_id,
-        description,
-        f"{model.__module__}.{model.__qualname__}",
-        json.dumps(facts, sort_keys=True, default=str, ensure_ascii=False),
-    )
+    key = artefact_key(DOMAIN_TOOL_KIND, DOMAIN_TOOL_VERSION, agent_id, *tool_identity(tool))
     name = ToolName(tool.id, tool.kind)
     return SHARED.get_or_build(
         DOMAIN_TOOL_KIND, key, lambda: _domain_tool(name, agent_id, description, facts, model)
