@@ -193,21 +193,26 @@ async def test_a_worker_reading_configs_from_the_store_shares_them_too(
 ) -> None:
     data = tmp_path / "data"
     first = await open_system(domains, data)
-    for name in ("loja-a", "loja-b"):
+    for name in ("loja-a", "loja-b", "loja-lua"):
         await first.registry.get_domain_config(name)  # written to the shared store
     await first.close()
     store = EmbeddedStore(data / "store.sqlite3", prefix="chatwootai:")
     registry = DomainRegistry(_NoFiles(), store)  # a worker: configs only from the store
     a = await registry.get_domain_config("loja-a")
     b = await registry.get_domain_config("loja-b")
+    lua = await registry.get_domain_config("loja-lua")
     assert a.business.company_name == "Loja loja-a" and b.business.company_name == "Loja loja-b"
     assert a.data is b.data and a.agents is b.agents and a.routing is b.routing
+    assert lua.data is not a.data  # its own catalog and FAQ...
+    assert lua.data.catalogs["catalogo"] != a.data.catalogs["catalogo"]
+    assert lua.data.orders["pedidos"] is a.data.orders["pedidos"]  # ...its parent's orders
+    assert lua.data.calendars["agenda"] is a.data.calendars["agenda"]
     await store.close()
 
 
 class _NoFiles:
     def names(self) -> list[str]:
-        return ["loja-a", "loja-b"]
+        return ["loja-a", "loja-b", "loja-lua"]
 
     def load(self, name: str) -> Any:
         raise AssertionError(f"{name} must come from the store")

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chatwootai.artefacts import SHARED, artefact_key
+from chatwootai.config.data import DomainData
 from chatwootai.config.schema import DomainConfig
 
 SECTION_KIND = "config-section"
@@ -43,9 +44,39 @@ def _json(value: Any) -> bytes:
     if isinstance(value, BaseModel):
         return value.__pydantic_serializer__.to_json(value)
     parts = []
+    if isinstance(value, list):  # parsed data: FAQ entries, products, orders
+        for item in value:
+            parts += [_json(item), b"\x1e"]
+        return b"".join(parts)
     for key, item in value.items():  # a dict of models (agents, crews, tools)
-        parts += [key.encode(), b"\x1f", item.__pydantic_serializer__.to_json(item), b"\x1e"]
+        parts += [key.encode(), b"\x1f", _json(item), b"\x1e"]
     return b"".join(parts)
+
+
+DATA_PARTS = ("knowledge", "catalogs", "calendars", "orders")
+
+
+def _shared_data(data: DomainData) -> DomainData:
+    """`data` with each tool's parsed data shared (a tenant with its own catalog still shares
+    its parent's FAQ, calendar and orders)."""
+    parts: dict[str, dict[str, Any]] = {}
+    changed = False
+    for part in DATA_PARTS:
+        mapping: dict[str, Any] = getattr(data, part)
+        shared = {}
+        for tool_id, value in mapping.items():
+            key = section_key(f"data.{part}", value)
+            shared[tool_id] = SHARED.get_or_build(SECTION_KIND, key, _same(value))
+            changed = changed or shared[tool_id] is not value
+        parts[part] = shared
+    if not changed:
+        return data
+    return DomainData.model_construct(
+        knowledge=parts["knowledge"],
+        catalogs=parts["catalogs"],
+        calendars=parts["calendars"],
+        orders=parts["orders"],
+    )
 
 
 def section_key(name: str, value: Any) -> str:
@@ -64,7 +95,9 @@ def shared_sections(config: DomainConfig) -> DomainConfig:
         value = getattr(config, name)
         if value is None:
             continue
+        if name == "data":
+            value = _shared_data(value)
         shared: Any = SHARED.get_or_build(SECTION_KIND, section_key(name, value), _same(value))
-        if shared is not value:
+        if shared is not getattr(config, name):
             update[name] = shared
     return config.model_copy(update=update) if update else config
