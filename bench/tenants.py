@@ -28,7 +28,10 @@ bench/load.py (worker CPU and Redis commands per message: `--cpu-ms`, `--redis-c
 from docs/benchmarks.md) and this bench's memory per tenant.
 
 Run: .venv/bin/python bench/tenants.py [--tenants 1000] [--brands 10] [--own-catalog-every 50]
-     [--cap 100] [--messages 5000] [--zipf 1.1] [--phases warm,traced,evict]
+     [--cap 100] [--messages 5000] [--zipf 1.1] [--phases warm,traced,evict] [--src DIR]
+
+`--src` runs the phases on another checkout's sources (e.g. the previous commit, for "before"
+figures; only the warm and traced phases work there without the runtime cache).
 """
 
 from __future__ import annotations
@@ -195,7 +198,8 @@ async def main():
                 "wall_s": wall, "traced_bytes": traced,
             }
         out["final_mib"] = rss_mib()
-        out["held"] = len(system.runtimes)
+        # (a checkout before the runtime cache keeps them in a dict: "before" figures)
+        out["held"] = len(getattr(system, "runtimes", None) or getattr(system, "_runtimes", ()))
     elif phase == "evict":
         names = plan["shared"] + plan["own"]
         rng = random.Random(15)
@@ -226,10 +230,10 @@ asyncio.run(main())
 """
 
 
-def run_child(phase: str, root: Path, cap: int) -> dict[str, object]:
+def run_child(phase: str, root: Path, cap: int, src: Path = ROOT / "src") -> dict[str, object]:
     """Run one phase in a fresh process; its RESULT line, parsed."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-c", CHILD, phase, str(root), str(cap)],
         capture_output=True,
@@ -307,6 +311,7 @@ def main() -> None:
     parser.add_argument("--zipf", type=float, default=1.1)
     parser.add_argument("--phases", default="warm,traced,evict")
     parser.add_argument("--keep", action="store_true", help="keep the generated folder")
+    parser.add_argument("--src", type=Path, default=ROOT / "src", help="sources to measure")
     estimate_args = parser.add_argument_group("paper estimate")
     estimate_args.add_argument("--estimate-tenants", type=int, default=1000)
     estimate_args.add_argument("--per-day", type=int, default=2000)
@@ -339,12 +344,12 @@ def main() -> None:
             f"under {args.brands} brands in {time.perf_counter() - started:.1f} s"
         )
         started = time.perf_counter()
-        run_child("fill", root, args.tenants + args.brands + 10)
+        run_child("fill", root, args.tenants + args.brands + 10, args.src)
         print(f"fill (every config validated and stored): {time.perf_counter() - started:.1f} s")
         everything = args.tenants + args.brands + 10
         rss_kib = float("nan")
         if "warm" in phases:
-            warm = run_child("warm", root, everything)
+            warm = run_child("warm", root, everything, args.src)
             shared, own = warm["shared"], warm["own"]
             assert isinstance(shared, dict) and isinstance(own, dict)
             rss_kib, _, cpu_ms = per_tenant(shared)
@@ -364,7 +369,7 @@ def main() -> None:
             )
             print(f"  all warm: {warm['final_mib']:.0f} MiB RSS (peak {warm['peak_mib']:.0f} MiB)")
         if "traced" in phases:
-            traced = run_child("traced", root, everything)
+            traced = run_child("traced", root, everything, args.src)
             shared, own = traced["shared"], traced["own"]
             assert isinstance(shared, dict) and isinstance(own, dict)
             print(
@@ -372,7 +377,7 @@ def main() -> None:
                 f"{per_tenant(own)[1]:.1f} KiB with its own catalog"
             )
         if "evict" in phases:
-            evict = run_child("evict", root, cap)
+            evict = run_child("evict", root, cap, args.src)
             miss = evict["miss_ms"]
             hit = evict["hit_ms"]
             assert isinstance(miss, list) and isinstance(hit, list)
