@@ -174,6 +174,10 @@ async def main():
     if phase == "fill":
         for name in plan["brands"] + plan["shared"] + plan["own"]:
             await system.registry.get_domain_config(name)
+        from chatwootai.store import keys
+        names = plan["shared"][:50]
+        sizes = [len(await system.store.get(keys.domain_config(n)) or "") for n in names]
+        out["config_bytes"] = sum(sizes) / len(sizes)  # what the store keeps per tenant
     elif phase in ("warm", "traced"):
         for name in plan["brands"] + plan["first"]:  # the shared part: brands, one store each
             await warm(system, name)
@@ -297,7 +301,9 @@ def estimate(args: argparse.Namespace, rss_kib: float) -> None:
     )
     print(
         f"  Redis: {args.redis_cmds:g} commands/message (bench/load.py) → {redis_ops:,.0f} "
-        f"commands/s at peak (one Redis serves ~100,000 simple commands/s on one core)"
+        f"commands/s at peak (one Redis serves ~100,000 simple commands/s on one core); "
+        f"configs {args.estimate_tenants * args.config_bytes / 2**20:.0f} MiB "
+        f"({args.config_bytes / 1024:.0f} KiB per tenant), plus conversations and agent states"
     )
 
 
@@ -344,8 +350,12 @@ def main() -> None:
             f"under {args.brands} brands in {time.perf_counter() - started:.1f} s"
         )
         started = time.perf_counter()
-        run_child("fill", root, args.tenants + args.brands + 10, args.src)
-        print(f"fill (every config validated and stored): {time.perf_counter() - started:.1f} s")
+        fill = run_child("fill", root, args.tenants + args.brands + 10, args.src)
+        print(
+            f"fill (every config validated and stored): {time.perf_counter() - started:.1f} s; "
+            f"{fill['config_bytes']:,.0f} bytes of config JSON per store in the store"
+        )
+        args.config_bytes = fill["config_bytes"]
         everything = args.tenants + args.brands + 10
         rss_kib = float("nan")
         if "warm" in phases:
