@@ -51,7 +51,12 @@ STORE_TTL_S = 30 * 86400
 """Lifetime of an artefact in the shared store, renewed each time a process loads it."""
 
 MEMORY_ITEMS = 512
-"""Live artefacts kept in memory at most (least recently used dropped first)."""
+"""Recently used artefacts kept in memory even when no domain holds them any more (least
+recently used dropped first); those some domain holds stay findable whatever their number."""
+
+PLAIN_ITEMS = 4096
+"""Artefacts that cannot be weakly referenced (lists and dicts: config sections, parsed data)
+kept in memory at most; small, and only found again while kept, so there is room for many."""
 
 
 def artefact_key(kind: str, version: int, *parts: bytes | str) -> str:
@@ -93,13 +98,16 @@ class ArtefactCache:
         store: Store | None = None,
         *,
         memory_items: int = MEMORY_ITEMS,
+        plain_items: int = PLAIN_ITEMS,
         store_ttl_s: int = STORE_TTL_S,
     ) -> None:
         self.directory = directory
         self.store = store
         self.memory_items = memory_items
+        self.plain_items = plain_items
         self.store_ttl_s = store_ttl_s
         self._memory: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._plain: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._live: weakref.WeakValueDictionary[tuple[str, str], Any] = (
             weakref.WeakValueDictionary()
         )
@@ -118,10 +126,11 @@ class ArtefactCache:
             return self._peek((kind, key))
 
     def _peek(self, name: tuple[str, str]) -> Any | None:
-        value = self._memory.get(name)
-        if value is not None:
-            self._memory.move_to_end(name)
-            return value
+        for recent in (self._memory, self._plain):
+            value = recent.get(name)
+            if value is not None:
+                recent.move_to_end(name)
+                return value
         value = self._live.get(name)  # dropped from the LRU but still held by some domain
         if value is not None:
             self._keep(name, value)
@@ -133,10 +142,16 @@ class ArtefactCache:
             self._keep((kind, key), value)
 
     def _keep(self, name: tuple[str, str], value: Any) -> None:
+        try:
+            self._live[name] = value
+        except TypeError:  # lists, dicts: not weakly referable, kept in their own LRU
+            self._plain[name] = value
+            self._plain.move_to_end(name)
+            while len(self._plain) > self.plain_items:
+                self._plain.popitem(last=False)
+            return
         self._memory[name] = value
         self._memory.move_to_end(name)
-        with contextlib.suppress(TypeError):  # lists, dicts: not weakly referable, LRU only
-            self._live[name] = value
         while len(self._memory) > self.memory_items:
             self._memory.popitem(last=False)
 
@@ -174,7 +189,7 @@ class ArtefactCache:
     def held(self) -> int:
         """How many artefacts this process holds in memory (in the LRU or used by a domain)."""
         with self._lock:
-            return len(set(self._memory) | set(self._live.keys()))
+            return len(set(self._memory) | set(self._plain) | set(self._live.keys()))
 
     # -- persistent layers ---------------------------------------------------------------------
 
