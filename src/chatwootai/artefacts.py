@@ -186,6 +186,13 @@ class ArtefactCache:
                 self._building.pop(name, None)
             return value
 
+    def forget(self, kind: str) -> None:
+        """Forget every artefact of `kind` (benchmarks timing a build from scratch; tests)."""
+        with self._lock:
+            for layer in (self._memory, self._plain, self._live):
+                for name in [n for n in list(layer.keys()) if n[0] == kind]:
+                    layer.pop(name, None)
+
     def held(self) -> int:
         """How many artefacts this process holds in memory (in the LRU or used by a domain)."""
         with self._lock:
