@@ -51,6 +51,14 @@ def domains(tmp_path: Path) -> Path:
     for name in ("loja-a", "loja-b"):
         (root / name).mkdir()
         (root / name / "domain.yaml").write_text(store_domain(name), encoding="utf-8")
+    (root / "loja-c").mkdir()
+    own_handoff = """tools:
+  handoff:
+    description: Chama a gerente da loja C quando o cliente pede uma pessoa.
+"""
+    (root / "loja-c" / "domain.yaml").write_text(
+        store_domain("loja-c", own_handoff), encoding="utf-8"
+    )
     own = root / "loja-lua"
     own.mkdir()
     header = (DOMAINS / "cosmetics" / "catalog.csv").read_text(encoding="utf-8").splitlines()[0]
@@ -244,3 +252,26 @@ async def test_a_changed_parent_rebuilds_its_children_and_spares_the_overriding_
     assert catalog(a_after).index is not catalog(a_before).index
     assert names(catalog(lua_after).find(CatalogArgs(query="zirconita"))) == []
     assert catalog(lua_after).index is catalog(lua_before).index  # its own data did not change
+
+
+async def test_a_tenant_with_its_own_handoff_tool_gets_its_own_agent(
+    system: ChatwootAISystem,
+) -> None:
+    system.models = _Only(system.models, FunctionModel(lambda m, i: ModelResponse([TextPart("")])))
+    for name in ("loja-a", "loja-c"):
+        (await system.runtime(name)).factory.models = system.models
+    a = await system.crews.get_crew("sales", "loja-a")
+    c = await system.crews.get_crew("sales", "loja-c")
+    assert a.steps[0].runner is not c.steps[0].runner  # its handoff output says its own text
+    outputs = c.steps[0].runner._output_toolset
+    assert outputs is not None
+    described = [d.description for d in (await _definitions(outputs))]
+    assert any("gerente da loja C" in text for text in described)
+    assert (
+        catalog(await system.runtime("loja-c")).index
+        is catalog(await system.runtime("loja-a")).index
+    )  # what it does not override is still shared
+
+
+async def _definitions(toolset: Any) -> list[Any]:
+    return list(toolset._tool_defs)

@@ -141,7 +141,9 @@ class CrewFactory:
             )
 
         runner: Agent[TurnDeps, str]
-        if members:  # a manager's delegation tools hold this domain's members: its own agent
+        if members or not _pure_extra_tools(agent):
+            # A manager's delegation tools hold this domain's members; another package's agent
+            # type may build its tools from the domain: its own pydantic-ai agent.
             runner = runner_of(f"{config.name}.{agent_id}")
         else:  # one pydantic-ai agent for every domain of the same content (prompt: per turn)
             key = artefact_key(
@@ -155,7 +157,7 @@ class CrewFactory:
                 config.language,
                 config.timezone,
                 config.chatwoot.texts.handoff,
-                *(f"end:{t.id}:{t.kind}" for t in ending),
+                *("end\x1f" + "\x1f".join([*tool_identity(t), t.description]) for t in ending),
                 *("\x1f".join(tool_identity(t)) for t in granted if t not in ending),
             )
             runner = SHARED.get_or_build(STEP_AGENT_KIND, key, lambda: runner_of(agent_id))
@@ -167,6 +169,12 @@ class CrewFactory:
             else None
         )
         return Step(step_id, agent_id, agent, runner, offline, kinds, breaker_key, only, prompt)
+
+
+def _pure_extra_tools(agent: BaseAgent) -> bool:
+    """True when the agent type's own tools depend on its settings alone (the built-in types),
+    so its runner may be shared; an agent type from another package may use the domain."""
+    return type(agent).extra_tools.__module__.startswith("chatwootai.")
 
 
 def _static_prompt(agent: BaseAgent, workflow: WorkflowStep | None) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic_ai import ModelRetry, RunContext, StructuredDict, ToolOutput
 
 from chatwootai.agents.deps import TurnDeps
-from chatwootai.agents.toolkit import proxy_call, tool_error_text
+from chatwootai.agents.toolkit import ToolName, proxy_call, tool_error_text
 from chatwootai.tools.base import Tool, ToolError
 
 ENDS_RUN_KINDS = frozenset({"handoff"})
@@ -29,12 +29,14 @@ def handoff_output(tool: Tool, agent_id: str, reply: str) -> ToolOutput[str]:
     the proxy as the model sent them (the proxy validates them, so every refusal is recorded).
     """
 
+    name = ToolName(tool.id, tool.kind)  # all a call needs (the output may serve many domains)
+
     async def hand_off(ctx: RunContext[TurnDeps], args: dict[str, Any]) -> str:
         deps = ctx.deps
         try:
-            await proxy_call(deps, tool, agent_id, args)
+            await proxy_call(deps, name, agent_id, args)
         except ToolError as exc:
-            raise ModelRetry(tool_error_text(tool.id, exc)) from None
+            raise ModelRetry(tool_error_text(name.id, exc)) from None
         deps.handed_off = True
         return reply
 
