@@ -23,8 +23,8 @@ from chatwootai.config.schema import DomainConfig
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RUNTIMES = 1000
-"""Runtimes a process keeps by default (about 60-100 KiB each for a tenant sharing its parent's
-data, measured by bench/tenants.py; far more for a domain with its own large data)."""
+"""Runtimes a process keeps by default (about 37 KiB each, crews included, for a tenant sharing
+its parent's data, measured by bench/tenants.py; more for a domain with its own large data)."""
 
 
 class Versioned(Protocol):
