@@ -18,6 +18,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from chatwootai.config import stored
 from chatwootai.config.errors import ConfigError, ConfigIssue
 from chatwootai.config.schema import DomainConfig
 from chatwootai.config.sharing import shared_sections
@@ -130,10 +131,14 @@ class DomainRegistry:
         if raw is None:
             return None
         try:
-            return DomainConfig.model_validate_json(raw)
+            return await stored.decode(raw, self.store.mget)
         except ValidationError:
             log.warning("config of %s in the store does not match the schema; reading files", name)
-            return None
+        except stored.StoredConfigError as exc:
+            log.warning("config of %s in the store cannot be read (%s); reading files", name, exc)
+        except StoreError as exc:
+            log.warning("config of %s not read from the store (%s); reading files", name, exc)
+        return None
 
     async def _from_files(self, name: str) -> DomainConfig:
         if not _exists(self.loader, name):
@@ -143,10 +148,11 @@ class DomainRegistry:
     async def _fill_from_files(self, name: str) -> DomainConfig:
         """The YAML config, cached in the store only if absent (an update made meanwhile wins)."""
         config = await self._from_files(name)
+        text, sections = stored.encode(config)
+        ttl = self._ttl_for(config)
         try:
-            written = await self.store.set(
-                keys.domain_config(name), config.model_dump_json(), self._ttl_for(config), nx=True
-            )
+            await self.store.mset(sections, stored.section_ttl(ttl))  # before the config names them
+            written = await self.store.set(keys.domain_config(name), text, ttl, nx=True)
         except StoreError as exc:
             log.warning("config of %s not cached in the store: %s", name, exc)
             return config
@@ -160,9 +166,10 @@ class DomainRegistry:
         return ttl_or(config.ttl.config, self.ttl)
 
     async def _write_store(self, name: str, config: DomainConfig) -> None:
-        await self.store.set(
-            keys.domain_config(name), config.model_dump_json(), self._ttl_for(config)
-        )
+        text, sections = stored.encode(config)
+        ttl = self._ttl_for(config)
+        await self.store.mset(sections, stored.section_ttl(ttl))  # before the config names them
+        await self.store.set(keys.domain_config(name), text, ttl)
 
     # -- changing ----------------------------------------------------------------------------
 

@@ -11,10 +11,11 @@ that differs (an overridden catalog, a parent that changed) has another key and 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from chatwootai.artefacts import SHARED, artefact_key
 from chatwootai.config.data import DomainData
@@ -66,7 +67,7 @@ def _shared_data(data: DomainData) -> DomainData:
         shared = {}
         for tool_id, value in mapping.items():
             key = section_key(f"data.{part}", value)
-            shared[tool_id] = SHARED.get_or_build(SECTION_KIND, key, _same(value))
+            shared[tool_id] = SHARED.get_or_build(SECTION_KIND, key, same(value))
             changed = changed or shared[tool_id] is not value
         parts[part] = shared
     if not changed:
@@ -79,12 +80,28 @@ def _shared_data(data: DomainData) -> DomainData:
     )
 
 
-def section_key(name: str, value: Any) -> str:
-    """The content key of config section `name` holding `value`."""
-    return artefact_key(SECTION_KIND, SECTION_VERSION, name, _json(value))
+@functools.cache
+def section_adapter(name: str) -> TypeAdapter[Any]:
+    """Validates and serialises config section `name` (built on first use: not at import)."""
+    annotation = DomainConfig.model_fields[name].annotation
+    assert annotation is not None
+    return TypeAdapter(annotation)
 
 
-def _same(value: Any) -> Callable[[], Any]:
+def section_json(name: str, value: Any) -> bytes:
+    """Config section `name` holding `value` as JSON (what its key is the hash of)."""
+    return section_adapter(name).dump_json(value)
+
+
+def section_key(name: str, value: Any, data: bytes | None = None) -> str:
+    """The content key of config section `name` holding `value` (its JSON `data` if known)."""
+    if name not in SECTIONS:  # a part of the parsed data: hashed, never stored alone
+        return artefact_key(SECTION_KIND, SECTION_VERSION, name, _json(value))
+    return artefact_key(SECTION_KIND, SECTION_VERSION, name, data or section_json(name, value))
+
+
+def same(value: Any) -> Callable[[], Any]:
+    """A build function returning `value` (to offer an object to :data:`SHARED`)."""
     return lambda: value
 
 
@@ -97,7 +114,7 @@ def shared_sections(config: DomainConfig) -> DomainConfig:
             continue
         if name == "data":
             value = _shared_data(value)
-        shared: Any = SHARED.get_or_build(SECTION_KIND, section_key(name, value), _same(value))
+        shared: Any = SHARED.get_or_build(SECTION_KIND, section_key(name, value), same(value))
         if shared is not getattr(config, name):
             update[name] = shared
     return config.model_copy(update=update) if update else config
