@@ -178,6 +178,10 @@ async def main():
         names = plan["shared"][:50]
         sizes = [len(await system.store.get(keys.domain_config(n)) or "") for n in names]
         out["config_bytes"] = sum(sizes) / len(sizes)  # what the store keeps per tenant
+        sections = await system.store.scan(keys.config_section("*"))
+        texts = await system.store.mget(sections) if sections else []
+        out["sections"] = len(sections)  # stored once, whatever the number of tenants
+        out["section_bytes"] = sum(len(t or "") for t in texts)
     elif phase in ("warm", "traced"):
         for name in plan["brands"] + plan["first"]:  # the shared part: brands, one store each
             await warm(system, name)
@@ -302,8 +306,9 @@ def estimate(args: argparse.Namespace, rss_kib: float) -> None:
     print(
         f"  Redis: {args.redis_cmds:g} commands/message (bench/load.py) → {redis_ops:,.0f} "
         f"commands/s at peak (one Redis serves ~100,000 simple commands/s on one core); "
-        f"configs {args.estimate_tenants * args.config_bytes / 2**20:.0f} MiB "
-        f"({args.config_bytes / 1024:.0f} KiB per tenant), plus conversations and agent states"
+        f"configs {(args.estimate_tenants * args.config_bytes + args.section_bytes) / 2**20:.1f} "
+        f"MiB ({args.config_bytes / 1024:.1f} KiB per tenant + the shared sections), plus "
+        f"conversations and agent states"
     )
 
 
@@ -353,9 +358,11 @@ def main() -> None:
         fill = run_child("fill", root, args.tenants + args.brands + 10, args.src)
         print(
             f"fill (every config validated and stored): {time.perf_counter() - started:.1f} s; "
-            f"{fill['config_bytes']:,.0f} bytes of config JSON per store in the store"
+            f"in the store: {fill['config_bytes']:,.0f} bytes of config per store, and "
+            f"{fill['sections']} shared sections, {fill['section_bytes']:,} bytes in all"
         )
         args.config_bytes = fill["config_bytes"]
+        args.section_bytes = fill["section_bytes"]
         everything = args.tenants + args.brands + 10
         rss_kib = float("nan")
         if "warm" in phases:
