@@ -20,7 +20,6 @@ from chatwootai.config.schema import DomainConfig
 from chatwootai.config.sharing import (
     SECTION_KIND,
     SECTIONS,
-    same,
     section_adapter,
     section_json,
     section_key,
@@ -66,6 +65,9 @@ def section_ttl(config_ttl: int | None) -> int:
 async def decode(raw: str, fetch: Fetch) -> DomainConfig:
     """The config stored as `raw`, its sections from memory or `fetch` (the store's ``mget``).
 
+    Sections fetched here are new objects: :func:`~chatwootai.config.sharing.shared_sections`
+    (which the registry applies) offers them to the process, their parsed data tool by tool.
+
     Raises StoredConfigError (unreadable, a section missing) or pydantic's ValidationError.
     """
     try:
@@ -94,6 +96,5 @@ async def decode(raw: str, fetch: Fetch) -> DomainConfig:
         for (name, key), text in zip(missing, texts, strict=True):
             if text is None:
                 raise StoredConfigError(f"section {name} ({key[:12]}) is no longer stored")
-            value = section_adapter(name).validate_json(text)
-            values[name] = SHARED.get_or_build(SECTION_KIND, key, same(value))
+            values[name] = section_adapter(name).validate_json(text)  # shared by the registry
     return DomainConfig.model_validate({**own, **values})
