@@ -118,6 +118,8 @@ class ReplyTarget:
     display_id: int
     inbox_id: int | None
     channel: str
+    bot_assigned: bool = False
+    """Assigned to the bot: a handoff also takes the bot off as assignee."""
 
 
 class Attempt(BaseModel):
@@ -289,6 +291,7 @@ class Replier:
                     customer_text=None if plan.reply.strip() else options.texts.handoff,
                     team_id=options.handoff_team_id,
                     labels=options.handoff_labels,
+                    unassign_bot=target.bot_assigned,
                     done=done,
                     on_step=handoff_step,
                     post=handoff_post,

@@ -349,6 +349,7 @@ def _target(messages: list[PendingMessage]) -> ReplyTarget:
         display_id=last.display_id,
         inbox_id=last.inbox_id,
         channel=last.channel,
+        bot_assigned=last.bot_assigned,
     )
 
 
