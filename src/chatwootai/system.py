@@ -23,12 +23,15 @@ from chatwootai.config.loader import DomainLoader
 from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.conversation import ConversationState, ConversationStore
+from chatwootai.guards import Guard, guard_turn, moment
 from chatwootai.hub import Hub, RouteDecision, RoutingContext
 from chatwootai.knowledge.library import Library
 from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
 from chatwootai.llm import ModelResolver
 from chatwootai.media.admission import admit, rule_handoff
 from chatwootai.outcomes import OutcomeRecorder
+from chatwootai.outcomes.budget import alert as budget_alert
+from chatwootai.outcomes.budget import crossed
 from chatwootai.outcomes.capture import outcome_of
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
@@ -87,6 +90,7 @@ class ChatwootAISystem:
         )
         """Counts every turn's outcome per domain and day (chatwootai.outcomes)."""
         self._runtimes: dict[str, DomainRuntime] = {}
+        self._cheaper_crews: dict[tuple[str, int, str, str], Crew] = {}
         self._runtime_locks: dict[str, asyncio.Lock] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._watcher: asyncio.Task[None] | None = None
@@ -267,7 +271,12 @@ class ChatwootAISystem:
             outcome = rule_handoff(config, rule, message)
         elif not message.text.strip() and not message.media:
             outcome = non_text_outcome(config, message)
+        elif (guard := await self._guard(config, conversation, message, conversation_key)).outcome:
+            outcome = guard.outcome
+            if outcome.held_until is not None:  # held by the flood limit: not a turn yet
+                return outcome
         else:
+            conversation = guard.conversation
             routing_started = time.monotonic()
             context = RoutingContext(conversation.crew, conversation.in_flow)
             if rule is not None and rule.rule.crew is not None:
@@ -292,7 +301,14 @@ class ChatwootAISystem:
             else:
                 left_s = config.limits.timeout_s - (time.monotonic() - routing_started)
                 outcome = await self._run_crew(
-                    runtime, decision, message, conversation_key, channel, conversation, left_s
+                    runtime,
+                    decision,
+                    message,
+                    conversation_key,
+                    channel,
+                    conversation,
+                    left_s,
+                    guard.model,
                 )
         turn_ms = (time.perf_counter() - started) * 1000
         log.info(
@@ -328,11 +344,16 @@ class ChatwootAISystem:
             base_url=llm.base_url,
         )
         try:
-            await self.outcomes.record(recorded)
+            spent = await self.outcomes.record(recorded)
         except StoreError as exc:
             log.warning("outcome of a turn of %s not counted: %s", conversation_key, exc)
             return
         outcome.recorded = recorded
+        budget = config.limits.monthly_budget_usd
+        share = crossed(budget, spent - (recorded.cost_usd or 0.0), spent)
+        if share is not None and budget is not None:
+            budget_alert(config.name, share, spent, budget)
+            outcome.budget_alert = share
 
     async def _run_crew(
         self,
@@ -343,11 +364,16 @@ class ChatwootAISystem:
         channel: str,
         conversation: ConversationState,
         left_s: float,
+        model: str | None = None,
     ) -> TurnOutcome:
-        """Run the routed crew within what is left of the turn's deadline (`left_s`)."""
+        """Run the routed crew within what is left of the turn's deadline (`left_s`), on the
+        cheaper `model` past the budget."""
         config = runtime.config
         domain = config.name
-        crew = await self.crews.get_crew(decision.crew, domain)
+        if model is None:
+            crew = await self.crews.get_crew(decision.crew, domain)
+        else:
+            crew = self._cheaper_crew(runtime, decision.crew, model)
         agent_ids = list(dict.fromkeys([*crew.config.agents, *_manager(crew)]))
         ttls = effective_ttls(self._ttls, config.ttl)
         states = await self.states.load_many(domain, agent_ids, conversation_key)
@@ -403,8 +429,51 @@ class ChatwootAISystem:
             llm_requests=result.requests,
             input_tokens=result.input_tokens,
             output_tokens=result.output_tokens,
-            model=self.models.effective(config.llm).model or "offline",
+            model=model or self.models.effective(config.llm).model or "offline",
         )
+
+    def _cheaper_crew(self, runtime: DomainRuntime, crew_id: str, model: str) -> Crew:
+        """The crew built on the domain's `llm` with `model` (agents' own `llm` dropped)."""
+        key = (runtime.config.name, runtime.version, crew_id, model)
+        crew = self._cheaper_crews.get(key)
+        if crew is None:
+            config = runtime.config
+            cheaper = config.model_copy(
+                update={
+                    "llm": config.llm.model_copy(update={"model": model}),
+                    "agents": {
+                        agent_id: agent.model_copy(update={"llm": None})
+                        for agent_id, agent in config.agents.items()
+                    },
+                }
+            )
+            crew = CrewFactory(cheaper, runtime.proxy, self.models).build(crew_id)
+            self._cheaper_crews = {k: v for k, v in self._cheaper_crews.items() if k[1] == key[1]}
+            self._cheaper_crews[key] = crew
+        return crew
+
+    async def _guard(
+        self,
+        config: DomainConfig,
+        conversation: ConversationState,
+        message: IncomingMessage,
+        conversation_key: str,
+    ) -> Guard:
+        """The budget and flood guards of a turn; a held turn that struck saves its count."""
+        when = moment(message)
+        spend = self.outcomes.spend(config.name, when, config.timezone)
+        if spend is None and config.limits.monthly_budget_usd is not None:
+            # not seen this month by this process: read once; later turns learn it from their
+            # own record's reply
+            try:
+                spend = await self.outcomes.load_spend(config.name, when, config.timezone)
+            except StoreError as exc:
+                log.warning("month spend of %s not read: %s", config.name, exc)
+        guard = guard_turn(config, conversation, message, spend)
+        if guard.save:
+            ttl = effective_ttls(self._ttls, config.ttl).conversation
+            await self.conversations.save(conversation_key, guard.conversation, ttl=ttl)
+        return guard
 
     # -- admin ---------------------------------------------------------------------------------
 

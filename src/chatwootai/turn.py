@@ -70,5 +70,8 @@ class TurnOutcome:
     """How the turn ended its conversation when it did more than hand off (resolved_by_bot)."""
     recorded: RecordedTurn | None = None
     """The outcome counted for this turn (None: not recorded), for the metrics."""
+    held_until: float | None = None
+    """Not answered now: the flood limit holds the turn until then (epoch seconds); its
+    messages stay pending and are answered together then."""
     budget_alert: float | None = None
     """The share of the monthly budget this turn's spend crossed (0.8, 1.0), if it did."""

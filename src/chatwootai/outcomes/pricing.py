@@ -55,14 +55,13 @@ def estimate_cost_usd(
     base_url: str | None = None,
 ) -> float | None:
     """The USD cost of `input_tokens` and `output_tokens` of `model` (``provider:name`` as
-    `llm.model` names it); None when no price is known. The offline model costs 0.
+    `llm.model` names it); None when no price is known. The offline model costs 0 (unless
+    an override prices it: a demonstration, or a test of the budget).
 
     An override is looked up by the full name, then by the name without its provider. A
     `base_url` (an OpenAI-compatible server) is matched against the table's provider URLs.
     """
     name = model.strip()
-    if name in OFFLINE_MODELS:
-        return 0.0
     provider, _, bare = name.partition(":") if ":" in name else ("", "", name)
     if overrides:
         price = overrides.get(name) or overrides.get(bare)
@@ -70,6 +69,8 @@ def estimate_cost_usd(
             return (
                 input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok
             ) / 1_000_000
+    if name in OFFLINE_MODELS:
+        return 0.0
     if input_tokens <= 0 and output_tokens <= 0:
         return 0.0
     return _from_table(bare, provider, base_url, input_tokens, output_tokens)

@@ -205,6 +205,9 @@ class TurnRunner:
             plan, fresh = handover_plan(self.metrics, key, domain, exc, len(ids)), False
         else:
             plan, fresh = await self._plan(key, tid, messages, target, options, domain)
+        if plan.held_until is not None:  # the flood limit: answered with the later messages
+            await self._schedule(key, max(0.0, plan.held_until - time.time()), "flood")
+            return "held"
         thought_s = time.monotonic() - before
         if thought_s > RECHECK_AFTER_S:
             state = await self.system.conversations.load(key)
@@ -287,7 +290,8 @@ class TurnRunner:
         self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
         self.metrics.observe_outcome(outcome.recorded, outcome.budget_alert)
         plan = PlannedReply.from_outcome(outcome, incoming)
-        await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
+        if plan.held_until is None:  # a held turn thinks again when it is let through
+            await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan, True
 
     async def give_up(self, conversation_key: str) -> None:
@@ -397,7 +401,7 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
     return outcome
 
 
-WITHOUT_TURN = frozenset({"empty", "bursting", "busy", "waiting", "undelivered"})
+WITHOUT_TURN = frozenset({"empty", "bursting", "busy", "waiting", "undelivered", "held"})
 """Outcomes of a job that took no turn to its end (another job, or a later one, does)."""
 
 
