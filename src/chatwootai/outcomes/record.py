@@ -156,6 +156,31 @@ async def record_turn(
     )
 
 
+async def record_handoff(
+    store: Store,
+    domain: str,
+    conversation_key: str,
+    reason: str,
+    *,
+    messages: int = 1,
+    timezone: str = "UTC",
+    retention_days: int = DEFAULT_RETENTION_DAYS,
+) -> None:
+    """Count a handoff the service made without a pipeline turn (e.g. it gave up: ``failure``)."""
+    outcome = TurnOutcome(
+        domain=domain,
+        crew=reason,
+        route_method=reason,
+        handoff=True,
+        handoff_reason=reason,
+        fallback=True,
+        messages=messages,
+        conversation_key=conversation_key,
+        timezone=timezone,
+    )
+    await record_turn(store, outcome, retention_days=retention_days)
+
+
 async def record_conversation(
     store: Store,
     domain: str,

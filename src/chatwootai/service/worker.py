@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
 from chatwootai.knowledge.schedule import knowledge_cron_jobs
+from chatwootai.outcomes import record_handoff
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, WaitingDelivery
 from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
@@ -309,7 +310,8 @@ class TurnRunner:
             domain = await self.system.domains.get_domain_for_conversation(
                 conversation_key, account_id=target.account_id, inbox_id=target.inbox_id
             )
-            options = (await self.system.registry.get_domain_config(domain)).chatwoot
+            config = await self.system.registry.get_domain_config(domain)
+            options = config.chatwoot
             tid = turn_id(messages)
             plan = PlannedReply(
                 reply=options.texts.fallback,
@@ -328,6 +330,15 @@ class TurnRunner:
             log.error(
                 "turn of %s failed repeatedly: sending the fallback text and a handoff",
                 conversation_key,
+            )
+            await record_handoff(
+                self.system.store,
+                domain,
+                conversation_key,
+                "failure",
+                messages=len(messages),
+                timezone=config.timezone,
+                retention_days=self.system.settings.outcomes_retention_days,
             )
             try:
                 await self.run(conversation_key)
