@@ -43,7 +43,11 @@ def guard_turn(
     message: IncomingMessage,
     spend_usd: float | None,
 ) -> Guard:
-    """Over the budget: hand off or switch model. Over the flood limit: hold or hand off."""
+    """Over the budget: hand off or switch model. Over the flood limit: hold or hand off.
+
+    The flood limit counts Chatwoot's messages (with ids), not `chat`'s or a conversation
+    test's, whose clock may stand still over many turns.
+    """
     texts = config.chatwoot.texts
     rule = over_budget(config, spend_usd)
     model = None
@@ -62,6 +66,8 @@ def guard_turn(
         )
     if rule is not None:
         model = rule.model
+    if not message.message_ids:  # `chat` and conversation tests: a person or a script typing
+        return Guard(conversation, model=model)
     flood = config.limits.flood
     verdict = flood_check(
         conversation, flood, max(1, len(message.message_ids)), moment(message).timestamp()

@@ -246,5 +246,9 @@ async def test_a_quiet_minute_forgives_an_earlier_flood(store: Store, tmp_path: 
         await ask(system, text, now=later, ids=("4", "5", "6"))
         held = await ask(system, text, now=later + timedelta(seconds=1), ids=("7",))
         assert held.held_until is not None and held.handoff is None  # held, not handed off
+        # `chat` and conversation tests (no message ids) are never held
+        for _ in range(5):
+            typed = await ask(system, text, now=later + timedelta(seconds=2), ids=())
+            assert typed.held_until is None and typed.handoff is None
     finally:
         await system.close()

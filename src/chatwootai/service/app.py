@@ -52,6 +52,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # a path with a trailing slash is not a route (404), not a 307 to another URL: Chatwoot
+        # does not follow redirects, and every answer is one the OpenAPI document lists
+        redirect_slashes=False,
     )
     app.state.service = service
     app.include_router(webhook.router)
