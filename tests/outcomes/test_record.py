@@ -201,3 +201,17 @@ def test_percentiles_from_the_histogram() -> None:
     assert percentile(histogram, 0.5) == 875.0
     histogram[22] = 90  # past the largest bound: the estimate is that bound
     assert percentile(histogram, 0.95) == 120000.0
+
+
+async def test_conversation_tests_count_in_their_own_namespace(store: Store) -> None:
+    from chatwootai.convtest.store import IsolatedStore, namespace
+
+    isolated = IsolatedStore(store)
+    token = namespace.set("t1:")
+    try:
+        await record_turn(isolated, turn())
+        mine = await read_report(isolated, "cosmetics", NOON.date(), NOON.date(), now=NOON)
+    finally:
+        namespace.reset(token)
+    theirs = await read_report(store, "cosmetics", NOON.date(), NOON.date(), now=NOON)
+    assert mine.totals.turns == 1 and theirs.totals.turns == 0
