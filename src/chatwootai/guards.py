@@ -113,6 +113,6 @@ def _handoff(
             reason=reason,
             requested_by="system",
             summary=f"{note}\nÚltima mensagem do cliente: {excerpt}",
-            code=code,
+            kind=code,
         ),
     )

@@ -154,14 +154,14 @@ async def test_a_budget_crossed_mid_month_hands_off_until_the_next_month(
         assert alerts == [0.8, 1.0]  # 80 % once, then 100 % once
         assert "monthly LLM budget" in caplog.text
         assert outcome.reply == "Nosso atendimento automático está pausado."
-        assert outcome.handoff is not None and outcome.handoff.code == "budget"
+        assert outcome.handoff is not None and outcome.handoff.kind == "budget"
         assert outcome.llm_requests == 0
         # another process of the deployment knows the spend from the store
         other = await open_system(
             reopen(store, redis_url), tmp_path / "other", BUDGET_YAML.format(budget=3, rule=rule)
         )
         refused = await ask(other, "quanto custa o protetor solar?", key="1:90")
-        assert refused.handoff is not None and refused.handoff.code == "budget"
+        assert refused.handoff is not None and refused.handoff.kind == "budget"
         await other.close()
         # next month, the budget is whole again
         december = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -220,7 +220,7 @@ async def test_a_flooding_conversation_is_held_then_merged_then_handed_off(
         assert merged.held_until is None and merged.llm_requests > 0
         # and a second minute over the limit in a row hands the conversation off
         flooded = await ask(system, text, now=t0 + timedelta(seconds=65), ids=("8",))
-        assert flooded.handoff is not None and flooded.handoff.code == "flood"
+        assert flooded.handoff is not None and flooded.handoff.kind == "flood"
         assert "mensagens por minuto" in flooded.handoff.summary
         # another conversation is not affected
         other = await ask(system, text, key="1:2", now=t0 + timedelta(seconds=66))
