@@ -52,8 +52,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        # a path with a trailing slash is not a route (404), not a 307 to another URL: Chatwoot
-        # does not follow redirects, and every answer is one the OpenAPI document lists
+        # `/api/admin/conversations/` is no conversation: a 404, not a redirect to the list
         redirect_slashes=False,
     )
     app.state.service = service
