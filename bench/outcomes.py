@@ -39,7 +39,7 @@ from typing import Any
 import redis
 from redis.asyncio.connection import Connection
 
-from chatwootai.outcomes import OutcomeRecorder, TurnOutcome, read_report
+from chatwootai.outcomes import OutcomeRecorder, TurnOutcome, estimate_cost_usd, read_report
 from chatwootai.store.base import Store
 from chatwootai.store.embedded import EmbeddedStore
 from chatwootai.store.redis import RedisStore
@@ -220,9 +220,28 @@ async def read_cost(store: Store, turns: int, reads: int, url: str | None, label
     )
 
 
+def pricing_cost(n: int = 20000) -> None:
+    """The CPU time of a turn's cost estimate (the price table is looked up once per model)."""
+    rng = random.Random(3)
+    estimate_cost_usd("openai:gpt-4o-mini", 1, 1)  # the one lookup
+    timings = []
+    for _ in range(n):
+        tokens_in, tokens_out = rng.randint(300, 4000), rng.randint(20, 400)
+        start = time.perf_counter()
+        estimate_cost_usd("openai:gpt-4o-mini", tokens_in, tokens_out)
+        timings.append(time.perf_counter() - start)
+    timings.sort()
+    print(
+        f"pricing a turn (openai:gpt-4o-mini): median {statistics.median(timings) * 1e6:.2f} µs, "
+        f"p95 {timings[int(n * 0.95)] * 1e6:.2f} µs over {n} turns",
+        flush=True,
+    )
+
+
 async def run(url: str, n: int, turns: int, reads: int) -> None:
     """Both measures on Redis, then on the embedded store."""
     count_round_trips()
+    pricing_cost()
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     store = RedisStore.from_url(url, prefix=prefix)
     try:
