@@ -7,15 +7,27 @@ own on the way in. See :mod:`chatwootai.outcomes.budget` and :mod:`chatwootai.fl
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from chatwootai.agents.crew import Crew
+from chatwootai.agents.deps import ToolProxy
+from chatwootai.agents.factory import CrewFactory
 from chatwootai.config.schema import DomainConfig
-from chatwootai.conversation import ConversationState
+from chatwootai.conversation import ConversationState, ConversationStore
 from chatwootai.flood import flood_check
-from chatwootai.outcomes.budget import over_budget
+from chatwootai.llm import ModelResolver
+from chatwootai.outcomes import OutcomeRecorder
+from chatwootai.outcomes.budget import alert as budget_alert
+from chatwootai.outcomes.budget import crossed, over_budget
+from chatwootai.outcomes.capture import outcome_of
+from chatwootai.settings import Settings
+from chatwootai.store.base import StoreError
 from chatwootai.tools.base import HandoffRequest
 from chatwootai.turn import IncomingMessage, TurnOutcome
+
+log = logging.getLogger(__name__)
 
 HANDOFF_CREW = "handoff"
 
@@ -116,3 +128,100 @@ def _handoff(
             kind=code,
         ),
     )
+
+
+class TurnLimits:
+    """The guards before a turn and the outcome's record after it, for one system."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        outcomes: OutcomeRecorder,
+        conversations: ConversationStore,
+        models: ModelResolver,
+    ) -> None:
+        self.settings = settings
+        self.outcomes = outcomes
+        self.conversations = conversations
+        self.models = models
+        self._cheaper: dict[tuple[str, int, str, str], Crew] = {}
+
+    async def guard(
+        self,
+        config: DomainConfig,
+        conversation: ConversationState,
+        message: IncomingMessage,
+        conversation_key: str,
+        conversation_ttl: int | None,
+    ) -> Guard:
+        """The budget and flood guards of a turn; a held turn that struck saves its count."""
+        when = moment(message)
+        spend = self.outcomes.spend(config.name, when, config.timezone)
+        if spend is None and config.limits.monthly_budget_usd is not None:
+            # not seen this month by this process: read once; later turns learn it from their
+            # own record's reply
+            try:
+                spend = await self.outcomes.load_spend(config.name, when, config.timezone)
+            except StoreError as exc:
+                log.warning("month spend of %s not read: %s", config.name, exc)
+        guard = guard_turn(config, conversation, message, spend)
+        if guard.save:
+            await self.conversations.save(
+                conversation_key, guard.conversation, ttl=conversation_ttl
+            )
+        return guard
+
+    async def record(
+        self,
+        outcome: TurnOutcome,
+        message: IncomingMessage,
+        conversation_key: str,
+        config: DomainConfig,
+        turn_ms: float,
+    ) -> None:
+        """Count the turn's outcome (one store call; a store failure loses only the count) and
+        alert when its cost crossed a share of the domain's budget."""
+        recorded = outcome_of(
+            outcome,
+            message,
+            conversation_key,
+            turn_ms=turn_ms,
+            timezone=config.timezone,
+            prices=self.settings.prices,
+            base_url=self.models.effective(config.llm).base_url,
+        )
+        try:
+            spent = await self.outcomes.record(recorded)
+        except StoreError as exc:
+            log.warning("outcome of a turn of %s not counted: %s", conversation_key, exc)
+            return
+        outcome.recorded = recorded
+        budget = config.limits.monthly_budget_usd
+        share = crossed(budget, spent - (recorded.cost_usd or 0.0), spent)
+        if share is not None and budget is not None:
+            budget_alert(config.name, share, spent, budget)
+            outcome.budget_alert = share
+
+    def cheaper_crew(
+        self, config: DomainConfig, version: int, proxy: ToolProxy, crew_id: str, model: str
+    ) -> Crew:
+        """The crew built on the domain's `llm` with `model` (agents' own `llm` dropped), once
+        per config version."""
+        key = (config.name, version, crew_id, model)
+        crew = self._cheaper.get(key)
+        if crew is None:
+            cheaper = config.model_copy(
+                update={
+                    "llm": config.llm.model_copy(update={"model": model}),
+                    "agents": {
+                        agent_id: agent.model_copy(update={"llm": None})
+                        for agent_id, agent in config.agents.items()
+                    },
+                }
+            )
+            crew = CrewFactory(cheaper, proxy, self.models).build(crew_id)
+            self._cheaper = {  # crews of the domain's older versions go
+                k: v for k, v in self._cheaper.items() if k[0] != config.name or k[1] == version
+            }
+            self._cheaper[key] = crew
+        return crew

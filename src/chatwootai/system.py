@@ -23,19 +23,16 @@ from chatwootai.config.loader import DomainLoader
 from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.conversation import ConversationState, ConversationStore
-from chatwootai.guards import Guard, guard_turn, moment
+from chatwootai.guards import Guard, TurnLimits
 from chatwootai.hub import Hub, RouteDecision, RoutingContext
 from chatwootai.knowledge.library import Library
 from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
 from chatwootai.llm import ModelResolver
 from chatwootai.media.admission import admit, rule_handoff
 from chatwootai.outcomes import OutcomeRecorder
-from chatwootai.outcomes.budget import alert as budget_alert
-from chatwootai.outcomes.budget import crossed
-from chatwootai.outcomes.capture import outcome_of
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
-from chatwootai.store.base import Store, StoreError
+from chatwootai.store.base import Store
 from chatwootai.store.connection import open_store, store_ready
 from chatwootai.store.ttl import deployment_ttls, effective_ttls
 from chatwootai.tenancy import DomainManager
@@ -89,8 +86,9 @@ class ChatwootAISystem:
             abandoned_after_s=settings.abandoned_after_s,
         )
         """Counts every turn's outcome per domain and day (chatwootai.outcomes)."""
+        self.limits = TurnLimits(settings, self.outcomes, self.conversations, models)
+        """The budget and flood guards before a turn, the outcome's record after it."""
         self._runtimes: dict[str, DomainRuntime] = {}
-        self._cheaper_crews: dict[tuple[str, int, str, str], Crew] = {}
         self._runtime_locks: dict[str, asyncio.Lock] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._watcher: asyncio.Task[None] | None = None
@@ -321,39 +319,19 @@ class ChatwootAISystem:
             outcome.fallback,
             turn_ms,
         )
-        await self._record(outcome, message, conversation_key, config, turn_ms)
+        await self.limits.record(outcome, message, conversation_key, config, turn_ms)
         return outcome
 
-    async def _record(
+    async def _guard(
         self,
-        outcome: TurnOutcome,
+        config: DomainConfig,
+        conversation: ConversationState,
         message: IncomingMessage,
         conversation_key: str,
-        config: DomainConfig,
-        turn_ms: float,
-    ) -> None:
-        """Count the turn's outcome (one store call); a store failure loses only the count."""
-        llm = self.models.effective(config.llm)
-        recorded = outcome_of(
-            outcome,
-            message,
-            conversation_key,
-            turn_ms=turn_ms,
-            timezone=config.timezone,
-            prices=self.settings.prices,
-            base_url=llm.base_url,
-        )
-        try:
-            spent = await self.outcomes.record(recorded)
-        except StoreError as exc:
-            log.warning("outcome of a turn of %s not counted: %s", conversation_key, exc)
-            return
-        outcome.recorded = recorded
-        budget = config.limits.monthly_budget_usd
-        share = crossed(budget, spent - (recorded.cost_usd or 0.0), spent)
-        if share is not None and budget is not None:
-            budget_alert(config.name, share, spent, budget)
-            outcome.budget_alert = share
+    ) -> Guard:
+        """The budget and flood guards of the turn (see chatwootai.guards)."""
+        ttl = effective_ttls(self._ttls, config.ttl).conversation
+        return await self.limits.guard(config, conversation, message, conversation_key, ttl)
 
     async def _run_crew(
         self,
@@ -373,7 +351,9 @@ class ChatwootAISystem:
         if model is None:
             crew = await self.crews.get_crew(decision.crew, domain)
         else:
-            crew = self._cheaper_crew(runtime, decision.crew, model)
+            crew = self.limits.cheaper_crew(
+                config, runtime.version, runtime.proxy, decision.crew, model
+            )
         agent_ids = list(dict.fromkeys([*crew.config.agents, *_manager(crew)]))
         ttls = effective_ttls(self._ttls, config.ttl)
         states = await self.states.load_many(domain, agent_ids, conversation_key)
@@ -431,49 +411,6 @@ class ChatwootAISystem:
             output_tokens=result.output_tokens,
             model=model or self.models.effective(config.llm).model or "offline",
         )
-
-    def _cheaper_crew(self, runtime: DomainRuntime, crew_id: str, model: str) -> Crew:
-        """The crew built on the domain's `llm` with `model` (agents' own `llm` dropped)."""
-        key = (runtime.config.name, runtime.version, crew_id, model)
-        crew = self._cheaper_crews.get(key)
-        if crew is None:
-            config = runtime.config
-            cheaper = config.model_copy(
-                update={
-                    "llm": config.llm.model_copy(update={"model": model}),
-                    "agents": {
-                        agent_id: agent.model_copy(update={"llm": None})
-                        for agent_id, agent in config.agents.items()
-                    },
-                }
-            )
-            crew = CrewFactory(cheaper, runtime.proxy, self.models).build(crew_id)
-            self._cheaper_crews = {k: v for k, v in self._cheaper_crews.items() if k[1] == key[1]}
-            self._cheaper_crews[key] = crew
-        return crew
-
-    async def _guard(
-        self,
-        config: DomainConfig,
-        conversation: ConversationState,
-        message: IncomingMessage,
-        conversation_key: str,
-    ) -> Guard:
-        """The budget and flood guards of a turn; a held turn that struck saves its count."""
-        when = moment(message)
-        spend = self.outcomes.spend(config.name, when, config.timezone)
-        if spend is None and config.limits.monthly_budget_usd is not None:
-            # not seen this month by this process: read once; later turns learn it from their
-            # own record's reply
-            try:
-                spend = await self.outcomes.load_spend(config.name, when, config.timezone)
-            except StoreError as exc:
-                log.warning("month spend of %s not read: %s", config.name, exc)
-        guard = guard_turn(config, conversation, message, spend)
-        if guard.save:
-            ttl = effective_ttls(self._ttls, config.ttl).conversation
-            await self.conversations.save(conversation_key, guard.conversation, ttl=ttl)
-        return guard
 
     # -- admin ---------------------------------------------------------------------------------
 
