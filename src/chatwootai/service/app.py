@@ -1,4 +1,4 @@
-"""The HTTP app: webhook receiver, admin API, health and metrics, around one pipeline."""
+"""The HTTP app: webhook receiver, admin API, console, health and metrics, around one pipeline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from chatwootai.config.schema import Tenants
-from chatwootai.service import admin, health, webhook
+from chatwootai.console import pages
+from chatwootai.service import admin, admin_console, health, webhook
 from chatwootai.service.context import Service, build_service
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.replies import ClientFactory, default_client_factory
@@ -41,6 +42,9 @@ def create_app(
         try:
             yield
         finally:
+            playground = getattr(app.state, "playground", None)
+            if playground is not None:
+                await playground.close()
             await service.close()
             if manage_system:
                 await system.close()
@@ -56,6 +60,8 @@ def create_app(
     app.state.service = service
     app.include_router(webhook.router)
     app.include_router(admin.router)
+    app.include_router(admin_console.router)
+    app.include_router(pages.router)
     app.include_router(health.router)
     return app
 

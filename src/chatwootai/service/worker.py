@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
+from chatwootai.console.activity import ConversationActivity
 from chatwootai.knowledge.schedule import knowledge_cron_jobs
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, WaitingDelivery
@@ -102,6 +103,8 @@ class TurnRunner:
     """Notices to humans, done under the turn lease before and after a turn (service/notices.py)."""
     media: TurnMedia | None = None
     """Hears, sees and reads the turn's attachments before it is thought (service/turn_media.py)."""
+    activity: ConversationActivity | None = None
+    """The console's list and transcripts of conversations (console/activity.py)."""
 
     def __post_init__(self) -> None:
         if self.typing is None:
@@ -284,6 +287,10 @@ class TurnRunner:
             self.metrics.llm_latency.observe(time.perf_counter() - started)
         self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
         self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
+        if self.activity is not None:
+            await self.activity.record_turn(
+                key, incoming.text, outcome, target.channel, started, self.system
+            )
         plan = PlannedReply.from_outcome(outcome, incoming)
         await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan, True

@@ -168,6 +168,20 @@ class RedisStore(Store):
 
         return await self._call(op)
 
+    async def zrange_desc(
+        self, key: str, *, offset: int = 0, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """ZRANGE key +inf -inf BYSCORE REV LIMIT offset limit WITHSCORES (as ZREVRANGE)."""
+        full = self._k(key)
+
+        async def op() -> list[tuple[str, float]]:
+            rows = await self.client.zrevrange(full, offset, offset + limit - 1, withscores=True)
+            return [(str(member), float(score)) for member, score in rows]
+
+        if limit <= 0:
+            return []
+        return await self._call(op)
+
     async def zrem(self, key: str, *members: str) -> int:
         """ZREM."""
         if not members:
