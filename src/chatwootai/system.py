@@ -28,9 +28,11 @@ from chatwootai.knowledge.library import Library
 from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
 from chatwootai.llm import ModelResolver
 from chatwootai.media.admission import admit, rule_handoff
+from chatwootai.outcomes import OutcomeRecorder
+from chatwootai.outcomes.capture import outcome_of
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
-from chatwootai.store.base import Store
+from chatwootai.store.base import Store, StoreError
 from chatwootai.store.connection import open_store, store_ready
 from chatwootai.store.ttl import deployment_ttls, effective_ttls
 from chatwootai.tenancy import DomainManager
@@ -78,6 +80,12 @@ class ChatwootAISystem:
         self.conversations = ConversationStore(store, ttl=ttls.conversation)
         self.states = AgentStateManager(store, ttl=ttls.agent_state)
         self._ttls = ttls
+        self.outcomes = OutcomeRecorder(
+            store,
+            retention_days=settings.outcomes_retention_days,
+            abandoned_after_s=settings.abandoned_after_s,
+        )
+        """Counts every turn's outcome per domain and day (chatwootai.outcomes)."""
         self._runtimes: dict[str, DomainRuntime] = {}
         self._runtime_locks: dict[str, asyncio.Lock] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -286,6 +294,7 @@ class ChatwootAISystem:
                 outcome = await self._run_crew(
                     runtime, decision, message, conversation_key, channel, conversation, left_s
                 )
+        turn_ms = (time.perf_counter() - started) * 1000
         log.info(
             "turn %s domain=%s crew=%s method=%s handoff=%s fallback=%s in %.1f ms",
             conversation_key,
@@ -294,9 +303,36 @@ class ChatwootAISystem:
             outcome.route_method,
             outcome.handoff is not None,
             outcome.fallback,
-            (time.perf_counter() - started) * 1000,
+            turn_ms,
         )
+        await self._record(outcome, message, conversation_key, config, turn_ms)
         return outcome
+
+    async def _record(
+        self,
+        outcome: TurnOutcome,
+        message: IncomingMessage,
+        conversation_key: str,
+        config: DomainConfig,
+        turn_ms: float,
+    ) -> None:
+        """Count the turn's outcome (one store call); a store failure loses only the count."""
+        llm = self.models.effective(config.llm)
+        recorded = outcome_of(
+            outcome,
+            message,
+            conversation_key,
+            turn_ms=turn_ms,
+            timezone=config.timezone,
+            prices=self.settings.prices,
+            base_url=llm.base_url,
+        )
+        try:
+            await self.outcomes.record(recorded)
+        except StoreError as exc:
+            log.warning("outcome of a turn of %s not counted: %s", conversation_key, exc)
+            return
+        outcome.recorded = recorded
 
     async def _run_crew(
         self,
@@ -367,6 +403,7 @@ class ChatwootAISystem:
             llm_requests=result.requests,
             input_tokens=result.input_tokens,
             output_tokens=result.output_tokens,
+            model=self.models.effective(config.llm).model or "offline",
         )
 
     # -- admin ---------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chatwootai.media.attachments import AttachmentInfo, MediaPart
+from chatwootai.outcomes.model import ConversationOutcome
+from chatwootai.outcomes.model import TurnOutcome as RecordedTurn
 from chatwootai.tools.base import HandoffRequest, ToolCallRecord
 
 
@@ -62,3 +64,11 @@ class TurnOutcome:
     llm_requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    model: str = ""
+    """The model the crew ran on (``provider:name`` as configured; empty: none or offline)."""
+    conversation_outcome: ConversationOutcome | None = None
+    """How the turn ended its conversation when it did more than hand off (resolved_by_bot)."""
+    recorded: RecordedTurn | None = None
+    """The outcome counted for this turn (None: not recorded), for the metrics."""
+    budget_alert: float | None = None
+    """The share of the monthly budget this turn's spend crossed (0.8, 1.0), if it did."""

@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from chatwootai.console.cost import estimate_cost_usd
 from chatwootai.console.trace import trace_of
 from chatwootai.store import keys
 from chatwootai.store.base import Store
@@ -159,21 +158,10 @@ class ConversationActivity:
         turn_ms = (time.perf_counter() - started) * 1000
         try:
             config = system.registry.cached(outcome.domain)
-            model = (
-                system.settings.model_override
-                or (config.llm.model if config is not None else None)
-                or "offline"
-            )
             ttl = self.ttl if config is None else ttl_or(config.ttl.conversation, self.ttl)
             trace = trace_of(
-                outcome,
-                customer=customer,
-                channel=channel,
-                at=time.time(),
-                turn_ms=turn_ms,
-                cost_usd=estimate_cost_usd(model, outcome.input_tokens, outcome.output_tokens),
+                outcome, customer=customer, channel=channel, at=time.time(), turn_ms=turn_ms
             )
-            trace["model"] = model
             await self.record(conversation_key, trace, ttl=ttl)
         except Exception as exc:  # the console's record must never cost a customer a reply
             log.warning("console: turn of %s not recorded: %s", conversation_key, exc)

@@ -1,24 +1,23 @@
 """The overview: per domain and per day, from the outcomes the service records.
 
-The figures come from :func:`chatwootai.outcomes.read_report` (the outcomes store, the same one
-``GET /api/admin/outcomes`` reads); a deployment without that package says so instead of failing.
+The figures come from :func:`chatwootai.outcomes.read_report`, what ``GET /api/admin/outcomes``
+gives for each domain; the charts are inline SVG drawn here.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chatwootai.console.charts import bar_chart
+from chatwootai.outcomes import read_report
+from chatwootai.outcomes.record import DEFAULT_ABANDONED_AFTER_S
 from chatwootai.store.base import Store
 
 log = logging.getLogger(__name__)
 
-OUTCOMES_MODULE = "chatwootai.outcomes"
 CHARTS = (
     ("messages", "Messages"),
     ("handoffs", "Handoffs"),
@@ -28,46 +27,27 @@ CHARTS = (
 )
 
 
-def _reader() -> Any:
-    try:
-        module = importlib.import_module(OUTCOMES_MODULE)
-    except ImportError:
-        return None
-    return getattr(module, "read_report", None)
-
-
-def _plain(report: Any) -> dict[str, Any]:
-    if hasattr(report, "model_dump"):
-        data: dict[str, Any] = report.model_dump(mode="json")
-        return data
-    return dict(report)
-
-
-async def overview(store: Store, domains: Sequence[str], *, days: int = 30) -> dict[str, Any]:
+async def overview(
+    store: Store,
+    domains: Sequence[str],
+    *,
+    days: int = 30,
+    abandoned_after_s: float = DEFAULT_ABANDONED_AFTER_S,
+) -> dict[str, Any]:
     """Each domain's report over the last `days` days (today included), with charts."""
     end = datetime.now(UTC).date()
     start = end - timedelta(days=days - 1)
-    result: dict[str, Any] = {
-        "available": False,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "domains": [],
-    }
-    read = _reader()
-    if read is None:
-        result["reason"] = "outcomes not recorded yet: this deployment has no outcomes store"
-        return result
-    result["available"] = True
+    result: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat(), "domains": []}
     for domain in domains:
         try:
-            report = read(store, domain, start, end)
-            if inspect.isawaitable(report):
-                report = await report
-            data = _plain(report)
+            report = await read_report(
+                store, domain, start, end, abandoned_after_s=abandoned_after_s
+            )
         except Exception as exc:  # one domain's figures failing must not hide the others
             log.warning("overview of %s: %s", domain, exc)
             result["domains"].append({"domain": domain, "error": str(exc)})
             continue
+        data: dict[str, Any] = report.model_dump(mode="json", by_alias=True)
         data["domain"] = domain
         data["charts"] = _charts(data.get("days", []), start, end)
         result["domains"].append(data)

@@ -482,7 +482,12 @@ async def overview_page(request: Request) -> Response:
     names = [n for n in current.principal.visible(service.system.registry.names()) if n[:1] != "_"]
     domain = params.get("domain") or ""
     chosen = [domain] if domain in names else names
-    data = await overview.overview(service.system.store, chosen, days=days)
+    data = await overview.overview(
+        service.system.store,
+        chosen,
+        days=days,
+        abandoned_after_s=service.settings.abandoned_after_s,
+    )
     return _render(
         "overview.html",
         request,

@@ -16,7 +16,6 @@ from typing import Any
 
 from chatwootai.config.registry import DomainRegistry
 from chatwootai.console.activity import ConversationActivity
-from chatwootai.console.cost import estimate_cost_usd
 from chatwootai.console.trace import trace_of
 from chatwootai.settings import Settings
 from chatwootai.store.embedded import EmbeddedStore
@@ -48,11 +47,6 @@ class PlaygroundMessage:
 def new_conversation_id() -> str:
     """A fresh throw-away conversation key."""
     return PREFIX + secrets.token_hex(6)
-
-
-def model_name(settings: Settings, configured: str | None) -> str:
-    """The model a domain's turns use: CHATWOOTAI_MODEL, else the domain's, else offline."""
-    return (settings.model_override or configured or "offline").strip()
 
 
 class Playground:
@@ -108,16 +102,9 @@ class Playground:
         started = time.perf_counter()
         outcome = await system.process_message(incoming, key, message.channel)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        model = model_name(self.settings, config.llm.model)
         trace = trace_of(
-            outcome,
-            customer=incoming.text,
-            channel=message.channel,
-            at=at,
-            turn_ms=elapsed_ms,
-            cost_usd=estimate_cost_usd(model, outcome.input_tokens, outcome.output_tokens),
+            outcome, customer=incoming.text, channel=message.channel, at=at, turn_ms=elapsed_ms
         )
-        trace["model"] = model
         await self.activity.record(key, trace, ttl=self.settings.ttl_conversation)
         return {"conversation_id": key, "turn": trace}
 

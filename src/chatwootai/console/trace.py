@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chatwootai.outcomes.pricing import estimate_cost_usd
 from chatwootai.turn import TurnOutcome
 
 RESULT_CHARS = 2000
@@ -30,9 +31,18 @@ def trace_of(
     channel: str,
     at: float,
     turn_ms: float,
-    cost_usd: float | None = None,
 ) -> dict[str, Any]:
-    """One turn as plain data: what the customer said, the reply, and how it was reached."""
+    """One turn as plain data: what the customer said, the reply, and how it was reached.
+
+    The model and cost are those the outcomes store counted for the turn (its price table and
+    the deployment's price overrides); a turn not counted is priced from the table alone.
+    """
+    recorded = outcome.recorded
+    model = (recorded.model if recorded is not None else outcome.model) or "offline"
+    if recorded is not None:
+        cost_usd = recorded.cost_usd
+    else:
+        cost_usd = estimate_cost_usd(model, outcome.input_tokens, outcome.output_tokens)
     calls = [
         {
             "agent": call.agent_id,
@@ -58,6 +68,7 @@ def trace_of(
         "llm_requests": outcome.llm_requests,
         "input_tokens": outcome.input_tokens,
         "output_tokens": outcome.output_tokens,
+        "model": model,
         "cost_usd": cost_usd,
         "turn_ms": round(turn_ms, 1),
         "offline": outcome.offline,

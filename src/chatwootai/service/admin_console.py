@@ -208,6 +208,19 @@ def _fail(error: str, code: int = 400, issues: list[str] | None = None) -> JSONR
     return JSONResponse(body, status_code=code)
 
 
+def _count(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    """A whole number query parameter within bounds (QueryError otherwise)."""
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise queries.QueryError(f"{name} must be a whole number, not {value[:40]!r}") from None
+    if not low <= number <= high:
+        raise queries.QueryError(f"{name} must be from {low} to {high}")
+    return number
+
+
 def _service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
@@ -280,19 +293,25 @@ async def conversation_list(
     state: Annotated[
         str, Query(description="any, active, paused (a human has it) or handed_off (by the bot).")
     ] = "any",
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = queries.PAGE,
+    offset: Annotated[
+        str | None, Query(description="Conversations to skip (an integer, default 0).")
+    ] = None,
+    limit: Annotated[
+        str | None, Query(description=f"Page size, 1 to 500 (default {queries.PAGE}).")
+    ] = None,
 ) -> JSONResponse:
     """A page of conversations, filtered by domain, crew and state."""
     try:
+        skip = _count(offset, "offset", 0, 0, 1_000_000)
+        size = _count(limit, "limit", queries.PAGE, 1, 500)
         page = await queries.conversations(
             _service(request),
             principal_of(request),
             domain=domain,
             crew=crew,
             state=state,
-            offset=offset,
-            limit=limit,
+            offset=skip,
+            limit=size,
         )
     except queries.QueryError as exc:
         return _fail(str(exc), 422)

@@ -230,11 +230,12 @@ class TurnRunner:
             return "undelivered"
         if plan.handoff_reason is not None:  # the handoff reached Chatwoot: silence the bot
             await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
-            self.metrics.handoffs.labels(plan.domain).inc()
+            self.metrics.handoffs.labels(self.metrics.domain(plan.domain)).inc()
         await self.pending.remove(key, ids)
         await self.deliveries.delivered(key, waiting)
-        self.metrics.answered.labels(plan.domain).inc()
-        self.metrics.routed.labels(plan.domain, plan.crew, plan.route_method).inc()
+        domain_label = self.metrics.domain(plan.domain)
+        self.metrics.answered.labels(domain_label).inc()
+        self.metrics.routed.labels(domain_label, plan.crew, plan.route_method).inc()
         first = min(m.received_at for m in messages)
         if first > 0:
             self.metrics.turn_latency.observe(max(0.0, time.time() - first))
@@ -287,6 +288,7 @@ class TurnRunner:
             self.metrics.llm_latency.observe(time.perf_counter() - started)
         self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
         self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
+        self.metrics.observe_outcome(outcome.recorded, outcome.budget_alert)
         if self.activity is not None:
             await self.activity.record_turn(
                 key, incoming.text, outcome, target.channel, started, self.system

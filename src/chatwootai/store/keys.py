@@ -253,3 +253,19 @@ def console_activity(conversation_key: str) -> str:
 def console_transcript(conversation_key: str) -> str:
     """List of a conversation's turns as the bot saw them: message, reply, tool calls (JSON)."""
     return f"console:transcript:{conversation_key}"
+
+
+def outcomes_day(domain: str, day: str) -> str:
+    """A domain's outcome counters of one local day ``YYYY-MM-DD`` (a hash of integers)."""
+    return f"outcomes:day:{domain}:{day}"
+
+
+def outcomes_month(domain: str, month: str) -> str:
+    """A domain's spend and turns of one local month ``YYYY-MM`` (a hash: the budget's count)."""
+    return f"outcomes:month:{domain}:{month}"
+
+
+def outcomes_open() -> str:
+    """Conversations the bot answered last, scored by when (a sorted set; the targets hash
+    ``outcomes:open:targets`` names each one's day hash): those left idle count as abandoned."""
+    return "outcomes:open"

@@ -61,6 +61,9 @@ class HandoffRequest:
     reason: str
     requested_by: str = "agent"
     summary: str = ""
+    code: str = ""
+    """Why, as a short fixed word counted in the outcomes (asked, fallback, limit, budget,
+    flood, out_of_hours...); empty: told from the turn (see chatwootai.outcomes.reasons)."""
 
 
 @dataclass(slots=True)
