@@ -189,15 +189,18 @@ class ConversationActivity:
             return None
         return domain if isinstance(domain, str) else None
 
-    async def _newest(self, domains: Sequence[str]) -> AsyncIterator[tuple[str, str, float]]:
-        """(domain, conversation, time) across the domains' sorted sets, newest first."""
+    async def _newest(
+        self, domains: Sequence[str], batch: int = BATCH
+    ) -> AsyncIterator[tuple[str, str, float]]:
+        """(domain, conversation, time) across the domains' sorted sets, newest first (read
+        `batch` members of a set at a time)."""
         offsets = dict.fromkeys(domains, 0)
         heap: list[tuple[float, str, str]] = []
         buffers: dict[str, list[tuple[str, float]]] = {}
 
         async def refill(domain: str) -> None:
             rows = await self.store.zrange_desc(
-                keys.console_recent(domain), offset=offsets[domain], limit=BATCH
+                keys.console_recent(domain), offset=offsets[domain], limit=batch
             )
             offsets[domain] += len(rows)
             buffers[domain] = rows[::-1]  # popped from the end: newest first
@@ -213,7 +216,7 @@ class ConversationActivity:
             if buffers[domain]:
                 nxt, score = buffers[domain].pop()
                 heapq.heappush(heap, (-score, nxt, domain))
-            elif offsets[domain] % BATCH == 0:
+            elif offsets[domain] % batch == 0:
                 await refill(domain)
 
     async def page(
@@ -286,7 +289,7 @@ class ConversationActivity:
 
         filtered = crew is not None or state != "any"
         size = BATCH if filtered else min(BATCH, offset + limit + 1)
-        async for item in self._newest(domains):
+        async for item in self._newest(domains, size):
             candidates.append(item)
             if len(candidates) >= size:
                 if await settle(candidates):

@@ -2,8 +2,9 @@
 
 Turns go through the same pipeline the workers use (:meth:`ChatwootAISystem.process_message`:
 tenancy, config, routing, crew, state, tools behind the DataProxy), on a system of its own whose
-store is an in-memory embedded store. Nothing is posted to Chatwoot and nothing is written to the
-service's store; each turn is served with the config the service serves at that moment.
+store is an in-memory embedded store: nothing is posted to Chatwoot, and the conversation's state,
+bookings and outcomes never reach the service's store (the knowledge indexes, built once per
+content hash, are shared). Each turn is served with the config the service serves at that moment.
 """
 
 from __future__ import annotations
