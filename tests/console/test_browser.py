@@ -108,6 +108,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "CONSOLE_TOKEN_BELA": BELA,
             "CONSOLE_TOKEN_RETAIL": RETAIL,
             "CHATWOOTAI_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(SHOTS.parents[1] / "src"),  # this tree's sources
         }
     )
     log = (tmp / "serve.out").open("wb")
