@@ -33,3 +33,22 @@ def test_serve_uses_it_only_without_an_admin_token(
     assert token not in printed.out + printed.err and "console-token" in printed.out
     own = settings.model_copy(update={"admin_token": SecretStr("mine")})
     assert with_console_token(own).admin_token == SecretStr("mine")
+
+
+def test_an_unset_console_token_is_reported_at_start() -> None:
+    from chatwootai.config.schema import Tenants
+    from chatwootai.service.credentials import Credentials
+    from chatwootai.service.startup_report import credential_findings
+
+    tenants = Tenants.model_validate(
+        {
+            "accounts": {"1": {"domain": "cosmetics", "console_token_env": "CONSOLE_TOKEN_BELA"}},
+            "inboxes": {"12": {"domain": "bela", "console_token_env": "CONSOLE_TOKEN_BELA"}},
+        }
+    )
+    settings = Settings.model_validate({})
+    unset = credential_findings(Credentials(settings, tenants, environ={}))
+    said = [str(f) for f in unset if "CONSOLE_TOKEN_BELA" in f.problem]
+    assert len(said) == 1 and "account 1, inbox 12" in said[0] and "console" in said[0]
+    given = Credentials(settings, tenants, environ={"CONSOLE_TOKEN_BELA": "x" * 32})
+    assert not [f for f in credential_findings(given) if "CONSOLE_TOKEN" in f.problem]

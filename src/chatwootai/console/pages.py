@@ -23,6 +23,7 @@ from chatwootai.console import overview, queries, session
 from chatwootai.console.activity import STATES
 from chatwootai.console.playground import CHANNELS, PlaygroundError, PlaygroundMessage
 from chatwootai.service.admin import tokens_of
+from chatwootai.service.admin_console import playground_of
 
 if TYPE_CHECKING:
     from chatwootai.service.context import Service
@@ -190,12 +191,6 @@ async def signout(request: Request) -> Response:
 # -- playground ---------------------------------------------------------------------------------
 
 
-def _playground(request: Request) -> Any:
-    from chatwootai.service.admin_console import playground_of
-
-    return playground_of(request)
-
-
 @router.get("/playground")
 async def playground_page(request: Request) -> Response:
     """Pick a domain and chat with it as a customer."""
@@ -213,7 +208,7 @@ async def playground_page(request: Request) -> Response:
     conversation = params.get("conversation") or ""
     turns: list[dict[str, Any]] = []
     if conversation:
-        found, turns = await _playground(request).transcript(conversation)
+        found, turns = await playground_of(request).transcript(conversation)
         if found is None or not current.principal.sees(found):
             conversation, turns = "", []
         else:
@@ -249,7 +244,7 @@ async def playground_say(request: Request) -> Response:
     if not current.principal.sees(domain):
         error = f"unknown domain {domain!r}"
     else:
-        playground = _playground(request)
+        playground = playground_of(request)
         if conversation is not None:
             found, _ = await playground.transcript(conversation)
             if found is not None and not current.principal.sees(found):

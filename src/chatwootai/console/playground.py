@@ -10,18 +10,22 @@ content hash, are shared). Each turn is served with the config the service serve
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from chatwootai.config.registry import DomainRegistry
+from chatwootai.config.errors import ConfigError
+from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.console.activity import ConversationActivity
 from chatwootai.console.trace import trace_of
 from chatwootai.settings import Settings
 from chatwootai.store.embedded import EmbeddedStore
 from chatwootai.system import ChatwootAISystem
 from chatwootai.turn import Customer, IncomingMessage
+
+log = logging.getLogger(__name__)
 
 PREFIX = "playground:"
 """Conversation keys of the playground start with this (never a Chatwoot key)."""
@@ -101,7 +105,14 @@ class Playground:
         )
         at = time.time()
         started = time.perf_counter()
-        outcome = await system.process_message(incoming, key, message.channel)
+        try:
+            outcome = await system.process_message(incoming, key, message.channel)
+        except (ConfigError, DomainNotFoundError):
+            raise
+        except Exception as exc:  # a model or tool failure: said on the page, never a 500
+            failure = f"{type(exc).__name__}: {exc}"
+            log.warning("playground turn of %s failed: %s", message.domain, failure)
+            raise PlaygroundError(f"the turn failed: {failure}") from exc
         elapsed_ms = (time.perf_counter() - started) * 1000
         trace = trace_of(
             outcome, customer=incoming.text, channel=message.channel, at=at, turn_ms=elapsed_ms

@@ -120,6 +120,7 @@ def credential_findings(credentials: Credentials) -> list[Finding]:
         elif signed and not variable and no_global_secret:
             unsigned.append(f"{kind} {key}")
         findings += _token_findings(credentials, kind, key, entry, subject, unanswered)
+    findings += _console_findings(credentials)
     if signed and no_global_secret:
         findings.append(
             Finding(
@@ -147,6 +148,23 @@ def credential_findings(credentials: Credentials) -> list[Finding]:
             )
         )
     return findings
+
+
+def _console_findings(credentials: Credentials) -> list[Finding]:
+    """Console tokens named in tenants.yaml whose variable is unset."""
+    named: dict[str, list[str]] = {}
+    for kind, key, entry in _entries(credentials.tenants):
+        if entry.console_token_env:
+            named.setdefault(entry.console_token_env, []).append(f"{kind} {key}")
+    return [
+        Finding(
+            ", ".join(tenants),
+            f"{variable} is not set",
+            "no console token: that business cannot sign in to the console",
+        )
+        for variable, tenants in named.items()
+        if _unset(credentials.environ, variable)
+    ]
 
 
 def _group(tenants: list[str], why: str) -> str:
