@@ -10,7 +10,8 @@ over the last 30 days (``outcomes.record_turn``). Pages and API calls measured, 
 
 * the conversation list, first page (50 rows, newest first across every domain): page and API;
 * the same filtered to one domain, to one crew, and to handed-off conversations (a scan);
-* a page deep in the list (offset 5,000);
+* a page deep in the list: by offset 5,000 (API), and by last activity (the page's "Older"
+  link, ``before=``) at the same depth;
 * the overview over 30 days (every domain: one ``read_report`` per domain), and one domain's;
 * ``GET /api/admin/outcomes`` for one domain over 30 days.
 
@@ -147,13 +148,22 @@ async def measure(store: Store, label: str, n: int, repeats: int, tmp: Path) -> 
             ("page  ?domain=cosmetics", "/console/conversations?domain=cosmetics", {}),
             ("page  ?crew=sales", "/console/conversations?crew=sales", {}),
             ("page  ?state=handed_off (a scan)", "/console/conversations?state=handed_off", {}),
-            ("page  ?offset=5000", "/console/conversations?offset=5000", {}),
+            ("api   ?offset=DEPTH (reads the rows it skips)", "OFFSET", auth),
+            ("page  ?before=<the DEPTHth row's time> (Older link)", "BEFORE", {}),
             ("page  /console/overview (5 domains x 30 days)", "/console/overview?days=30", {}),
             ("page  /console/overview?domain=cosmetics", "/console/overview?domain=cosmetics", {}),
             ("api   /api/admin/outcomes?domain=cosmetics (30 days)",
              "/api/admin/outcomes?domain=cosmetics", auth),
         ]  # fmt: skip
+        depth = min(5000, n // 2)
+        rows = await http.get(f"/api/admin/conversations?offset={depth - 1}&limit=1", headers=auth)
+        moment = rows.json()["conversations"][0]["last_activity"]
         for name, url, headers in cases:
+            name = name.replace("DEPTH", str(depth))
+            if url == "BEFORE":
+                url = f"/console/conversations?before={moment!r}"
+            elif url == "OFFSET":
+                url = f"/api/admin/conversations?offset={depth}"
             times: list[float] = []
             for attempt in range(repeats + 2):
                 begun = time.perf_counter()

@@ -100,3 +100,21 @@ async def test_a_transcript_keeps_its_newest_turns(store: Store) -> None:
     assert MAX_TURNS <= len(kept) <= MAX_TURNS + 20
     assert kept[-1]["customer"] == f"mensagem {MAX_TURNS + 24}"
     assert kept[0]["customer"] != "mensagem 0"
+
+
+async def test_paging_by_last_activity_lists_each_conversation_once(store: Store) -> None:
+    activity = ConversationActivity(store)
+    now = time.time() - 1000
+    for n in range(230):
+        await activity.record(f"1:{n}", turn(("cosmetics", "retail")[n % 2], now + n))
+    await store.zadd("z", {"a": 1.0, "b": 2.0, "c": 3.0})
+    assert await store.zrange_desc("z", below=3.0) == [("b", 2.0), ("a", 1.0)]
+    seen: list[str] = []
+    before: float | None = None
+    while True:
+        page = await activity.page(["cosmetics", "retail"], limit=50, before=before)
+        seen += [row.conversation_id for row in page.rows]
+        if not page.more:
+            break
+        before = page.rows[-1].last_activity
+    assert seen == [f"1:{n}" for n in range(229, -1, -1)]

@@ -190,7 +190,7 @@ class ConversationActivity:
         return domain if isinstance(domain, str) else None
 
     async def _newest(
-        self, domains: Sequence[str], batch: int = BATCH
+        self, domains: Sequence[str], batch: int = BATCH, below: float | None = None
     ) -> AsyncIterator[tuple[str, str, float]]:
         """(domain, conversation, time) across the domains' sorted sets, newest first (read
         `batch` members of a set at a time)."""
@@ -200,7 +200,7 @@ class ConversationActivity:
 
         async def refill(domain: str) -> None:
             rows = await self.store.zrange_desc(
-                keys.console_recent(domain), offset=offsets[domain], limit=batch
+                keys.console_recent(domain), below=below, offset=offsets[domain], limit=batch
             )
             offsets[domain] += len(rows)
             buffers[domain] = rows[::-1]  # popped from the end: newest first
@@ -227,8 +227,13 @@ class ConversationActivity:
         state: StateFilter = "any",
         offset: int = 0,
         limit: int = 50,
+        before: float | None = None,
     ) -> ConversationPage:
-        """A page of the domains' conversations, newest first, filtered by crew and state."""
+        """A page of the domains' conversations, newest first, filtered by crew and state.
+
+        `before` (a last activity time, the last row of the page before) starts the page there
+        at the cost of a first page; `offset` skips rows by reading them.
+        """
         result = ConversationPage()
         for domain in domains:
             result.total += await self.store.zcount(keys.console_recent(domain))
@@ -289,7 +294,7 @@ class ConversationActivity:
 
         filtered = crew is not None or state != "any"
         size = BATCH if filtered else min(BATCH, offset + limit + 1)
-        async for item in self._newest(domains, size):
+        async for item in self._newest(domains, size, before):
             candidates.append(item)
             if len(candidates) >= size:
                 if await settle(candidates):

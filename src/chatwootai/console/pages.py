@@ -350,9 +350,9 @@ async def conversations_page(request: Request) -> Response:
     params = request.query_params
     state = params.get("state") or "any"
     try:
-        offset = max(0, int(params.get("offset") or 0))
+        before = float(params.get("before") or "nan")
     except ValueError:
-        offset = 0
+        before = float("nan")
     filters = {
         "domain": params.get("domain") or "",
         "crew": params.get("crew") or "",
@@ -365,7 +365,7 @@ async def conversations_page(request: Request) -> Response:
         domain=filters["domain"] or None,
         crew=filters["crew"] or None,
         state=filters["state"],
-        offset=offset,
+        before=before if before == before and abs(before) != float("inf") else None,
     )
     names = current.principal.visible(service.system.registry.names())
     return _render(
@@ -377,8 +377,7 @@ async def conversations_page(request: Request) -> Response:
         filters=filters,
         domains=[n for n in names if not n.startswith("_")],
         states=STATES,
-        offset=offset,
-        size=queries.PAGE,
+        paged=params.get("before") is not None,
         query=urlencode({k: v for k, v in filters.items() if v}),
     )
 

@@ -83,8 +83,10 @@ async def conversations(
     state: str = "any",
     offset: int = 0,
     limit: int = PAGE,
+    before: float | None = None,
 ) -> dict[str, Any]:
-    """A page of the conversations the service has state for, newest first."""
+    """A page of the conversations the service has state for, newest first (last active before
+    `before`, when given: the `next_before` of the page before)."""
     if state not in STATES:
         raise QueryError(f"state must be one of {', '.join(STATES)}")
     wanted: StateFilter = state  # type: ignore[assignment]
@@ -94,6 +96,7 @@ async def conversations(
         state=wanted,
         offset=max(0, offset),
         limit=max(1, min(limit, 500)),
+        before=before,
     )
     return {
         "success": True,
@@ -101,6 +104,7 @@ async def conversations(
         "total": page.total,
         "offset": offset,
         "more": page.more,
+        "next_before": page.rows[-1].last_activity if page.more and page.rows else None,
     }
 
 

@@ -120,6 +120,9 @@ class ConversationList(BaseModel):
     total: int = Field(description="Conversations indexed in the domains asked (unfiltered).")
     offset: int
     more: bool
+    next_before: float | None = Field(
+        description="Pass as `before` for the next page (null on the last page)."
+    )
 
 
 class ToolCallTrace(BaseModel):
@@ -221,6 +224,19 @@ def _count(value: str | None, name: str, default: int, low: int, high: int) -> i
     return number
 
 
+def _moment(value: str | None) -> float | None:
+    """A Unix time query parameter (QueryError otherwise)."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = float(value)
+    except ValueError:
+        raise queries.QueryError(f"before must be a Unix time, not {value[:40]!r}") from None
+    if moment != moment or moment in (float("inf"), float("-inf")):
+        raise queries.QueryError("before must be a finite Unix time")
+    return moment
+
+
 def _service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
@@ -299,11 +315,16 @@ async def conversation_list(
     limit: Annotated[
         str | None, Query(description=f"Page size, 1 to 500 (default {queries.PAGE}).")
     ] = None,
+    before: Annotated[
+        str | None,
+        Query(description="Only conversations last active before this Unix time (paging)."),
+    ] = None,
 ) -> JSONResponse:
     """A page of conversations, filtered by domain, crew and state."""
     try:
         skip = _count(offset, "offset", 0, 0, 1_000_000)
         size = _count(limit, "limit", queries.PAGE, 1, 500)
+        until = _moment(before)
         page = await queries.conversations(
             _service(request),
             principal_of(request),
@@ -312,6 +333,7 @@ async def conversation_list(
             state=state,
             offset=skip,
             limit=size,
+            before=until,
         )
     except queries.QueryError as exc:
         return _fail(str(exc), 422)

@@ -123,9 +123,10 @@ class Store(ABC):
         """Members scored at most `max_score`, lowest first (at most `limit`), with their scores."""
 
     async def zrange_desc(
-        self, key: str, *, offset: int = 0, limit: int = 100
+        self, key: str, *, below: float | None = None, offset: int = 0, limit: int = 100
     ) -> list[tuple[str, float]]:
-        """Members highest scored first, from `offset` (at most `limit`), with their scores."""
+        """Members highest scored first (only those scored under `below`, if given), from
+        `offset` (at most `limit`), with their scores."""
         raise StoreError(f"{type(self).__name__} cannot list a sorted set from the top")
 
     @abstractmethod
