@@ -150,6 +150,8 @@ async def measure(store: Store, label: str, n: int, repeats: int, tmp: Path) -> 
             ("page  ?state=handed_off (a scan)", "/console/conversations?state=handed_off", {}),
             ("api   ?offset=DEPTH (reads the rows it skips)", "OFFSET", auth),
             ("page  ?before=<the DEPTHth row's time> (Older link)", "BEFORE", {}),
+            ("page  /console/domains (every domain checked from its files)",
+             "/console/domains", {}),
             ("page  /console/overview (5 domains x 30 days)", "/console/overview?days=30", {}),
             ("page  /console/overview?domain=cosmetics", "/console/overview?domain=cosmetics", {}),
             ("api   /api/admin/outcomes?domain=cosmetics (30 days)",

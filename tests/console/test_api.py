@@ -282,3 +282,17 @@ async def test_what_customers_wrote_is_escaped_and_no_secret_is_shown(console: C
             assert secret not in text, url
     domains = await http.get("/console/domains")
     assert "petshop/domain.yaml:40" in domains.text  # a broken domain is listed with its error
+
+
+async def test_the_session_cookie_is_secure_over_https(console: Console) -> None:
+    http = console.http
+    page = await http.get("https://service/console")
+    nonce = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert nonce is not None and "Secure" in page.headers["set-cookie"]
+    done = await http.post(
+        "https://service/console/sign-in", data={"csrf": nonce.group(1), "token": ADMIN}
+    )
+    assert done.status_code == 303
+    assert "Secure" in done.headers["set-cookie"] and "HttpOnly" in done.headers["set-cookie"]
+    plain = await http.get("http://service/console")
+    assert "Secure" not in plain.headers["set-cookie"]
