@@ -38,5 +38,6 @@ def console_domains(root: Path, *, broken: bool = True) -> Path:
         shutil.copytree(root / "retail", root / "petshop")
         path = root / "petshop" / "domain.yaml"
         text = path.read_text(encoding="utf-8")
+        text = text.replace("name: retail", "name: petshop", 1)
         path.write_text(text.replace("agents:", "agents:\n  oops: [not, a, mapping]", 1))
     return root

@@ -14,6 +14,7 @@ without it these tests fail, they are never skipped.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,8 +99,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     }
     env.update(
         {
-            "CHATWOOTAI_DOMAINS_DIR": str(console_domains(tmp / "domains")),
-            "CHATWOOTAI_DATA_DIR": str(tmp / "data"),
+            "CHATWOOTAI_DOMAINS_DIR": "domains",  # relative, as `make run` has it
+            "CHATWOOTAI_DATA_DIR": ".chatwootai",
             "CHATWOOT_BASE_URL": fake.base_url,
             "CHATWOOT_API_TOKEN": fake.bot_token,
             "CHATWOOT_WEBHOOK_SECRET": fake.webhook_secret,
@@ -112,8 +113,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         }
     )
     log = (tmp / "serve.out").open("wb")
+    console_domains(tmp / "domains")
     server = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [str(BIN), "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
     def up() -> bool:
@@ -224,7 +230,7 @@ def test_a_broken_domain_is_listed_with_its_error(served: Served) -> None:
     page.goto(served.url + "/console/domains")
     row = page.locator("tr[data-domain=petshop]")
     expect(row.locator(".badge.invalid")).to_be_visible()
-    expect(row.locator(".errors")).to_contain_text("petshop/domain.yaml:40")
+    expect(row.locator(".errors")).to_have_text(re.compile(r"^domains/petshop/domain.yaml:40:3"))
     expect(page.locator("tr[data-domain=cosmetics] .badge.valid")).to_be_visible()
     shot(page, "domains")
     page.click("tr[data-domain=petshop] a")
