@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import parse_qsl, urlsplit
@@ -199,6 +200,20 @@ class Settings(BaseSettings):
         """Accept "a.agents, b.agents" as well as a list."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _json_prices(cls, value: Any) -> Any:
+        """Accept the JSON text itself (as the environment gives it)."""
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else {}
+            except ValueError as exc:
+                raise ValueError(
+                    'CHATWOOTAI_PRICES is not JSON: give {"model": {"input_per_mtok": 0.15, '
+                    f'"output_per_mtok": 0.6}}}} ({exc})'
+                ) from None
         return value
 
     @field_validator("redis_sentinels", mode="before")

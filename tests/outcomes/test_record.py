@@ -113,7 +113,7 @@ async def test_the_record_returns_the_months_spend(store: Store) -> None:
     assert await recorder.record(turn(cost_usd=0.5)) == pytest.approx(0.75)
     assert recorder.spend("cosmetics", NOON, "America/Sao_Paulo") == pytest.approx(0.75)
     next_month = datetime(2026, 12, 1, 12, tzinfo=UTC)
-    assert recorder.spend("cosmetics", next_month, "America/Sao_Paulo") == 0.0
+    assert recorder.spend("cosmetics", next_month, "America/Sao_Paulo") is None  # read it then
     fresh = OutcomeRecorder(store)  # another process: reads it once
     assert fresh.spend("cosmetics", NOON, "America/Sao_Paulo") is None
     assert await fresh.load_spend("cosmetics", NOON, "America/Sao_Paulo") == pytest.approx(0.75)
@@ -201,3 +201,17 @@ def test_percentiles_from_the_histogram() -> None:
     assert percentile(histogram, 0.5) == 875.0
     histogram[22] = 90  # past the largest bound: the estimate is that bound
     assert percentile(histogram, 0.95) == 120000.0
+
+
+async def test_conversation_tests_count_in_their_own_namespace(store: Store) -> None:
+    from chatwootai.convtest.store import IsolatedStore, namespace
+
+    isolated = IsolatedStore(store)
+    token = namespace.set("t1:")
+    try:
+        await record_turn(isolated, turn())
+        mine = await read_report(isolated, "cosmetics", NOON.date(), NOON.date(), now=NOON)
+    finally:
+        namespace.reset(token)
+    theirs = await read_report(store, "cosmetics", NOON.date(), NOON.date(), now=NOON)
+    assert mine.totals.turns == 1 and theirs.totals.turns == 0

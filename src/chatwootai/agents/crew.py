@@ -285,10 +285,10 @@ class Crew:
         deps: TurnDeps,
         usage: RunUsage,
         reason: str,
-        code: str = "fallback",
+        kind: str = "fallback",
     ) -> CrewResult:
         handoff = deps.handoff or HandoffRequest(
-            reason=reason, requested_by="runtime", summary=f"crew {self.id}", code=code
+            reason=reason, requested_by="runtime", summary=f"crew {self.id}", kind=kind
         )
         return CrewResult(
             reply=self.domain.chatwoot.texts.fallback,

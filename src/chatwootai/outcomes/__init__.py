@@ -15,7 +15,12 @@ from chatwootai.outcomes.model import (
 )
 from chatwootai.outcomes.pricing import estimate_cost_usd
 from chatwootai.outcomes.reasons import handoff_reason
-from chatwootai.outcomes.record import OutcomeRecorder, record_conversation, record_turn
+from chatwootai.outcomes.record import (
+    OutcomeRecorder,
+    record_conversation,
+    record_handoff,
+    record_turn,
+)
 from chatwootai.outcomes.report import MAX_REPORT_DAYS, OutcomeRangeError, read_report
 
 __all__ = [
@@ -31,5 +36,6 @@ __all__ = [
     "handoff_reason",
     "read_report",
     "record_conversation",
+    "record_handoff",
     "record_turn",
 ]

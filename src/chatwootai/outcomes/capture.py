@@ -42,7 +42,7 @@ def outcome_of(
         turn_ms=turn_ms,
         messages=max(1, len(message.message_ids)),
         conversation_key=conversation_key,
-        conversation_outcome=turn.conversation_outcome,
+        conversation_outcome="resolved_by_bot" if turn.resolved else None,
         time=message.now or datetime.now(UTC),
         timezone=timezone,
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
 from genai_prices import Usage, calc_price
+from genai_prices.types import ModelPrice
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +57,13 @@ def estimate_cost_usd(
     base_url: str | None = None,
 ) -> float | None:
     """The USD cost of `input_tokens` and `output_tokens` of `model` (``provider:name`` as
-    `llm.model` names it); None when no price is known. The offline model costs 0.
+    `llm.model` names it); None when no price is known. The offline model costs 0 (unless
+    an override prices it: a demonstration, or a test of the budget).
 
     An override is looked up by the full name, then by the name without its provider. A
     `base_url` (an OpenAI-compatible server) is matched against the table's provider URLs.
     """
     name = model.strip()
-    if name in OFFLINE_MODELS:
-        return 0.0
     provider, _, bare = name.partition(":") if ":" in name else ("", "", name)
     if overrides:
         price = overrides.get(name) or overrides.get(bare)
@@ -70,6 +71,8 @@ def estimate_cost_usd(
             return (
                 input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok
             ) / 1_000_000
+    if name in OFFLINE_MODELS:
+        return 0.0
     if input_tokens <= 0 and output_tokens <= 0:
         return 0.0
     return _from_table(bare, provider, base_url, input_tokens, output_tokens)
@@ -78,27 +81,25 @@ def estimate_cost_usd(
 def _from_table(
     name: str, provider: str, base_url: str | None, input_tokens: int, output_tokens: int
 ) -> float | None:
-    if not _known(name, provider, base_url):
+    price = _price(name, provider, base_url)
+    if price is None:
         return None
+    if isinstance(price, tuple):  # flat prices: plain arithmetic, about a microsecond
+        return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
     usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens)
-    try:
-        if base_url:
-            price = calc_price(usage, name, provider_api_url=base_url)
-        else:
-            price = calc_price(usage, name, provider_id=_PROVIDERS.get(provider, provider) or None)
-    except LookupError:
-        return None
-    return float(price.total_price)
+    return float(price.calc_price(usage)["total_price"])  # tiers by prompt size
 
 
 @lru_cache(maxsize=256)
-def _known(name: str, provider: str, base_url: str | None) -> bool:
-    """Whether genai-prices prices this model (asked once per model: a miss raises, and logs)."""
+def _price(
+    name: str, provider: str, base_url: str | None
+) -> tuple[float, float] | ModelPrice | None:
+    """The table's price of a model, looked up once (the lookup costs ~0.1 ms; a miss logs)."""
     try:
         if base_url:
-            calc_price(Usage(input_tokens=1), name, provider_api_url=base_url)
+            found = calc_price(Usage(input_tokens=1), name, provider_api_url=base_url)
         else:
-            calc_price(
+            found = calc_price(
                 Usage(input_tokens=1), name, provider_id=_PROVIDERS.get(provider, provider) or None
             )
     except LookupError:
@@ -108,5 +109,10 @@ def _known(name: str, provider: str, base_url: str | None) -> bool:
             f"{provider}:" if provider else "",
             name,
         )
-        return False
-    return True
+        return None
+    price = found.model_price
+    if isinstance(price.input_mtok, Decimal | None) and isinstance(
+        price.output_mtok, Decimal | None
+    ):
+        return float(price.input_mtok or 0), float(price.output_mtok or 0)
+    return price

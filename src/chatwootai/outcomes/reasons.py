@@ -15,7 +15,7 @@ _BY_ROUTE = {
 
 
 def handoff_reason(handoff: HandoffRequest | None, route_method: str, fallback: bool) -> str | None:
-    """The handoff's reason word: its own ``code``, else told from the turn; None: no handoff.
+    """The handoff's reason word: its own ``kind``, else told from the turn; None: no handoff.
 
     asked (the customer asked for a human), agent (an agent's handoff tool), fallback and
     limit (the crew failed or hit the turn's limits), media, non_text, failure (the service
@@ -23,8 +23,8 @@ def handoff_reason(handoff: HandoffRequest | None, route_method: str, fallback: 
     """
     if handoff is None:
         return None
-    if handoff.code:
-        return handoff.code
+    if handoff.kind:
+        return handoff.kind
     if route_method in _BY_ROUTE:
         return _BY_ROUTE[route_method]
     if handoff.requested_by == "customer":

@@ -156,6 +156,31 @@ async def record_turn(
     )
 
 
+async def record_handoff(
+    store: Store,
+    domain: str,
+    conversation_key: str,
+    reason: str,
+    *,
+    messages: int = 1,
+    timezone: str = "UTC",
+    retention_days: int = DEFAULT_RETENTION_DAYS,
+) -> None:
+    """Count a handoff the service made without a pipeline turn (e.g. it gave up: ``failure``)."""
+    outcome = TurnOutcome(
+        domain=domain,
+        crew=reason,
+        route_method=reason,
+        handoff=True,
+        handoff_reason=reason,
+        fallback=True,
+        messages=messages,
+        conversation_key=conversation_key,
+        timezone=timezone,
+    )
+    await record_turn(store, outcome, retention_days=retention_days)
+
+
 async def record_conversation(
     store: Store,
     domain: str,
@@ -222,15 +247,15 @@ class OutcomeRecorder:
         return usd
 
     def spend(self, domain: str, when: datetime, timezone: str) -> float | None:
-        """The month spend of `domain` as last seen (0 in a month not seen yet); None: unknown."""
+        """The spend of `domain` in `when`'s month as last seen; None: not seen this month."""
         seen = self._spend.get(domain)
         if seen is None:
             return None
         _, month = local_day(when, timezone)
-        return seen.usd if seen.month == month else 0.0
+        return seen.usd if seen.month == month else None
 
     async def load_spend(self, domain: str, when: datetime, timezone: str) -> float:
-        """Read the month spend of `domain` once (when the domain's runtime is built)."""
+        """Read the spend of `domain` in `when`'s month (once per month and process)."""
         _, month = local_day(when, timezone)
         (spent,) = await self.store.count(
             CountBatch(read=[(keys.outcomes_month(domain, month), "cost_nusd")])

@@ -24,6 +24,7 @@ from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
 from chatwootai.console.activity import ConversationActivity
 from chatwootai.knowledge.schedule import knowledge_cron_jobs
+from chatwootai.outcomes import record_handoff
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, WaitingDelivery
 from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
@@ -208,6 +209,9 @@ class TurnRunner:
             plan, fresh = handover_plan(self.metrics, key, domain, exc, len(ids)), False
         else:
             plan, fresh = await self._plan(key, tid, messages, target, options, domain)
+        if plan.held_until is not None:  # the flood limit: answered with the later messages
+            await self._schedule(key, max(0.0, plan.held_until - time.time()), "flood")
+            return "held"
         thought_s = time.monotonic() - before
         if thought_s > RECHECK_AFTER_S:
             state = await self.system.conversations.load(key)
@@ -294,7 +298,8 @@ class TurnRunner:
                 key, incoming.text, outcome, target.channel, started, self.system
             )
         plan = PlannedReply.from_outcome(outcome, incoming)
-        await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
+        if plan.held_until is None:  # a held turn thinks again when it is let through
+            await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan, True
 
     async def give_up(self, conversation_key: str) -> None:
@@ -312,7 +317,8 @@ class TurnRunner:
             domain = await self.system.domains.get_domain_for_conversation(
                 conversation_key, account_id=target.account_id, inbox_id=target.inbox_id
             )
-            options = (await self.system.registry.get_domain_config(domain)).chatwoot
+            config = await self.system.registry.get_domain_config(domain)
+            options = config.chatwoot
             tid = turn_id(messages)
             plan = PlannedReply(
                 reply=options.texts.fallback,
@@ -331,6 +337,15 @@ class TurnRunner:
             log.error(
                 "turn of %s failed repeatedly: sending the fallback text and a handoff",
                 conversation_key,
+            )
+            await record_handoff(
+                self.system.store,
+                domain,
+                conversation_key,
+                "failure",
+                messages=len(messages),
+                timezone=config.timezone,
+                retention_days=self.system.settings.outcomes_retention_days,
             )
             try:
                 await self.run(conversation_key)
@@ -404,7 +419,7 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
     return outcome
 
 
-WITHOUT_TURN = frozenset({"empty", "bursting", "busy", "waiting", "undelivered"})
+WITHOUT_TURN = frozenset({"empty", "bursting", "busy", "waiting", "undelivered", "held"})
 """Outcomes of a job that took no turn to its end (another job, or a later one, does)."""
 
 

@@ -61,9 +61,8 @@ class HandoffRequest:
     reason: str
     requested_by: str = "agent"
     summary: str = ""
-    code: str = ""
-    """Why, as a short fixed word counted in the outcomes (asked, fallback, limit, budget,
-    flood, out_of_hours...); empty: told from the turn (see chatwootai.outcomes.reasons)."""
+    kind: str = ""
+    """Why, as a code (``out_of_hours``...); empty: an ordinary handoff."""
 
 
 @dataclass(slots=True)
