@@ -296,3 +296,12 @@ async def test_the_session_cookie_is_secure_over_https(console: Console) -> None
     assert "Secure" in done.headers["set-cookie"] and "HttpOnly" in done.headers["set-cookie"]
     plain = await http.get("http://service/console")
     assert "Secure" not in plain.headers["set-cookie"]
+
+
+async def test_an_expired_session_sends_htmx_to_the_sign_in(console: Console) -> None:
+    answer = await console.http.post(
+        "/console/playground",
+        data={"domain": "cosmetics", "text": "oi"},
+        headers={"HX-Request": "true"},
+    )
+    assert answer.status_code == 204 and answer.headers["hx-redirect"] == "/console"

@@ -232,6 +232,8 @@ async def playground_say(request: Request) -> Response:
     """One customer message; the turn with its trace (htmx), or back to the page."""
     current = _current(request)
     if current is None:
+        if request.headers.get("hx-request") == "true":  # the whole page goes to the sign-in
+            return Response(status_code=204, headers={"HX-Redirect": "/console"})
         return _to_signin()
     form = await _form(request)
     if not _csrf_ok(request, form, current.csrf):
