@@ -370,6 +370,13 @@ async def conversations_page(request: Request) -> Response:
         before=before if before == before and abs(before) != float("inf") else None,
     )
     names = current.principal.visible(service.system.registry.names())
+    crews: set[str] = set()
+    for name in names:  # the crews of the configs held in memory (no file read)
+        config = service.system.registry.cached(name)
+        if config is not None:
+            crews.update(config.crews)
+    if filters["crew"]:
+        crews.add(filters["crew"])
     return _render(
         "conversations.html",
         request,
@@ -378,6 +385,7 @@ async def conversations_page(request: Request) -> Response:
         listing=page,
         filters=filters,
         domains=[n for n in names if not n.startswith("_")],
+        crews=sorted(crews),
         states=STATES,
         paged=params.get("before") is not None,
         query=urlencode({k: v for k, v in filters.items() if v}),
