@@ -118,3 +118,37 @@ async def test_paging_by_last_activity_lists_each_conversation_once(store: Store
             break
         before = page.rows[-1].last_activity
     assert seen == [f"1:{n}" for n in range(229, -1, -1)]
+
+
+class _Directory:
+    """Tenancy as the backfill needs it: account 1 is cosmetics, account 9 has no domain."""
+
+    async def get_domain_for_conversation(
+        self, key: str, *, account_id: object = None, inbox_id: object = None
+    ) -> str:
+        if key.startswith("9:"):
+            raise LookupError("no domain")
+        return "cosmetics"
+
+
+class _System:
+    def __init__(self) -> None:
+        self.domains = _Directory()
+
+
+async def test_conversations_kept_before_the_index_are_added_once(store: Store) -> None:
+    from chatwootai.conversation import ConversationState, ConversationStore
+
+    conversations = ConversationStore(store, ttl=3600)
+    for key in ("1:1", "1:2", "9:1"):
+        await conversations.save(key, ConversationState(crew="sales"))
+    activity = ConversationActivity(store)
+    await activity.record("1:3", turn("cosmetics", time.time() + 10))
+    assert await activity.backfill(_System()) == 2  # type: ignore[arg-type]
+    page = await activity.page(["cosmetics"])
+    assert page.rows[0].conversation_id == "1:3"
+    assert {r.conversation_id for r in page.rows} == {"1:1", "1:2", "1:3"}
+    left = await store.ttl(keys.console_activity("1:1"))
+    assert left is not None and left <= 3600
+    await conversations.save("1:4", ConversationState(crew="sales"))
+    assert await activity.backfill(_System()) == 0  # once per store

@@ -166,6 +166,45 @@ class ConversationActivity:
         except Exception as exc:  # the console's record must never cost a customer a reply
             log.warning("console: turn of %s not recorded: %s", conversation_key, exc)
 
+    async def backfill(self, system: Pipeline) -> int:
+        """Index the conversations whose state predates the index (once per store); how many.
+
+        Their last activity is their state's last save; their transcript starts at their next
+        turn. One process does it: the first to set ``console:indexed``.
+        """
+        if not await self.store.set(keys.console_indexed(), str(time.time()), nx=True):
+            return 0
+        prefix = keys.conversation_state("")
+        names = await self.store.scan(prefix + "*")
+        added = 0
+        for start in range(0, len(names), BATCH):
+            chunk = names[start : start + BATCH]
+            conversations = [name[len(prefix) :] for name in chunk]
+            values = await self.store.mget(chunk)
+            known = await self.store.mget([keys.console_activity(c) for c in conversations])
+            for key, raw, indexed in zip(conversations, values, known, strict=True):
+                if raw is None or indexed is not None:
+                    continue
+                try:
+                    state = json.loads(raw)
+                    domain = await system.domains.get_domain_for_conversation(
+                        key, inbox_id=state.get("inbox_id")
+                    )
+                except Exception:  # no domain (or unreadable): nothing to list it under
+                    continue
+                at = float(state.get("updated_at") or 0.0)
+                left = await self.store.ttl(keys.conversation_state(key))
+                activity = {"domain": domain, "crew": state.get("crew"), "at": at,
+                            "last_message": "", "last_reply": "", "handoff": False}  # fmt: skip
+                await self.store.set(
+                    keys.console_activity(key), json.dumps(activity), left or self.ttl
+                )
+                await self.store.zadd(keys.console_recent(domain), {key: at})
+                added += 1
+        if added:
+            log.info("console: %d conversations kept before the index were added to it", added)
+        return added
+
     async def transcript(self, conversation_key: str) -> list[dict[str, Any]]:
         """The conversation's recorded turns, oldest first (empty when none or expired)."""
         turns: list[dict[str, Any]] = []

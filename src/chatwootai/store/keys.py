@@ -250,6 +250,11 @@ def console_activity(conversation_key: str) -> str:
     return f"console:activity:{conversation_key}"
 
 
+def console_indexed() -> str:
+    """Set once the conversations kept before the console's index existed were added to it."""
+    return "console:indexed"
+
+
 def console_transcript(conversation_key: str) -> str:
     """List of a conversation's turns as the bot saw them: message, reply, tool calls (JSON)."""
     return f"console:transcript:{conversation_key}"
