@@ -544,6 +544,9 @@ class TenantEntry(StrictModel):
     url_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
     """Variable holding a secret URL token: deliveries to this tenant's webhook path carrying
     ``?token=`` with it are authenticated without a signature (Chatwoot before 4.13 / 4.11.2)."""
+    console_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    """Variable holding this tenant's console token: it signs in to the console and calls the
+    admin API seeing only the domains of the entries naming the same variable."""
 
 
 class Tenants(StrictModel):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwootai.config.schema import Tenants
+from chatwootai.console.activity import ConversationActivity
 from chatwootai.media.outbound import OutboundFiles
 from chatwootai.service.credentials import Credentials
 from chatwootai.service.dedupe import Deduplicator
@@ -210,6 +211,7 @@ def build_service(
         burst_window_s=settings.burst_window_s,
         deliveries=DeliverySchedule(store, horizon_s=settings.delivery_horizon_s),
         media=media,
+        activity=ConversationActivity(store, ttl=settings.ttl_conversation),
     )
     inline = not settings.redis_configured if in_process is None else in_process
     queue: TurnQueue

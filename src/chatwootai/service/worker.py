@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
+from chatwootai.console.activity import ConversationActivity
 from chatwootai.knowledge.schedule import knowledge_cron_jobs
 from chatwootai.outcomes import record_handoff
 from chatwootai.service.credentials import CredentialsError
@@ -103,6 +104,8 @@ class TurnRunner:
     """Notices to humans, done under the turn lease before and after a turn (service/notices.py)."""
     media: TurnMedia | None = None
     """Hears, sees and reads the turn's attachments before it is thought (service/turn_media.py)."""
+    activity: ConversationActivity | None = None
+    """The console's list and transcripts of conversations (console/activity.py)."""
 
     def __post_init__(self) -> None:
         if self.typing is None:
@@ -290,6 +293,10 @@ class TurnRunner:
         self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
         self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
         self.metrics.observe_outcome(outcome.recorded, outcome.budget_alert)
+        if self.activity is not None:
+            await self.activity.record_turn(
+                key, incoming.text, outcome, target.channel, started, self.system
+            )
         plan = PlannedReply.from_outcome(outcome, incoming)
         if plan.held_until is None:  # a held turn thinks again when it is let through
             await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)

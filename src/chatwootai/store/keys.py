@@ -239,6 +239,27 @@ def llm_breaker(breaker_key: str) -> str:
     return f"llm:breaker:{breaker_key}"
 
 
+def console_recent(domain: str) -> str:
+    """Sorted set of a domain's conversations scored by their last turn's time (the console's
+    conversation list); members older than the conversation TTL are pruned as turns are added."""
+    return f"console:recent:{domain}"
+
+
+def console_activity(conversation_key: str) -> str:
+    """A conversation's last turn as the console lists it: domain, crew, when, what (JSON)."""
+    return f"console:activity:{conversation_key}"
+
+
+def console_indexed() -> str:
+    """Set once the conversations kept before the console's index existed were added to it."""
+    return "console:indexed"
+
+
+def console_transcript(conversation_key: str) -> str:
+    """List of a conversation's turns as the bot saw them: message, reply, tool calls (JSON)."""
+    return f"console:transcript:{conversation_key}"
+
+
 def outcomes_day(domain: str, day: str) -> str:
     """A domain's outcome counters of one local day ``YYYY-MM-DD`` (a hash of integers)."""
     return f"outcomes:day:{domain}:{day}"
