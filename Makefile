@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit bench clean
+.PHONY: install run test lint typecheck unit bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# Refresh docs/console/*.png from the console's browser tests.
+screenshots: $(STAMP)
+	CHATWOOTAI_SCREENSHOTS=docs $(BIN)/pytest tests/console/test_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/config_load.py

@@ -18,6 +18,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,19 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+
+
+def _shots_dir() -> Path:
+    """docs/console with ``CHATWOOTAI_SCREENSHOTS=docs`` (``make screenshots``), else a
+    temporary folder (or the folder the variable names), so a test run leaves the tree clean."""
+    where = os.environ.get("CHATWOOTAI_SCREENSHOTS", "")
+    if where == "docs":
+        return DOCS_SHOTS
+    return Path(where) if where else Path(tempfile.gettempdir()) / "chatwootai-console-shots"
+
+
+SHOTS = _shots_dir()
 BIN = Path(sys.executable).parent / "chatwootai"
 SCRIPT = "<script>alert('xss')</script> meu cabelo está seco"
 
@@ -109,7 +122,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "CONSOLE_TOKEN_BELA": BELA,
             "CONSOLE_TOKEN_RETAIL": RETAIL,
             "CHATWOOTAI_LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(SHOTS.parents[1] / "src"),  # this tree's sources
+            "PYTHONPATH": str(DOCS_SHOTS.parents[1] / "src"),  # this tree's sources
         }
     )
     log = (tmp / "serve.out").open("wb")
@@ -183,7 +196,7 @@ def ADMIN_PAUSED(url: str) -> bool:
 
 
 def shot(page: Page, name: str) -> None:
-    """Save a screenshot for docs/console.md."""
+    """Save a screenshot (for docs/console.md with ``make screenshots``)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
