@@ -62,3 +62,5 @@ class TurnOutcome:
     llm_requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    resolved: bool = False
+    """The conversation ends with this turn's reply (an agent's resolve tool)."""

@@ -17,6 +17,7 @@ from chatwootai.service.delivery import DeliverySchedule
 from chatwootai.service.durability import JournalKeeper
 from chatwootai.service.journal import Journal
 from chatwootai.service.lease import TurnLeases
+from chatwootai.service.lifecycle import LIFECYCLE_FUNCTION, Lifecycle
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, NoticeList
 from chatwootai.service.other_bots import OtherBotWatch
@@ -218,6 +219,11 @@ def build_service(
     else:
         queue = ArqTurnQueue(settings)
     runner.scheduler = queue
+    runner.lifecycle = Lifecycle(
+        system, pending, runner.leases, replier, queue, settings.burst_window_s
+    )
+    if isinstance(queue, InProcessTurnQueue):
+        queue.later_functions[LIFECYCLE_FUNCTION] = runner.lifecycle.run
     service = Service(
         settings=settings,
         system=system,

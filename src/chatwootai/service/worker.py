@@ -26,6 +26,7 @@ from chatwootai.knowledge.schedule import knowledge_cron_jobs
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, WaitingDelivery
 from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
+from chatwootai.service.lifecycle import LIFECYCLE_FUNCTION, Lifecycle, lifecycle_job
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, rescan_notices
 from chatwootai.service.pipeline import Pipeline
@@ -102,6 +103,8 @@ class TurnRunner:
     """Notices to humans, done under the turn lease before and after a turn (service/notices.py)."""
     media: TurnMedia | None = None
     """Hears, sees and reads the turn's attachments before it is thought (service/turn_media.py)."""
+    lifecycle: Lifecycle | None = None
+    """Schedules a conversation's opening and idle resolution (service/lifecycle.py)."""
 
     def __post_init__(self) -> None:
         if self.typing is None:
@@ -226,8 +229,11 @@ class TurnRunner:
             await self._schedule(key, deferral.retry_in_s, "retry")
             return "undelivered"
         if plan.handoff_reason is not None:  # the handoff reached Chatwoot: silence the bot
-            await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
+            if plan.handoff_opens_at is None:  # (unless it answers until the team is back)
+                await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
             self.metrics.handoffs.labels(plan.domain).inc()
+        if self.lifecycle is not None:
+            await self.lifecycle.after_turn(key, plan, target)
         await self.pending.remove(key, ids)
         await self.deliveries.delivered(key, waiting)
         self.metrics.answered.labels(plan.domain).inc()
@@ -582,7 +588,8 @@ def build_worker(
                 timeout=settings.job_timeout_s,
                 keep_result=0,
                 max_tries=100_000,
-            )
+            ),
+            func(lifecycle_job, name=LIFECYCLE_FUNCTION, keep_result=0, max_tries=100_000),  # type: ignore[arg-type]
         ],
         queue_name=queue_name(settings),
         redis_settings=redis_settings(settings),
