@@ -4,10 +4,12 @@ queue) and on the embedded store (in-process queue)."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -26,6 +28,25 @@ from chatwootai.system import ChatwootAISystem  # noqa: E402
 from fakes.chatwoot_server import FakeChatwoot  # noqa: E402
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
+
+
+def _load_openai_server() -> Any:
+    path = TESTS / "fakes" / "openai_server.py"
+    spec = importlib.util.spec_from_file_location("fakes_openai_server", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+openai_server = _load_openai_server()
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[Any]:
+    """A fake OpenAI-compatible server on 127.0.0.1 (see tests/fakes/openai_server.py)."""
+    yield from openai_server.serve()
 
 
 @pytest.fixture
@@ -49,6 +70,12 @@ def fast_client(access: ApiAccess) -> ChatwootClient:
 
 
 @pytest.fixture
+def model() -> dict[str, str]:
+    """Settings of the model answering (none: the offline model); a test may override it."""
+    return {}
+
+
+@pytest.fixture
 async def service(
     store: Store,
     fake: FakeChatwoot,
@@ -57,11 +84,14 @@ async def service(
     redis_url: str,
     key_prefix: str,
     monkeypatch: pytest.MonkeyPatch,
+    model: dict[str, str],
 ) -> AsyncIterator[Service]:
-    """The worker's side around the real pipeline (offline model) on `store`: arq on Redis, the
-    in-process queue on the embedded store."""
+    """The worker's side around the real pipeline (offline model unless `model` says otherwise)
+    on `store`: arq on Redis, the in-process queue on the embedded store."""
     for name in ("OPENAI_API_KEY", "REDIS_URL", "REDIS_HOST", "CHATWOOTAI_MODEL"):
         monkeypatch.delenv(name, raising=False)
+    for name, value in model.items():
+        monkeypatch.setenv(name, value)
     embedded = isinstance(store, EmbeddedStore)
     values: dict[str, object] = {
         "CHATWOOTAI_DOMAINS_DIR": str(domains),

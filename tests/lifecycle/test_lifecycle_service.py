@@ -180,7 +180,7 @@ async def test_an_opening_is_dropped_when_a_human_took_over_meanwhile(
     await move_due_to_the_past(service, key, OPENING)
     assert await lifecycle_job(ctx(service), key, OPENING) == "held by a human"
     assert fake.conversations[(1, 503)].status == "pending"
-    assert not fake.calls_to("conversation.toggle_status")
+    assert not fake.calls_to("toggle_status")
 
 
 async def test_an_idle_conversation_is_resolved_and_starts_afresh(
