@@ -60,7 +60,6 @@ def test_chat_command_reports_unknown_domain():
 
 
 async def test_chat_knows_the_customer_and_the_clock(system):
-
     from chatwootai.turn import Customer
 
     inputs = io.StringIO("cadê meu pedido?\nquero agendar limpeza de pele amanhã às 10h\n")
