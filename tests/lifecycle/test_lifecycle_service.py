@@ -9,6 +9,7 @@ due time, which a test moves into the past instead of waiting hours.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import datetime, timedelta
@@ -273,3 +274,32 @@ async def test_a_handoff_cancels_the_idle_resolution(service: Service, fake: Fak
     await say(service, fake, 1, 507, "quero falar com um atendente")
     assert await service.system.store.get(keys.conversation_lifecycle(key, IDLE)) is None
     assert json.dumps(fake.conversations[(1, 507)].labels)
+
+
+async def forget_job(service: Service, key: str, step: str, redis_url: str) -> None:
+    """Lose the queued job of a step (a restart of `serve` without Redis loses its tasks)."""
+    queue = service.queue
+    if isinstance(queue, InProcessTurnQueue):
+        task = queue._later[f"{step}:{key}"]
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return
+    client = redis.Redis.from_url(redis_url)
+    name = f"{service.settings.redis_prefix}{step}:{key}"
+    client.delete(f"arq:job:{name}")
+    client.zrem(f"{service.settings.redis_prefix}arq:queue", name)
+    client.close()
+
+
+async def test_scheduled_steps_come_back_from_their_records(
+    service: Service, fake: FakeChatwoot, redis_url: str
+) -> None:
+    fake.add_conversation(account_id=1, display_id=508, inbox_id=1)
+    key = "1:508"
+    await say(service, fake, 1, 508, "qual o horário de funcionamento?")
+    await forget_job(service, key, IDLE, redis_url)
+    assert not queued(service, key, IDLE, redis_url)
+    lifecycle = service.runner.lifecycle
+    assert lifecycle is not None
+    assert await lifecycle.recover() == 1
+    assert queued(service, key, IDLE, redis_url)

@@ -150,6 +150,8 @@ class Service:
                 if self.runner.notices is not None:
                     for key in await self.runner.notices.waiting.conversations():
                         await self.queue.enqueue(key, 0, 0)
+                if self.runner.lifecycle is not None:  # openings and idle resolutions
+                    await self.runner.lifecycle.recover()
             except Exception as exc:
                 log.warning("pending conversations not recovered: %s", exc)
             runner = self.runner

@@ -8,6 +8,9 @@ record's due time: the job already queued keeps its id, and when it runs it read
 defers itself again (arq ``Retry``) while the due time lies ahead. So a customer who writes again
 pushes the resolution back without a job per message, and nothing is a hand-made timer.
 
+Without Redis the in-process queue keeps these jobs in memory; at start the service enqueues
+them again from their records (:meth:`Lifecycle.recover`).
+
 * ``opening`` (a handoff outside hours with ``hours.outside_handoff: bot_until_open``): at the
   team's return, the team is assigned and the conversation opened (``toggle_status open``), and
   the bot stops answering it, unless a human took it over meanwhile.
@@ -163,6 +166,22 @@ class Lifecycle:
             log.warning("no queue to schedule the %s step of %s", step, key)
             return
         await self.queue.later(LIFECYCLE_FUNCTION, key, step, due)
+
+    async def recover(self) -> int:
+        """Enqueue again the steps whose records are in the store (the in-process queue keeps
+        its jobs in memory: after a restart they come back from the records); how many."""
+        if self.queue is None:
+            return 0
+        count = 0
+        for step in STEPS:
+            marker = keys.conversation_lifecycle("", step)
+            for name in await self.system.store.scan(marker + "*"):
+                key = name[len(marker) :]
+                record = await self.record(key, step)
+                if record is not None:
+                    await self.queue.later(LIFECYCLE_FUNCTION, key, step, record.due)
+                    count += 1
+        return count
 
     async def record(self, key: str, step: str) -> StepRecord | None:
         """The conversation's record of `step`, if any."""
