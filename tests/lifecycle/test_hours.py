@@ -191,3 +191,15 @@ def test_bad_holidays_timezones_and_empty_weeks_are_refused() -> None:
         BusinessHours.model_validate({"monday": ["08:00-12:00"], "timezone": "Brazil/Sao Paulo"})
     with pytest.raises(ValidationError, match="no shift on any day"):
         BusinessHours.model_validate({"holidays": []})
+
+
+def test_who_holds_a_conversation_chatwoot_shows() -> None:
+    from chatwootai.service.lifecycle import human_holds
+
+    assert not human_holds({"status": "pending", "meta": {}})
+    assert human_holds({"status": "open", "meta": {}})
+    assert human_holds({"status": "pending", "meta": {"assignee": {"id": 1, "type": "user"}}})
+    assert human_holds({"status": "pending", "meta": {"assignee_type": "User"}})
+    assert not human_holds({"status": "open", "meta": {"assignee_type": "AgentBot"}})
+    assert not human_holds({"status": "open", "meta": {"assignee": {"type": "agent_bot"}}})
+    assert human_holds({"status": "snoozed", "meta": {"assignee_type": "AgentBot"}})

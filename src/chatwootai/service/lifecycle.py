@@ -94,14 +94,14 @@ class LaterQueue(Protocol):
 def human_holds(conversation: dict[str, Any]) -> bool:
     """Whether Chatwoot's conversation (``GET``) is a human's: not pending, or a person (or
     Captain) assigned, unless it is assigned to the Agent Bot and still active."""
-    meta = conversation.get("meta") if isinstance(conversation.get("meta"), dict) else {}
-    assert isinstance(meta, dict)
+    meta = conversation.get("meta")
+    meta = meta if isinstance(meta, dict) else {}
     kind = meta.get("assignee_type")
     assignee = meta.get("assignee")
     if not kind and isinstance(assignee, dict):
-        kind = assignee.get("type")
+        kind = assignee.get("type")  # "user", "agent_bot"... when meta gives only the assignee
     status = conversation.get("status")
-    if kind == "AgentBot":
+    if kind in ("AgentBot", "agent_bot"):
         return status in ("resolved", "snoozed")
     if kind:  # a person, or Captain
         return True
