@@ -589,7 +589,9 @@ def build_worker(
                 keep_result=0,
                 max_tries=100_000,
             ),
-            func(lifecycle_job, name=LIFECYCLE_FUNCTION, keep_result=0, max_tries=100_000),  # type: ignore[arg-type]
+            func(  # type: ignore[arg-type]
+                lifecycle_job, name=LIFECYCLE_FUNCTION, keep_result=0, max_tries=100_000
+            ),
         ],
         queue_name=queue_name(settings),
         redis_settings=redis_settings(settings),
