@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import redis
 
 from chatwootai.hours import Schedule
@@ -24,6 +25,7 @@ from chatwootai.service.context import Service
 from chatwootai.service.lifecycle import IDLE, OPENING, StepRecord, lifecycle_job
 from chatwootai.service.queue import InProcessTurnQueue
 from chatwootai.service.turns import PendingMessage
+from chatwootai.service.worker import build_worker
 from chatwootai.store import keys
 from chatwootai.system import ChatwootAISystem
 from fakes.chatwoot_server import FakeChatwoot
@@ -303,3 +305,64 @@ async def test_scheduled_steps_come_back_from_their_records(
     assert lifecycle is not None
     assert await lifecycle.recover() == 1
     assert queued(service, key, IDLE, redis_url)
+
+
+async def set_score(service: Service, key: str, step: str, redis_url: str, at: float) -> None:
+    """Move the step's arq job in the queue (as if its deferral were over)."""
+    client = redis.Redis.from_url(redis_url)
+    name = f"{service.settings.redis_prefix}{step}:{key}"
+    client.zadd(f"{service.settings.redis_prefix}arq:queue", {name: int(at * 1000)})
+    client.close()
+
+
+def job_score(service: Service, key: str, step: str, redis_url: str) -> float | None:
+    client = redis.Redis.from_url(redis_url)
+    name = f"{service.settings.redis_prefix}{step}:{key}"
+    score = client.zscore(f"{service.settings.redis_prefix}arq:queue", name)
+    client.close()
+    return None if score is None else score / 1000
+
+
+@pytest.mark.parametrize("store", ["redis"], indirect=True)
+async def test_an_arq_worker_runs_the_step_deferring_it_while_not_due(
+    service: Service, fake: FakeChatwoot, redis_url: str
+) -> None:
+    fake.add_conversation(account_id=1, display_id=509, inbox_id=1)
+    key = "1:509"
+    await say(service, fake, 1, 509, "qual o horário de funcionamento?")
+    record = await service.runner.lifecycle.record(key, IDLE)  # type: ignore[union-attr]
+    assert record is not None
+    score = job_score(service, key, IDLE, redis_url)
+    assert score is not None and abs(score - record.due) < 1  # deferred to the due time
+
+    async def factory() -> tuple[Any, Any]:
+        async def close() -> None:
+            return None
+
+        return service.runner, close
+
+    worker = build_worker(service.settings, factory, handle_signals=False)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        # the job comes early (its record was moved by a newer answer): it defers itself again
+        await set_score(service, key, IDLE, redis_url, time.time())
+        await wait_until(lambda: (job_score(service, key, IDLE, redis_url) or 0) > time.time())
+        later = job_score(service, key, IDLE, redis_url)
+        assert later is not None and abs(later - record.due) < 2
+        assert fake.conversations[(1, 509)].status == "pending"
+        # its time has come
+        await move_due_to_the_past(service, key, IDLE)
+        await set_score(service, key, IDLE, redis_url, time.time())
+        await wait_until(lambda: fake.conversations[(1, 509)].status == "resolved")
+        await wait_until(lambda: job_score(service, key, IDLE, redis_url) is None)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await worker.close()
+
+
+async def wait_until(check: Any, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
