@@ -366,3 +366,18 @@ async def wait_until(check: Any, timeout_s: float = 15.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.05)
+
+
+async def test_an_opening_never_reopens_a_conversation_closed_meanwhile(
+    service: Service, fake: FakeChatwoot, domains: Path
+) -> None:
+    close_now(domains, "bela-pele-moema")
+    fake.add_conversation(account_id=1, display_id=510, inbox_id=12)
+    key = "1:510"
+    await say(service, fake, 1, 510, "quero falar com um atendente")
+    fake.conversations[(1, 510)].status = "resolved"  # someone closed it before the team's return
+    await move_due_to_the_past(service, key, OPENING)
+    assert await lifecycle_job(ctx(service), key, OPENING) == "closed meanwhile"
+    assert fake.conversations[(1, 510)].status == "resolved"
+    assert not fake.calls_to("toggle_status")
+    assert await service.system.store.get(keys.conversation_lifecycle(key, OPENING)) is None

@@ -35,7 +35,7 @@ from arq import Retry
 from pydantic import BaseModel, ValidationError
 
 from chatwootai.agents.state import fresh_states
-from chatwootai.chatwoot.client import TRANSIENT, ChatwootError
+from chatwootai.chatwoot.client import TRANSIENT, ChatwootClient, ChatwootError
 from chatwootai.chatwoot.handoff import open_conversation
 from chatwootai.config.schema import DomainConfig
 from chatwootai.service.delivery import DeliveryPending
@@ -236,7 +236,14 @@ class Lifecycle:
         target = record.target(key)
         try:
             client = self.replier.client_for(target)
-            await open_conversation(client, target.account_id, target.display_id, team_id=team_id)
+            shown = await self._shown(client, target)
+            if shown is not None and shown.get("status") in ("resolved", "snoozed"):
+                await store.delete(keys.conversation_lifecycle(key, OPENING))
+                return "closed meanwhile", None  # never reopened by the bot
+            if shown is None or not human_holds(shown):
+                await open_conversation(
+                    client, target.account_id, target.display_id, team_id=team_id
+                )
         except TRANSIENT as exc:
             log.warning("opening %s for the team failed, retrying: %s", key, exc)
             return "retry", now + FAILED_RETRY_S
@@ -246,6 +253,20 @@ class Lifecycle:
         await store.delete(keys.conversation_lifecycle(key, OPENING))
         log.info("opened %s to the team, back at work (%s)", key, record.reason)
         return "opened", None
+
+    @staticmethod
+    async def _shown(client: ChatwootClient, target: ReplyTarget) -> dict[str, Any] | None:
+        """The conversation as Chatwoot shows it; None when Chatwoot refuses the bot (older
+        versions): the service's own record decides. Transient failures are raised."""
+        try:
+            return await client.get_conversation(target.account_id, target.display_id)
+        except TRANSIENT:
+            raise
+        except ChatwootError as exc:
+            log.info(
+                "%s not readable (%s): deciding on our own record", target.conversation_key, exc
+            )
+            return None
 
     async def _idle(self, key: str) -> tuple[str, float | None]:
         record = await self.record(key, IDLE)
@@ -272,15 +293,10 @@ class Lifecycle:
         target = record.target(key)
         client = self.replier.client_for(target)
         try:
-            conversation = await client.get_conversation(target.account_id, target.display_id)
+            conversation = await self._shown(client, target)
         except TRANSIENT as exc:
             log.warning("idle %s: Chatwoot unavailable, retrying: %s", key, exc)
             return "retry", now + FAILED_RETRY_S
-        except ChatwootError as exc:  # an older Chatwoot refuses `show` to bots: our pause decides
-            log.info(
-                "idle %s: conversation not readable (%s); resolving on our own record", key, exc
-            )
-            conversation = None
         if conversation is not None and human_holds(conversation):
             await store.delete(name)
             return "held by a human", None
