@@ -25,6 +25,7 @@ conversation's routing starts fresh (no crew, no slots) and keeps its history wi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -38,8 +39,9 @@ from chatwootai.agents.state import fresh_states
 from chatwootai.chatwoot.client import TRANSIENT, ChatwootClient, ChatwootError
 from chatwootai.chatwoot.handoff import open_conversation
 from chatwootai.config.schema import DomainConfig
+from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.delivery import DeliveryPending
-from chatwootai.service.lease import TurnLeases
+from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
 from chatwootai.service.pipeline import Pipeline
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
 from chatwootai.service.turns import PendingList
@@ -203,13 +205,26 @@ class Lifecycle:
         if holding is None:
             return "busy", time.time() + BUSY_RETRY_S
         try:
+            return await self._held(holding, key, step)
+        except LeaseLostError:
+            return "lease lost", time.time() + BUSY_RETRY_S
+        except CredentialsError as exc:  # nobody can act for this tenant: the step is dropped
+            log.error("%s step of %s dropped: %s", step, key, exc)
+            await self.system.store.delete(keys.conversation_lifecycle(key, step))
+            return "no credentials", None
+        finally:
+            await self.leases.release(holding)
+            await self._work_left(key)
+
+    async def _held(self, holding: Holding, key: str, step: str) -> tuple[str, float | None]:
+        try:
             async with self.leases.keep(holding):
                 if step == OPENING:
                     return await self._opening(key)
                 return await self._idle(key)
-        finally:
-            await self.leases.release(holding)
-            await self._work_left(key)
+        except asyncio.CancelledError:
+            lost_to_error(holding)  # a lost lease: another holder has the conversation
+            raise
 
     async def _work_left(self, key: str) -> None:
         """A turn that found the conversation busy left a mark: run it now (as turns do)."""
