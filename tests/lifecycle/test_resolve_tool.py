@@ -100,3 +100,32 @@ async def test_a_resolution_refused_by_the_proxy_goes_back_to_the_model(
     assert await say(service, fake, 602, "obrigada") == "answered"
     assert fake.conversations[(1, 602)].status == "pending"
     assert not fake.calls_to("toggle_status")
+
+
+def instructions(body: dict[str, Any]) -> str:
+    return "\n".join(
+        str(m.get("content")) for m in body["messages"] if m["role"] in ("system", "developer")
+    )
+
+
+async def test_the_agents_are_told_whether_the_team_works_now(
+    service: Service, fake_openai: Any
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from chatwootai.turn import IncomingMessage
+
+    zone = ZoneInfo("America/Sao_Paulo")
+    fake_openai.script(openai_server.text("ok"), openai_server.text("ok"))
+    for when in (
+        datetime(2026, 12, 1, 10, 0, tzinfo=zone),
+        datetime(2026, 12, 5, 18, 0, tzinfo=zone),
+    ):
+        message = IncomingMessage(text="vocês vendem protetor solar?", account_id="1", now=when)
+        await service.system.process_message(message, f"1:{when.day}", "api")
+    open_now, closed = (instructions(body) for body in fake_openai.requests[-2:])
+    week = "Horário da equipe humana: seg 09:00–19:00; ter 09:00–19:00"
+    assert week in open_now and week in closed
+    assert "Equipe humana: em expediente agora (até 19:00)" in open_now
+    assert "Equipe humana: fora do horário agora; volta segunda-feira às 09:00." in closed
