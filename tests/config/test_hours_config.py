@@ -138,3 +138,17 @@ def test_the_resolve_tool_is_granted_like_the_others(tree: Tree) -> None:
     issues = _issues(tree)
     assert len(issues) == 1 and "closing_message" in issues[0], issues
     assert issues[0].startswith(f"{path}:")
+
+
+def test_an_out_of_hours_text_must_say_when_the_team_is_back(tree: Tree) -> None:
+    path = _shop(
+        tree,
+        """\
+        hours:
+          monday: ["08:00-18:00"]
+          texts:
+            open_now: Estamos fora do horário.
+        """,
+    )
+    [issue] = _issues(tree)
+    assert issue.startswith(f"{path}:5:5: hours.texts.open_now: write '{{back}}'"), issue

@@ -113,6 +113,16 @@ class HoursTexts(_Strict):
         description="outside_handoff: bot_until_open; '{back}' as in open_now.",
     )
 
+    @field_validator("open_now", "bot_until_open")
+    @classmethod
+    def _back(cls, text: str) -> str:
+        if "{back}" not in text:
+            raise ValueError(
+                "write '{back}' where the customer is told when the team is back "
+                "(e.g. 'Estamos fora do horário. {back}')"
+            )
+        return text
+
 
 class BusinessHours(_Strict):
     """When the domain's people work: weekly shifts, holidays, the timezone."""
