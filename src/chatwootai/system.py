@@ -17,13 +17,14 @@ from typing import Any
 from chatwootai.agents.crew import Crew
 from chatwootai.agents.factory import CrewFactory
 from chatwootai.agents.registry import CrewRegistry
-from chatwootai.agents.state import AgentStateManager
+from chatwootai.agents.state import AgentStateManager, fresh_states
 from chatwootai.config.errors import ConfigError
 from chatwootai.config.loader import DomainLoader
 from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.conversation import ConversationState, ConversationStore
 from chatwootai.guards import Guard, TurnLimits
+from chatwootai.hours import outside_handoff
 from chatwootai.hub import Hub, RouteDecision, RoutingContext
 from chatwootai.knowledge.library import Library
 from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
@@ -308,6 +309,7 @@ class ChatwootAISystem:
                     left_s,
                     guard.model,
                 )
+        outcome = outside_handoff(config, outcome, message.now)  # the team is away: say when back
         turn_ms = (time.perf_counter() - started) * 1000
         log.info(
             "turn %s domain=%s crew=%s method=%s handoff=%s fallback=%s in %.1f ms",
@@ -377,6 +379,8 @@ class ChatwootAISystem:
         handoff = result.handoff
         if handoff is not None and not handoff.summary:
             handoff.summary = _summary(message.text, decision.crew)
+        if result.resolved:  # the next message starts afresh: no crew, no slots, history kept
+            result.states = fresh_states(result.states)
         if result.states:
             await self.states.save_many(
                 domain,
@@ -389,8 +393,8 @@ class ChatwootAISystem:
             conversation_key,
             conversation.model_copy(
                 update={
-                    "crew": decision.crew,
-                    "in_flow": result.in_flow,
+                    "crew": None if result.resolved else decision.crew,
+                    "in_flow": result.in_flow and not result.resolved,
                     "inbox_id": message.inbox_id,
                 }
             ),
@@ -410,6 +414,7 @@ class ChatwootAISystem:
             input_tokens=result.input_tokens,
             output_tokens=result.output_tokens,
             model=model or self.models.effective(config.llm).model or "offline",
+            resolved=result.resolved,
         )
 
     # -- admin ---------------------------------------------------------------------------------

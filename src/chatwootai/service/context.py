@@ -18,6 +18,7 @@ from chatwootai.service.delivery import DeliverySchedule
 from chatwootai.service.durability import JournalKeeper
 from chatwootai.service.journal import Journal
 from chatwootai.service.lease import TurnLeases
+from chatwootai.service.lifecycle import LIFECYCLE_FUNCTION, Lifecycle
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, NoticeList
 from chatwootai.service.other_bots import OtherBotWatch
@@ -150,6 +151,8 @@ class Service:
                 if self.runner.notices is not None:
                     for key in await self.runner.notices.waiting.conversations():
                         await self.queue.enqueue(key, 0, 0)
+                if self.runner.lifecycle is not None:  # openings and idle resolutions
+                    await self.runner.lifecycle.recover()
             except Exception as exc:
                 log.warning("pending conversations not recovered: %s", exc)
             runner = self.runner
@@ -220,6 +223,11 @@ def build_service(
     else:
         queue = ArqTurnQueue(settings)
     runner.scheduler = queue
+    runner.lifecycle = Lifecycle(
+        system, pending, runner.leases, replier, queue, settings.burst_window_s
+    )
+    if isinstance(queue, InProcessTurnQueue):
+        queue.later_functions[LIFECYCLE_FUNCTION] = runner.lifecycle.run
     service = Service(
         settings=settings,
         system=system,

@@ -28,6 +28,7 @@ from chatwootai.outcomes import record_handoff
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, WaitingDelivery
 from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
+from chatwootai.service.lifecycle import LIFECYCLE_FUNCTION, Lifecycle, lifecycle_job
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, rescan_notices
 from chatwootai.service.pipeline import Pipeline
@@ -106,6 +107,8 @@ class TurnRunner:
     """Hears, sees and reads the turn's attachments before it is thought (service/turn_media.py)."""
     activity: ConversationActivity | None = None
     """The console's list and transcripts of conversations (console/activity.py)."""
+    lifecycle: Lifecycle | None = None
+    """Schedules a conversation's opening and idle resolution (service/lifecycle.py)."""
 
     def __post_init__(self) -> None:
         if self.typing is None:
@@ -233,8 +236,11 @@ class TurnRunner:
             await self._schedule(key, deferral.retry_in_s, "retry")
             return "undelivered"
         if plan.handoff_reason is not None:  # the handoff reached Chatwoot: silence the bot
-            await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
+            if plan.handoff_opens_at is None:  # (unless it answers until the team is back)
+                await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
             self.metrics.handoffs.labels(self.metrics.domain(plan.domain)).inc()
+        if self.lifecycle is not None:
+            await self.lifecycle.after_turn(key, plan, target)
         await self.pending.remove(key, ids)
         await self.deliveries.delivered(key, waiting)
         domain_label = self.metrics.domain(plan.domain)
@@ -607,7 +613,10 @@ def build_worker(
                 timeout=settings.job_timeout_s,
                 keep_result=0,
                 max_tries=100_000,
-            )
+            ),
+            func(  # type: ignore[arg-type]
+                lifecycle_job, name=LIFECYCLE_FUNCTION, keep_result=0, max_tries=100_000
+            ),
         ],
         queue_name=queue_name(settings),
         redis_settings=redis_settings(settings),

@@ -124,6 +124,12 @@ def conversation_paused(conversation_key: str) -> str:
     return f"conversation:paused:{conversation_key}"
 
 
+def conversation_lifecycle(conversation_key: str, kind: str) -> str:
+    """A scheduled step of a conversation's life (``idle``: resolve it when idle until the
+    record's due time; ``opening``: open it to the team when it is back), as JSON."""
+    return f"conversation:{kind}:{conversation_key}"
+
+
 def pending_notices(conversation_key: str) -> str:
     """Notices to humans waiting to be done in a conversation (a list of JSON notices)."""
     return f"notice:pending:{conversation_key}"
