@@ -42,8 +42,8 @@ async def test_turns_follow_the_served_config_and_stay_off_the_service_store(
         assert first["turn"]["crew"] == "sales" and first["turn"]["model"] == "offline"
         config = await served.registry.get_domain_config("cosmetics")
         texts = config.chatwoot.texts.model_copy(update={"handoff": "Um humano já vem, prometo."})
-        changed = config.model_copy(
-            update={"chatwoot": config.chatwoot.model_copy(update={"texts": texts})}
+        changed = config.model_copy(  # no hours: the ordinary handoff text whatever the clock
+            update={"chatwoot": config.chatwoot.model_copy(update={"texts": texts}), "hours": None}
         )
         await served.registry.update_domain_config("cosmetics", changed)  # as a reload does
         second = await playground.turn(
