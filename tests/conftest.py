@@ -1,4 +1,9 @@
-"""Suite-wide fixtures: a real Redis (never skipped), a key prefix per test, cleaned up after."""
+"""Suite-wide fixtures: a real Redis (never skipped), a key prefix per test, cleaned up after.
+
+Also the suite's order and Hypothesis profile. `make test` runs the suite in parallel with
+pytest-xdist (docs/testing.md, "Running the suite"): tests marked ``slow`` go first, the longest
+(``slow(seconds=N)``) first of all, so that no worker starts a two-minute test at the end.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 import redis.asyncio as aioredis
+from hypothesis import HealthCheck, settings
 
 from chatwootai.store.base import Store
 from chatwootai.store.embedded import EmbeddedStore
@@ -21,6 +27,33 @@ HOW_TO_START = (
     "  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no\n"
     "or point REDIS_URL at a running server."
 )
+
+
+SLOW_DEFAULT_S = 10.0
+"""What a ``slow`` test without ``seconds=`` is taken to last, for the order only."""
+
+settings.register_profile(
+    "chatwootai",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+"""Timing on a shared or parallel machine is not a property: no deadline, no too-slow check.
+Example counts are untouched (tests that set their own keep them)."""
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "chatwootai"))
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """How long a test is expected to take, for ordering: its ``slow`` marker, else 0."""
+    marker = item.get_closest_marker("slow")
+    if marker is None:
+        return 0.0
+    return float(marker.kwargs.get("seconds", SLOW_DEFAULT_S))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest tests first (stable: the rest keep pytest's order), so parallel workers end
+    together. Serial runs take as long as before; only the order changes."""
+    items.sort(key=lambda item: -expected_seconds(item))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
