@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint typecheck unit bench clean
 
+# pytest-xdist workers for `make unit` (0: one process, in order). More than the cores: most of
+# the suite's time is spent waiting on real processes and the product's timers, not computing.
+TEST_WORKERS ?= 4
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -25,7 +29,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test: lint typecheck unit
 

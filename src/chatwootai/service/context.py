@@ -25,6 +25,7 @@ from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, TurnQueue
 from chatwootai.service.rejections import RejectionLog
 from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
 from chatwootai.service.spool import OwnershipChange, Spool
+from chatwootai.service.stopping import stop_task
 from chatwootai.service.takeover import watch_leases
 from chatwootai.service.turn_media import TurnMedia
 from chatwootai.service.turns import PendingList, PendingMessage, pending_list_for
@@ -164,10 +165,7 @@ class Service:
     async def close(self) -> None:
         """Stop the drainer, the watchdog and the queue; close the journal and API clients."""
         for task in (self._drainer, self._watchdog):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)  # cancelled again if a store call swallowed the cancel
         self._drainer = self._watchdog = None
         if self.keeper is not None:
             await self.keeper.close()
