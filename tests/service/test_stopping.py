@@ -17,8 +17,8 @@ import pytest
 from chatwootai.service.durability import JournalKeeper
 from chatwootai.service.journal import Journal
 from chatwootai.service.metrics import Metrics
-from chatwootai.service.stopping import stop_task
 from chatwootai.service.turns import PendingMessage, pending_list_for
+from chatwootai.stopping import stop_task
 from chatwootai.store.embedded import EmbeddedStore
 
 BOUND_S = 10.0

@@ -25,13 +25,13 @@ from chatwootai.service.queue import ArqTurnQueue, InProcessTurnQueue, TurnQueue
 from chatwootai.service.rejections import RejectionLog
 from chatwootai.service.replies import ClientFactory, Replier, default_client_factory
 from chatwootai.service.spool import OwnershipChange, Spool
-from chatwootai.service.stopping import stop_task
 from chatwootai.service.takeover import watch_leases
 from chatwootai.service.turn_media import TurnMedia
 from chatwootai.service.turns import PendingList, PendingMessage, pending_list_for
 from chatwootai.service.webhook_auth import WebhookAuth
 from chatwootai.service.worker import TurnRunner
 from chatwootai.settings import Settings
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.embedded import EmbeddedStore
 

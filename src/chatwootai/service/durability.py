@@ -34,8 +34,8 @@ from collections.abc import Awaitable, Callable
 
 from chatwootai.service.journal import FIRST_CHECK_S, Journal, JournalEntry
 from chatwootai.service.metrics import Metrics
-from chatwootai.service.stopping import stop_task
 from chatwootai.service.turns import PendingList, PendingMessage
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.base import Store
 from chatwootai.store.persistence import redis_persistence
