@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -97,6 +98,39 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def redis_url() -> str:
     """URL of the test Redis."""
     return REDIS_URL
+
+
+WHOLE_DBS = range(9, 16)
+"""Database indexes a test may take whole (never 0, where the prefixed tests and the service
+live); one at a time per index, across xdist workers and concurrent runs on one Redis."""
+
+
+@pytest.fixture
+def whole_redis_db() -> Iterator[str]:
+    """The URL of a Redis database index this test has to itself, emptied before and after.
+
+    Claimed with SET NX on a key in database 0, so two workers (or two runs sharing the Redis)
+    never get the same index; prefer `key_prefix` whenever a prefix is enough."""
+    claims = redis.Redis.from_url(REDIS_URL)
+    token = uuid.uuid4().hex
+    index = next(
+        (n for n in WHOLE_DBS if claims.set(f"test:whole-db:{n}", token, nx=True, ex=3600)),
+        None,
+    )
+    if index is None:
+        claims.close()
+        pytest.fail(f"every database index in {WHOLE_DBS} is taken by other tests")
+    url = urlsplit(REDIS_URL)._replace(path=f"/{index}").geturl()
+    whole = redis.Redis.from_url(url)
+    whole.flushdb()
+    try:
+        yield url
+    finally:
+        whole.flushdb()
+        whole.close()
+        if claims.get(f"test:whole-db:{index}") == token.encode():
+            claims.delete(f"test:whole-db:{index}")
+        claims.close()
 
 
 @pytest.fixture
