@@ -31,7 +31,10 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
-test: lint typecheck unit
+# lint and typecheck run beside the tests: their few lines of output come first, and any failure
+# fails `make test` once all three have finished.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j 3 lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/config_load.py
