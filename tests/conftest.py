@@ -1,10 +1,10 @@
 """Suite-wide fixtures: a real Redis (never skipped), a key prefix per test, cleaned up after.
 
-Also how the suite is scheduled (docs/testing.md, "Running the suite"): `make test` runs it in
-parallel with pytest-xdist (``--dist loadgroup``). The tests of a module that share a module-
-or class-scoped fixture form one group, run by one worker in order (the fixture is built once);
-groups and lone tests run longest first by their ``slow(seconds=N)`` markers, so that no
-worker starts a two-minute test at the end. And the suite's Hypothesis profile.
+Also how the suite is scheduled (docs/testing.md, "Running the project's test suite"): `make
+test` runs it in parallel with pytest-xdist, handing out whole modules (``--dist loadfile``), so
+a module's tests run in order on one worker and its module-scoped fixtures are built once.
+Modules go longest first, by their tests' ``slow(seconds=N)`` markers, so that no worker starts
+a two-minute test when the others are done. And the suite's Hypothesis profile.
 """
 
 from __future__ import annotations
@@ -53,37 +53,17 @@ def expected_seconds(item: pytest.Item) -> float:
     return float(marker.kwargs.get("seconds", SLOW_DEFAULT_S))
 
 
-def shares_a_fixture(item: pytest.Item) -> bool:
-    """True when the test uses a fixture wider than itself and narrower than the session."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(
-        definition.scope in ("module", "class", "package")
-        for definitions in info.name2fixturedefs.values()
-        for definition in definitions
-    )
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules longest first, by the ``slow`` seconds of their tests; each module's tests stay
+    together and in order (the sort is stable, and so is pytest's order among equals).
 
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group each module whose tests share a fixture; order groups and tests longest first.
-
-    The sort is stable: tests of equal weight keep pytest's order. Serial runs take as long as
-    before; only the order changes."""
-    grouping = config.pluginmanager.hasplugin("xdist")
-    unit: dict[str, str] = {}
-    for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        if grouping and shares_a_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(name=module))
-            unit[item.nodeid] = module
-        else:
-            unit[item.nodeid] = item.nodeid
+    `make unit` hands out whole modules (``--dist loadfile``), so this is the order in which
+    workers take them. Serial runs take as long as before; only the order changes."""
     weight: dict[str, float] = {}
     for item in items:
-        weight[unit[item.nodeid]] = weight.get(unit[item.nodeid], 0.0) + expected_seconds(item)
-    items.sort(key=lambda item: -weight[unit[item.nodeid]])
+        module = item.nodeid.split("::", 1)[0]
+        weight[module] = weight.get(module, 0.0) + expected_seconds(item)
+    items.sort(key=lambda item: -weight[item.nodeid.split("::", 1)[0]])
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
