@@ -8,6 +8,7 @@ managers. The HTTP service, the workers and the `chat` command all answer throug
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from chatwootai.media.admission import admit, rule_handoff
 from chatwootai.outcomes import OutcomeRecorder
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
+from chatwootai.stopping import stop_task
 from chatwootai.store.base import Store
 from chatwootai.store.connection import open_store, store_ready
 from chatwootai.store.ttl import deployment_ttls, effective_ttls
@@ -158,8 +160,8 @@ class ChatwootAISystem:
     async def close(self) -> None:
         """Stop the watcher and listeners, and close the store."""
         if self._knowledge_task is not None:
-            self._knowledge_task.cancel()
-            await asyncio.gather(self._knowledge_task, return_exceptions=True)
+            with contextlib.suppress(Exception):  # its errors were logged; closing goes on
+                await stop_task(self._knowledge_task)
             self._knowledge_task = None
         await self.knowledge.aclose()
         if self._watcher is not None:

@@ -33,6 +33,7 @@ from chatwootai.service.turns import PendingList, PendingMessage, pending_list_f
 from chatwootai.service.webhook_auth import WebhookAuth
 from chatwootai.service.worker import TurnRunner
 from chatwootai.settings import Settings
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.embedded import EmbeddedStore
 
@@ -168,10 +169,7 @@ class Service:
     async def close(self) -> None:
         """Stop the drainer, the watchdog and the queue; close the journal and API clients."""
         for task in (self._drainer, self._watchdog):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)  # cancelled again if a store call swallowed the cancel
         self._drainer = self._watchdog = None
         if self.keeper is not None:
             await self.keeper.close()

@@ -10,7 +10,6 @@ messages still pending and a later job scheduled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from chatwootai.service.turns import (
 from chatwootai.service.typing_indicator import TypingIndicator
 from chatwootai.service.unservable import UNAVAILABLE, handover_plan
 from chatwootai.settings import Settings
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.base import StoreError
 from chatwootai.tenancy import NoDomainError
@@ -593,12 +593,8 @@ def build_worker(
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        background = [ctx[name] for name in ("rescan", "watchdog") if name in ctx]
-        for task in background:
-            task.cancel()
-        for task in background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for name in ("rescan", "watchdog"):
+            await stop_task(ctx.get(name))  # cancelled again if a store call swallowed it
         if "rescan_queue" in ctx:
             await ctx["rescan_queue"].close()
         close = ctx.get("close")
