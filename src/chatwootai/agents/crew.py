@@ -42,6 +42,7 @@ from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.state import AgentState
 from chatwootai.breaker import BreakerOpenError, CircuitBreaker, is_outage, model_key
 from chatwootai.config.schema import CrewConfig, DomainConfig
+from chatwootai.hours import Schedule
 from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.media.attachments import MediaPart
 from chatwootai.media.prompt import user_prompt
@@ -65,6 +66,8 @@ class CrewResult:
     input_tokens: int = 0
     output_tokens: int = 0
     offline: bool = False
+    resolved: bool = False
+    """An agent's resolve tool ended the conversation (the reply is its closing text)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ class Crew:
         self.members = members or []
         self.prompts = {s.step_id: s.prompt for s in [*self.members, *steps]}
         """Static instructions by step id, read by the (possibly shared) runners of the steps."""
+        self.schedule = Schedule.of(domain)
+        """The human team's hours, for the instructions' line on whether people are at work."""
         self.offline = all(s.offline for s in [*steps, *self.members])
         self._offline_step = next((i for i, s in enumerate(steps) if s.kinds), 0)
         self.limits: UsageLimits = usage_limits(domain.limits)
@@ -139,7 +144,13 @@ class Crew:
         The run is cut after `timeout_s` (default: the domain's per-turn ``limits.timeout_s``).
         `media` (images, documents' text) goes with the message to every step of a real model.
         """
-        deps = TurnDeps(proxy=self.proxy, context=context, message=message, prompts=self.prompts)
+        deps = TurnDeps(
+            proxy=self.proxy,
+            context=context,
+            message=message,
+            prompts=self.prompts,
+            schedule=self.schedule,
+        )
         for member in self.members:  # a member's slots come back for its delegated tasks
             state = states.get(member.agent_id)
             if state is not None and state.slots:
@@ -156,7 +167,7 @@ class Crew:
             logger.warning("crew %s/%s: %s", self.domain.name, self.id, exc)
             return self._fallback(states, deps, usage, "modelo indisponível (circuito aberto)")
         except UsageLimitExceeded as exc:
-            return self._fallback(states, deps, usage, f"limite do turno atingido: {exc}")
+            return self._fallback(states, deps, usage, f"limite do turno atingido: {exc}", "limit")
         except TimeoutError:
             if deps.interrupted_tool is None:
                 await self._model_failed(progress)  # the model itself was too slow
@@ -202,6 +213,7 @@ class Crew:
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             offline=self.offline,
+            resolved=deps.resolved and deps.handoff is None,
         )
 
     async def _run_steps(
@@ -263,6 +275,8 @@ class Crew:
             if deps.handed_off:  # a handoff ends the crew's turn: later steps do not run
                 output = self.domain.chatwoot.texts.handoff
                 break
+            if deps.resolved:  # so does the end of the conversation
+                break
         for member in self.members:  # hierarchical: members keep their slots, not history
             if member.agent_id not in deps.member_slots:
                 continue
@@ -289,9 +303,10 @@ class Crew:
         deps: TurnDeps,
         usage: RunUsage,
         reason: str,
+        kind: str = "fallback",
     ) -> CrewResult:
         handoff = deps.handoff or HandoffRequest(
-            reason=reason, requested_by="runtime", summary=f"crew {self.id}"
+            reason=reason, requested_by="runtime", summary=f"crew {self.id}", kind=kind
         )
         return CrewResult(
             reply=self.domain.chatwoot.texts.fallback,

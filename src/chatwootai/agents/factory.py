@@ -19,6 +19,7 @@ from chatwootai.agents.toolkit import domain_tool, tool_identity
 from chatwootai.agents.types import agent_class
 from chatwootai.artefacts import SHARED, artefact_key
 from chatwootai.config.schema import DomainConfig, WorkflowStep
+from chatwootai.hours import Schedule
 from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.llm import ModelResolver
 from chatwootai.settings import Settings
@@ -185,6 +186,9 @@ def _static_prompt(agent: BaseAgent, workflow: WorkflowStep | None) -> str:
         static += f"\nTarefa desta etapa: {workflow.description}"
         if workflow.expected_output:
             static += f"\nResultado esperado: {workflow.expected_output}"
+    schedule = Schedule.of(agent.domain)
+    if schedule is not None:
+        static += f"\nHorário da equipe humana: {schedule.describe()}."
     return static
 
 
@@ -199,11 +203,15 @@ def _instructions(
 
     async def today(ctx: RunContext[TurnDeps]) -> str:
         now = ctx.deps.context.now  # the turn's moment (None: the clock)
-        return (
+        line = (
             f"Responda sempre no idioma {language}, de forma breve e cordial. "
             f"Hoje é {local_today(timezone, now, with_time=True)} "
             f"(fuso {timezone})."
         )
+        schedule = ctx.deps.schedule  # the tenant's (the runner may serve several)
+        if schedule is not None:  # whether people are at work now, and when they are back
+            line += "\n" + schedule.status_line(now)
+        return line
 
     async def knowledge(ctx: RunContext[TurnDeps]) -> str:
         return ctx.deps.knowledge_context  # empty unless retrieved for this message

@@ -1,7 +1,9 @@
 """Handing a conversation to humans, in the order Chatwoot needs.
 
-Customer message, private note for the agents, labels, team, and last ``toggle_status open``
-with the bot token, which runs Chatwoot's bot handoff (metric, notification, auto-assignment).
+Customer message, private note for the agents, labels, team, the bot taken off as assignee of a
+conversation assigned to it (else it stays the bot's, out of the humans' unassigned view), and
+last ``toggle_status open`` with the bot token, which runs Chatwoot's bot handoff (metric,
+notification, auto-assignment).
 An optional step refused by Chatwoot (a 4xx) is skipped; one failing because Chatwoot is down
 or rate-limiting stops the handoff (raised), to be resumed later. Opening the conversation is
 always attempted, and its failure is raised.
@@ -24,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 NOTE_TITLE = "Transferido para atendimento humano"
 
-STEPS = ("customer_message", "private_note", "labels", "team", "status")
+STEPS = ("customer_message", "private_note", "labels", "team", "unassign", "status")
 """The steps of a handoff, in order."""
 
 StepDone = Callable[[str], Awaitable[object]]
@@ -62,14 +64,19 @@ async def hand_off(
     customer_text: str | None = None,
     team_id: int | None = None,
     labels: Sequence[str] = (),
+    unassign_bot: bool = False,
     done: Collection[str] = (),
     on_step: StepDone | None = None,
     post: Poster | None = None,
+    open_now: bool = True,
 ) -> HandoffResult:
     """Hand the conversation to humans; raise :class:`ChatwootError` if it could not be opened.
 
     Steps in `done` are skipped; `on_step` is awaited after each step (done, or refused and
-    skipped). A transient failure of any step is raised (the handoff is resumed later).
+    skipped). A transient failure of any step is raised (the handoff is resumed later). Without
+    `open_now` only the messages and labels are left: the team and the opening come later
+    (:func:`open_conversation`, when the team is back). `unassign_bot` clears the assignee
+    first (a conversation assigned to the bot).
     """
     result = HandoffResult()
     where = f"{account_id}:{conversation_id}"
@@ -104,10 +111,32 @@ async def hand_off(
     await attempt("private_note", message("private_note", handoff_note(reason, summary), True))
     if labels:
         await attempt("labels", lambda: client.add_labels(account_id, conversation_id, labels))
+    if not open_now:
+        logger.info("left the handoff of %s for the team's return (%s)", where, reason)
+        return result
     if team_id is not None:
         await attempt("team", lambda: client.assign_team(account_id, conversation_id, team_id))
+    if unassign_bot:
+        await attempt("unassign", lambda: client.unassign(account_id, conversation_id))
     if "status" not in done:
         await client.toggle_status(account_id, conversation_id, "open")
         await finished("status")
     logger.info("handed %s to humans (%s)", where, reason)
     return result
+
+
+async def open_conversation(
+    client: ChatwootClient, account_id: int, conversation_id: int, *, team_id: int | None = None
+) -> None:
+    """The last steps of a deferred handoff: the team (if any), then ``toggle_status open``.
+
+    A refused team assignment is logged and skipped; a failure to open is raised.
+    """
+    if team_id is not None:
+        try:
+            await client.assign_team(account_id, conversation_id, team_id)
+        except TRANSIENT:
+            raise
+        except ChatwootError as exc:
+            logger.warning("team of %s:%s not assigned: %s", account_id, conversation_id, exc)
+    await client.toggle_status(account_id, conversation_id, "open")

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chatwootai.config.data import DomainData
+from chatwootai.config.lifecycle import BusinessHours, ResolutionOptions, check_timezone
 from chatwootai.config.media import MediaOptions
 
 IDENTIFIER = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -84,8 +85,57 @@ class LLMSettings(StrictModel):
     retries: int = Field(default=2, ge=0, le=10)
 
 
+class OverBudget(StrictModel):
+    """What a turn does once the domain's month spend reached ``limits.monthly_budget_usd``."""
+
+    action: Literal["handoff", "model"] = Field(
+        default="handoff",
+        description="handoff: tell the customer `text` and hand off without an LLM request; "
+        "model: keep answering with the cheaper `model`.",
+    )
+    text: str = Field(
+        default="",
+        max_length=2000,
+        description="What the customer is told with a handoff (default: chatwoot.texts.handoff).",
+    )
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The model used past the budget (action: model), e.g. 'openai:gpt-4o-mini' "
+        "or 'offline'; every agent of the domain uses it.",
+    )
+
+    @model_validator(mode="after")
+    def _model_named(self) -> OverBudget:
+        """A switch to a model names the model."""
+        if self.action == "model" and not self.model:
+            raise ValueError("action 'model' needs 'model': the cheaper model to switch to")
+        return self
+
+
+class FloodLimits(StrictModel):
+    """How many customer messages of one conversation reach the LLM per minute."""
+
+    messages_per_minute: int = Field(
+        default=12,
+        ge=1,
+        le=600,
+        description="Customer messages per conversation and minute that reach the LLM; later "
+        "ones wait and are answered together in the next minute's first turn.",
+    )
+    handoff_after: int = Field(
+        default=3,
+        ge=0,
+        le=100,
+        description="Minutes in a row over the limit before the conversation is handed off "
+        "(reason flood, with a private note); 0: never.",
+    )
+
+
 class RunLimits(StrictModel):
-    """Per-turn limits; hitting one ends the turn with the fallback text and a handoff."""
+    """Per-turn limits (hitting one ends the turn with the fallback text and a handoff), the
+    monthly LLM budget and the flood limit."""
 
     max_requests: int = Field(default=6, ge=1, le=100, description="LLM requests per turn.")
     max_total_tokens: int = Field(default=20_000, ge=100, description="Tokens per turn.")
@@ -102,6 +152,16 @@ class RunLimits(StrictModel):
         le=1000,
         description="Messages of history kept per agent and conversation.",
     )
+    monthly_budget_usd: float | None = Field(
+        default=None,
+        gt=0,
+        description="LLM spend per calendar month (the domain's timezone) in USD, counted from "
+        "the outcomes' estimated costs; past it `over_budget` applies. Unset: no budget.",
+    )
+    over_budget: OverBudget | None = Field(
+        default=None, description="What happens past the budget (default: a handoff)."
+    )
+    flood: FloodLimits = Field(default_factory=FloodLimits)
 
 
 _DEPLOYMENT_DEFAULT = "Unset (null): the deployment's default"
@@ -266,6 +326,17 @@ class HandoffSettings(StrictModel):
     reason_required: bool = True
 
 
+class ResolveSettings(StrictModel):
+    """Ending the conversation when the customer is done (Chatwoot ``toggle_status resolved``)."""
+
+    closing_message: str = Field(
+        default="Que bom que pude ajudar! Vou encerrar este atendimento por aqui. Se precisar de "
+        "algo, é só mandar uma nova mensagem.",
+        min_length=1,
+        description="The customer's last message before the conversation is resolved.",
+    )
+
+
 class FilesSettings(StrictModel):
     """Files an agent may send the customer: the domain's documents (price list, menu)."""
 
@@ -291,7 +362,9 @@ class FilesSettings(StrictModel):
 class ToolConfig(StrictModel):
     """A tool of the domain and the agents granted it."""
 
-    kind: Literal["knowledge", "catalog", "calendar", "orders", "http", "handoff", "files"]
+    kind: Literal[
+        "knowledge", "catalog", "calendar", "orders", "http", "handoff", "files", "resolve"
+    ]
     description: str = ""
     settings: dict[str, Any] = Field(default_factory=dict)
     grants: list[Identifier] = Field(
@@ -308,6 +381,7 @@ class ToolConfig(StrictModel):
         | HttpSettings
         | HandoffSettings
         | FilesSettings
+        | ResolveSettings
     ):
         """The settings parsed as the model of this tool's kind."""
         settings: Any = SETTINGS_BY_KIND[self.kind].model_validate(self.settings)
@@ -322,6 +396,7 @@ SETTINGS_BY_KIND: dict[str, type[StrictModel]] = {
     "http": HttpSettings,
     "handoff": HandoffSettings,
     "files": FilesSettings,
+    "resolve": ResolveSettings,
 }
 
 
@@ -469,10 +544,28 @@ class DomainConfig(StrictModel):
         default_factory=MediaOptions,
         description="Customers' voice notes, images and documents (see docs/configuration.md).",
     )
+    hours: BusinessHours | None = Field(
+        default=None,
+        description="When the domain's people work (see docs/configuration.md); unset: always "
+        "open.",
+    )
+    resolution: ResolutionOptions = Field(
+        default_factory=ResolutionOptions,
+        description="When the bot resolves a conversation by itself (inactivity).",
+    )
     data: DomainData = Field(
         default_factory=DomainData,
         description="Filled by the loader from the tools' data files; not written in YAML.",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    def hours_timezone(self) -> str:
+        """The timezone of the business hours (theirs, else the domain's)."""
+        return (self.hours.timezone if self.hours else None) or self.timezone
 
 
 class TenantEntry(StrictModel):
@@ -485,6 +578,9 @@ class TenantEntry(StrictModel):
     url_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
     """Variable holding a secret URL token: deliveries to this tenant's webhook path carrying
     ``?token=`` with it are authenticated without a signature (Chatwoot before 4.13 / 4.11.2)."""
+    console_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    """Variable holding this tenant's console token: it signs in to the console and calls the
+    admin API seeing only the domains of the entries naming the same variable."""
 
 
 class Tenants(StrictModel):

@@ -10,7 +10,6 @@ messages still pending and a later job scheduled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -22,10 +21,13 @@ from redis.exceptions import RedisError
 
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
+from chatwootai.console.activity import ConversationActivity
 from chatwootai.knowledge.schedule import knowledge_cron_jobs
+from chatwootai.outcomes import record_handoff
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, WaitingDelivery
 from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
+from chatwootai.service.lifecycle import LIFECYCLE_FUNCTION, Lifecycle, lifecycle_job
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, rescan_notices
 from chatwootai.service.pipeline import Pipeline
@@ -44,6 +46,7 @@ from chatwootai.service.turns import (
 from chatwootai.service.typing_indicator import TypingIndicator
 from chatwootai.service.unservable import UNAVAILABLE, handover_plan
 from chatwootai.settings import Settings
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.base import StoreError
 from chatwootai.tenancy import NoDomainError
@@ -102,6 +105,10 @@ class TurnRunner:
     """Notices to humans, done under the turn lease before and after a turn (service/notices.py)."""
     media: TurnMedia | None = None
     """Hears, sees and reads the turn's attachments before it is thought (service/turn_media.py)."""
+    activity: ConversationActivity | None = None
+    """The console's list and transcripts of conversations (console/activity.py)."""
+    lifecycle: Lifecycle | None = None
+    """Schedules a conversation's opening and idle resolution (service/lifecycle.py)."""
 
     def __post_init__(self) -> None:
         if self.typing is None:
@@ -205,6 +212,9 @@ class TurnRunner:
             plan, fresh = handover_plan(self.metrics, key, domain, exc, len(ids)), False
         else:
             plan, fresh = await self._plan(key, tid, messages, target, options, domain)
+        if plan.held_until is not None:  # the flood limit: answered with the later messages
+            await self._schedule(key, max(0.0, plan.held_until - time.time()), "flood")
+            return "held"
         thought_s = time.monotonic() - before
         if thought_s > RECHECK_AFTER_S:
             state = await self.system.conversations.load(key)
@@ -226,12 +236,16 @@ class TurnRunner:
             await self._schedule(key, deferral.retry_in_s, "retry")
             return "undelivered"
         if plan.handoff_reason is not None:  # the handoff reached Chatwoot: silence the bot
-            await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
-            self.metrics.handoffs.labels(plan.domain).inc()
+            if plan.handoff_opens_at is None:  # (unless it answers until the team is back)
+                await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
+            self.metrics.handoffs.labels(self.metrics.domain(plan.domain)).inc()
+        if self.lifecycle is not None:
+            await self.lifecycle.after_turn(key, plan, target)
         await self.pending.remove(key, ids)
         await self.deliveries.delivered(key, waiting)
-        self.metrics.answered.labels(plan.domain).inc()
-        self.metrics.routed.labels(plan.domain, plan.crew, plan.route_method).inc()
+        domain_label = self.metrics.domain(plan.domain)
+        self.metrics.answered.labels(domain_label).inc()
+        self.metrics.routed.labels(domain_label, plan.crew, plan.route_method).inc()
         first = min(m.received_at for m in messages)
         if first > 0:
             self.metrics.turn_latency.observe(max(0.0, time.time() - first))
@@ -284,8 +298,14 @@ class TurnRunner:
             self.metrics.llm_latency.observe(time.perf_counter() - started)
         self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
         self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
+        self.metrics.observe_outcome(outcome.recorded, outcome.budget_alert)
+        if self.activity is not None:
+            await self.activity.record_turn(
+                key, incoming.text, outcome, target.channel, started, self.system
+            )
         plan = PlannedReply.from_outcome(outcome, incoming)
-        await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
+        if plan.held_until is None:  # a held turn thinks again when it is let through
+            await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan, True
 
     async def give_up(self, conversation_key: str) -> None:
@@ -303,7 +323,8 @@ class TurnRunner:
             domain = await self.system.domains.get_domain_for_conversation(
                 conversation_key, account_id=target.account_id, inbox_id=target.inbox_id
             )
-            options = (await self.system.registry.get_domain_config(domain)).chatwoot
+            config = await self.system.registry.get_domain_config(domain)
+            options = config.chatwoot
             tid = turn_id(messages)
             plan = PlannedReply(
                 reply=options.texts.fallback,
@@ -322,6 +343,15 @@ class TurnRunner:
             log.error(
                 "turn of %s failed repeatedly: sending the fallback text and a handoff",
                 conversation_key,
+            )
+            await record_handoff(
+                self.system.store,
+                domain,
+                conversation_key,
+                "failure",
+                messages=len(messages),
+                timezone=config.timezone,
+                retention_days=self.system.settings.outcomes_retention_days,
             )
             try:
                 await self.run(conversation_key)
@@ -349,6 +379,7 @@ def _target(messages: list[PendingMessage]) -> ReplyTarget:
         display_id=last.display_id,
         inbox_id=last.inbox_id,
         channel=last.channel,
+        bot_assigned=last.bot_assigned,
     )
 
 
@@ -395,7 +426,7 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
     return outcome
 
 
-WITHOUT_TURN = frozenset({"empty", "bursting", "busy", "waiting", "undelivered"})
+WITHOUT_TURN = frozenset({"empty", "bursting", "busy", "waiting", "undelivered", "held"})
 """Outcomes of a job that took no turn to its end (another job, or a later one, does)."""
 
 
@@ -562,12 +593,8 @@ def build_worker(
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        background = [ctx[name] for name in ("rescan", "watchdog") if name in ctx]
-        for task in background:
-            task.cancel()
-        for task in background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for name in ("rescan", "watchdog"):
+            await stop_task(ctx.get(name))  # cancelled again if a store call swallowed it
         if "rescan_queue" in ctx:
             await ctx["rescan_queue"].close()
         close = ctx.get("close")
@@ -582,7 +609,10 @@ def build_worker(
                 timeout=settings.job_timeout_s,
                 keep_result=0,
                 max_tries=100_000,
-            )
+            ),
+            func(  # type: ignore[arg-type]
+                lifecycle_job, name=LIFECYCLE_FUNCTION, keep_result=0, max_tries=100_000
+            ),
         ],
         queue_name=queue_name(settings),
         redis_settings=redis_settings(settings),
