@@ -35,10 +35,11 @@ SECTIONS = (
     "routing",
     "knowledge",
     "media",
+    "resolution",
     "data",
 )
-"""The sections a tenant usually inherits whole (its own `business`, `chatwoot` and names are
-its facts, rarely equal to another domain's, so they are not looked up)."""
+"""The sections a tenant usually inherits whole (its own `business`, `chatwoot`, `hours` and
+names are its facts, rarely equal to another domain's, so they are not looked up)."""
 
 
 def _json(value: Any) -> bytes:
