@@ -42,7 +42,7 @@ from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.state import AgentState
 from chatwootai.breaker import BreakerOpenError, CircuitBreaker, is_outage, model_key
 from chatwootai.config.schema import CrewConfig, DomainConfig
-from chatwootai.hours import Schedule
+from chatwootai.hours import shared_schedule
 from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.media.attachments import MediaPart
 from chatwootai.media.prompt import user_prompt
@@ -120,7 +120,7 @@ class Crew:
         self.members = members or []
         self.prompts = {s.step_id: s.prompt for s in [*self.members, *steps]}
         """Static instructions by step id, read by the (possibly shared) runners of the steps."""
-        self.schedule = Schedule.of(domain)
+        self.schedule = shared_schedule(domain)
         """The human team's hours, for the instructions' line on whether people are at work."""
         self.offline = all(s.offline for s in [*steps, *self.members])
         self._offline_step = next((i for i, s in enumerate(steps) if s.kinds), 0)

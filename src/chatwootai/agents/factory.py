@@ -19,7 +19,7 @@ from chatwootai.agents.toolkit import domain_tool, tool_identity
 from chatwootai.agents.types import agent_class
 from chatwootai.artefacts import SHARED, artefact_key
 from chatwootai.config.schema import DomainConfig, WorkflowStep
-from chatwootai.hours import Schedule
+from chatwootai.hours import shared_schedule
 from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.llm import ModelResolver
 from chatwootai.settings import Settings
@@ -186,7 +186,7 @@ def _static_prompt(agent: BaseAgent, workflow: WorkflowStep | None) -> str:
         static += f"\nTarefa desta etapa: {workflow.description}"
         if workflow.expected_output:
             static += f"\nResultado esperado: {workflow.expected_output}"
-    schedule = Schedule.of(agent.domain)
+    schedule = shared_schedule(agent.domain)
     if schedule is not None:
         static += f"\nHorário da equipe humana: {schedule.describe()}."
     return static

@@ -36,10 +36,11 @@ SECTIONS = (
     "knowledge",
     "media",
     "resolution",
+    "hours",
     "data",
 )
-"""The sections a tenant usually inherits whole (its own `business`, `chatwoot`, `hours` and
-names are its facts, rarely equal to another domain's, so they are not looked up)."""
+"""The sections a tenant often inherits whole (its own `business`, `chatwoot` and names are its
+facts, rarely equal to another domain's, so they are not looked up)."""
 
 
 def _json(value: Any) -> bytes:
