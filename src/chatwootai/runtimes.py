@@ -23,7 +23,7 @@ from chatwootai.config.schema import DomainConfig
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RUNTIMES = 1000
-"""Runtimes a process keeps by default (about 39 KiB each, crews included, for a tenant sharing
+"""Runtimes a process keeps by default (about 50 KiB each, crews included, for a tenant sharing
 its parent's data, measured by bench/tenants.py; more for a domain with its own large data)."""
 
 
