@@ -7,7 +7,8 @@ kept once in memory, written once to disk and to the shared store.
 
 Layers, looked up in order and filled on the way back:
 
-* memory: a bounded LRU of live objects, shared by every domain of the process;
+* memory: every artefact some domain of the process still holds (weakly referenced, so a runtime
+  that is dropped frees what only it used), plus a bounded LRU of recently used ones;
 * disk: ``<directory>/<kind>/<key[:2]>/<key>.v<version>`` (zlib-compressed), shared by the
   processes of one host (the service and ``chatwootai knowledge sync``);
 * store: the deployment's Redis when one is configured (``artefact:<kind>:v<version>:<key>``,
@@ -15,6 +16,12 @@ Layers, looked up in order and filled on the way back:
 
 A :class:`Codec` turns an artefact into bytes and back; its ``version`` is part of the location,
 so changing an artefact's format never reads an old one.
+
+:data:`SHARED` is the process's memory-only cache for artefacts built while a domain's runtime is
+built (routing classifiers and matchers, catalog and FAQ indexes): a tenant that inherits its
+parent's routing and data asks for the parent's keys and gets the parent's objects, so it costs
+little more than its own facts. A tenant overriding something gets another key, never its parent's
+artefact; a changed parent changes the keys of its children, which rebuild on their next load.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import logging
 import os
 import tempfile
 import threading
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -43,7 +51,17 @@ STORE_TTL_S = 30 * 86400
 """Lifetime of an artefact in the shared store, renewed each time a process loads it."""
 
 MEMORY_ITEMS = 512
-"""Live artefacts kept in memory at most (least recently used dropped first)."""
+"""Recently used artefacts kept in memory even when no domain holds them any more (least
+recently used dropped first); those some domain holds stay findable whatever their number."""
+
+PLAIN_ITEMS = 4096
+"""Artefacts that cannot be weakly referenced (lists and dicts: config sections, parsed data)
+kept in memory at most; small, and only found again while kept, so there is room for many."""
+
+
+def artefact_key(kind: str, version: int, *parts: bytes | str) -> str:
+    """The content key of a `kind` artefact (format `version`) built from `parts`."""
+    return content_key(kind, str(version), *parts)
 
 
 def content_key(*parts: bytes | str) -> str:
@@ -80,44 +98,105 @@ class ArtefactCache:
         store: Store | None = None,
         *,
         memory_items: int = MEMORY_ITEMS,
+        plain_items: int = PLAIN_ITEMS,
         store_ttl_s: int = STORE_TTL_S,
     ) -> None:
         self.directory = directory
         self.store = store
         self.memory_items = memory_items
+        self.plain_items = plain_items
         self.store_ttl_s = store_ttl_s
         self._memory: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._plain: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._live: weakref.WeakValueDictionary[tuple[str, str], Any] = (
+            weakref.WeakValueDictionary()
+        )
         self._lock = threading.Lock()
+        self._building: dict[tuple[str, str], threading.Lock] = {}
         self.builds = 0
         """Artefacts built by :meth:`get_or_build` in this process (for tests and benchmarks)."""
+        self.hits = 0
+        """Artefacts :meth:`get_or_build` found already built (for tests and benchmarks)."""
 
     # -- memory --------------------------------------------------------------------------------
 
     def peek(self, kind: str, key: str) -> Any | None:
         """The live artefact if this process holds it, else None."""
         with self._lock:
-            value = self._memory.get((kind, key))
+            return self._peek((kind, key))
+
+    def _peek(self, name: tuple[str, str]) -> Any | None:
+        for recent in (self._memory, self._plain):
+            value = recent.get(name)
             if value is not None:
-                self._memory.move_to_end((kind, key))
-            return value
+                recent.move_to_end(name)
+                return value
+        value = self._live.get(name)  # dropped from the LRU but still held by some domain
+        if value is not None:
+            self._keep(name, value)
+        return value
 
     def remember(self, kind: str, key: str, value: Any) -> None:
         """Keep `value` in memory under (kind, key)."""
         with self._lock:
-            self._memory[(kind, key)] = value
-            self._memory.move_to_end((kind, key))
-            while len(self._memory) > self.memory_items:
-                self._memory.popitem(last=False)
+            self._keep((kind, key), value)
 
-    def get_or_build(self, kind: str, key: str, build: Callable[[], Any]) -> Any:
-        """The live artefact (kind, key), built by `build()` the first time (memory only)."""
-        found = self.peek(kind, key)
-        if found is not None:
-            return found
-        value = build()
-        self.builds += 1
-        self.remember(kind, key, value)
-        return value
+    def _keep(self, name: tuple[str, str], value: Any) -> None:
+        try:
+            self._live[name] = value
+        except TypeError:  # lists, dicts: not weakly referable, kept in their own LRU
+            self._plain[name] = value
+            self._plain.move_to_end(name)
+            while len(self._plain) > self.plain_items:
+                self._plain.popitem(last=False)
+            return
+        self._memory[name] = value
+        self._memory.move_to_end(name)
+        while len(self._memory) > self.memory_items:
+            self._memory.popitem(last=False)
+
+    def get_or_build(self, kind: str, key: str, build: Callable[[], T]) -> T:
+        """The live artefact (kind, key), built by `build()` the first time (memory only).
+
+        Threads asking for the same artefact at once build it once; the others wait for it.
+        An exception of `build` is raised to its caller and nothing is kept.
+        """
+        name = (kind, key)
+        with self._lock:
+            found = self._peek(name)
+            if found is not None:
+                self.hits += 1
+                return found  # type: ignore[no-any-return]
+            building = self._building.setdefault(name, threading.Lock())
+        with building:
+            with self._lock:
+                found = self._peek(name)
+                if found is not None:
+                    self.hits += 1
+                    return found  # type: ignore[no-any-return]
+            try:
+                value = build()
+            except BaseException:
+                with self._lock:
+                    self._building.pop(name, None)
+                raise
+            with self._lock:  # kept before the lock is dropped: a later caller finds it
+                self.builds += 1
+                self._keep(name, value)
+                self._building.pop(name, None)
+            return value
+
+    def forget(self, kind: str) -> None:
+        """Forget every artefact of `kind` (benchmarks timing a build from scratch; tests)."""
+        with self._lock:
+            for layer in (self._memory, self._plain, self._live):
+                for name in [n for n in list(layer.keys()) if n[0] == kind]:
+                    layer.pop(name, None)
+
+    def held(self) -> int:
+        """How many artefacts this process holds in memory (in the LRU or used by a domain)."""
+        with self._lock:
+            return len(set(self._memory) | set(self._plain) | set(self._live.keys()))
 
     # -- persistent layers ---------------------------------------------------------------------
 
@@ -212,3 +291,7 @@ class ArtefactCache:
             return base64.b64decode(text)
         except ValueError:
             return None
+
+
+SHARED = ArtefactCache(None)
+"""Artefacts shared in memory by every domain of the process (keyed by content, never stale)."""

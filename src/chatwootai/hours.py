@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from chatwootai.artefacts import SHARED, artefact_key
 from chatwootai.config.lifecycle import BusinessHours, shift_minutes
 from chatwootai.config.schema import DomainConfig
 from chatwootai.turn import TurnOutcome
@@ -265,3 +266,17 @@ def outside_handoff(
         handoff.opens_at = back.timestamp()
         handoff.summary += "\nO bot segue atendendo; a conversa é aberta para a equipe na volta."
     return outcome
+
+
+SCHEDULE_KIND = "schedule"
+
+
+def shared_schedule(config: DomainConfig) -> Schedule | None:
+    """:meth:`Schedule.of`, one object for every domain of the same hours, timezone and language
+    (held by the process's shared artefacts while some crew uses it)."""
+    if config.hours is None:
+        return None
+    key = artefact_key(
+        SCHEDULE_KIND, 1, config.hours.model_dump_json(), config.timezone, config.language
+    )
+    return SHARED.get_or_build(SCHEDULE_KIND, key, lambda: Schedule.of(config))

@@ -7,9 +7,11 @@ stays with its crew unless the message clearly belongs elsewhere or asks for a h
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chatwootai.artefacts import SHARED, artefact_key
 from chatwootai.config.schema import CrewRoute, DomainConfig, Routing
 from chatwootai.routing.classifier import ClassifierError, Prediction, TextClassifier
 from chatwootai.routing.handoff import HandoffMatcher
@@ -35,6 +37,10 @@ STICKY_EXIT = 0.75
 
 LLM_SCORE = 0.5
 """The LLM router gives no probability: its decisions are reported with this score."""
+
+ROUTING_KIND = "routing"
+ROUTING_VERSION = 1
+"""Format of the shared routing artefact (:class:`RoutingCore`); bump when it changes."""
 
 
 class RoutingConfigError(ValueError):
@@ -85,6 +91,31 @@ def _training_set(
     return pairs
 
 
+class RoutingCore:
+    """What routing builds from a domain's routing section: matchers and the fitted classifier.
+
+    A pure function of the routing section and the crews' descriptions, so domains whose
+    (inherited) routing is the same share one, through :data:`chatwootai.artefacts.SHARED`.
+    """
+
+    __slots__ = ("__weakref__", "classifier", "handoff", "rules")
+
+    def __init__(self, routing: Routing, classifier: TextClassifier | None) -> None:
+        self.handoff = HandoffMatcher(routing.handoff_phrases)
+        self.rules = RuleMatcher(routing.crews)
+        self.classifier = classifier
+
+
+def routing_key(routing: Routing, descriptions: Mapping[str, str]) -> str:
+    """The content key of the routing artefact of `routing` and the crews' `descriptions`."""
+    return artefact_key(
+        ROUTING_KIND,
+        ROUTING_VERSION,
+        routing.model_dump_json(),
+        json.dumps(dict(descriptions), sort_keys=True, ensure_ascii=False),
+    )
+
+
 class Hub:
     """Routes messages of one domain to its crews; built once per domain, safe to share."""
 
@@ -94,19 +125,23 @@ class Hub:
         crews: Mapping[str, str],
         classifier: TextClassifier | None,
         llm_router: LLMRouter | None = None,
+        *,
+        core: RoutingCore | None = None,
     ) -> None:
         self.routing = routing
         self.crews: Mapping[str, str] = dict(crews)
         """Crew ids to descriptions (what the LLM router is shown)."""
-        self._handoff = HandoffMatcher(routing.handoff_phrases)
-        self._rules = RuleMatcher(routing.crews)
-        self._classifier = classifier
+        self.core = core or RoutingCore(routing, classifier)
+        """The matchers and classifier (shared with domains of the same routing content)."""
+        self._handoff = self.core.handoff
+        self._rules = self.core.rules
+        self._classifier = self.core.classifier
         self._llm_router = llm_router
         self._exit_bar = max(STICKY_EXIT, routing.confidence)
 
     @classmethod
     def build(cls, config: DomainConfig, *, llm_router: LLMRouter | None = None) -> Hub:
-        """Build the hub of a domain (fits the classifier); done once, at load time."""
+        """Build the hub of a domain; its classifier is fitted once per routing content."""
         routing = config.routing
         if routing is None:
             if len(config.crews) != 1:
@@ -131,16 +166,22 @@ class Hub:
         for crew_id, route in routing.crews.items():
             if route.description:
                 descriptions[crew_id] = route.description
-        pairs = _training_set(routing.crews, descriptions)
-        # Requests for a human are a class too: paraphrases of the phrases are caught here.
-        pairs += [(phrase, HANDOFF) for phrase in routing.handoff_phrases if phrase.strip()]
-        classifier: TextClassifier | None = None
-        if len({crew for _, crew in pairs}) >= 2:
-            try:
-                classifier = TextClassifier.fit([t for t, _ in pairs], [c for _, c in pairs])
-            except ClassifierError as exc:
-                raise RoutingConfigError(f"domain {config.name!r}: {exc}") from None
-        return cls(routing, descriptions, classifier, llm_router)
+        fitted = routing
+
+        def fit() -> RoutingCore:
+            pairs = _training_set(fitted.crews, descriptions)
+            # Requests for a human are a class too: paraphrases of the phrases are caught here.
+            pairs += [(phrase, HANDOFF) for phrase in fitted.handoff_phrases if phrase.strip()]
+            classifier: TextClassifier | None = None
+            if len({crew for _, crew in pairs}) >= 2:
+                try:
+                    classifier = TextClassifier.fit([t for t, _ in pairs], [c for _, c in pairs])
+                except ClassifierError as exc:
+                    raise RoutingConfigError(f"domain {config.name!r}: {exc}") from None
+            return RoutingCore(fitted, classifier)
+
+        core = SHARED.get_or_build(ROUTING_KIND, routing_key(routing, descriptions), fit)
+        return cls(routing, descriptions, core.classifier, llm_router, core=core)
 
     def route(self, message: str, context: RoutingContext | None = None) -> RouteDecision:
         """The crew for `message`, from the non-LLM layers only."""

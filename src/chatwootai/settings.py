@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     model_override: str | None = Field(default=None, alias="CHATWOOTAI_MODEL")
     default_domain: str | None = Field(default=None, alias="CHATWOOT_DOMAIN")
     watch: bool = Field(default=False, alias="CHATWOOTAI_WATCH")
+    max_runtimes: int = Field(default=1000, ge=1, alias="CHATWOOTAI_MAX_RUNTIMES")
+    """Domain runtimes a process keeps (least recently used evicted, rebuilt on next message)."""
 
     # Store
     redis_url: str | None = Field(default=None, alias="REDIS_URL")

@@ -33,6 +33,7 @@ from chatwootai.llm import ModelResolver
 from chatwootai.media.admission import admit, rule_handoff
 from chatwootai.outcomes import OutcomeRecorder
 from chatwootai.routing.llm_router import pydantic_ai_router
+from chatwootai.runtimes import RuntimeCache
 from chatwootai.settings import Settings
 from chatwootai.stopping import stop_task
 from chatwootai.store.base import Store
@@ -91,8 +92,10 @@ class ChatwootAISystem:
         """Counts every turn's outcome per domain and day (chatwootai.outcomes)."""
         self.limits = TurnLimits(settings, self.outcomes, self.conversations, models)
         """The budget and flood guards before a turn, the outcome's record after it."""
-        self._runtimes: dict[str, DomainRuntime] = {}
-        self._runtime_locks: dict[str, asyncio.Lock] = {}
+        self.runtimes: RuntimeCache[DomainRuntime] = RuntimeCache(
+            self._build_runtime, max_count=settings.max_runtimes, on_evict=self._evicted
+        )
+        """Domain runtimes held (an LRU capped by CHATWOOTAI_MAX_RUNTIMES)."""
         self._closing: set[asyncio.Task[None]] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._watch_stop = asyncio.Event()
@@ -171,9 +174,8 @@ class ChatwootAISystem:
         await self.registry.stop()
         for task in self._closing:
             task.cancel()
-        for runtime in self._runtimes.values():
+        for runtime in self.runtimes.clear():
             await runtime.proxy.aclose()
-        self._runtimes.clear()
         await self.store.close()
 
     async def ready(self) -> tuple[bool, dict[str, str]]:
@@ -189,9 +191,18 @@ class ChatwootAISystem:
 
     def _forget_runtime(self, domain: str) -> None:
         self.knowledge.forget(domain)
-        runtime = self._runtimes.pop(domain, None)
+        runtime = self.runtimes.discard(domain)
         if runtime is not None:
             self._close_later(runtime)
+
+    def _evicted(self, domain: str, runtime: DomainRuntime) -> None:
+        """An evicted (or replaced) runtime: its crews and knowledge feed go, its clients close
+        once turns still using it had time to end."""
+        held = self.runtimes.peek(domain)
+        if held is None:  # evicted: nothing of the domain stays (a replaced one keeps the new)
+            self.knowledge.forget(domain)
+            self.crews.invalidate_domain(domain)
+        self._close_later(runtime)
 
     def _close_later(self, runtime: DomainRuntime) -> None:
         """Close a replaced runtime's tool clients once turns still using it had time to end."""
@@ -210,18 +221,7 @@ class ChatwootAISystem:
     async def runtime(self, domain: str) -> DomainRuntime:
         """The hub, proxy and crew factory of `domain` for its current config version."""
         config = await self.registry.get_domain_config(domain)
-        version = self.registry.version(domain)
-        runtime = self._runtimes.get(domain)
-        if runtime is not None and runtime.version == version and runtime.config is config:
-            return runtime
-        async with self._runtime_locks.setdefault(domain, asyncio.Lock()):
-            runtime = self._runtimes.get(domain)  # built meanwhile by a concurrent turn?
-            if runtime is not None and runtime.version == version and runtime.config is config:
-                return runtime
-            runtime = await self._build_runtime(config, version)
-            self._runtimes[domain] = runtime
-        log.info("domain %s ready (version %d)", domain, version)
-        return runtime
+        return await self.runtimes.get(domain, config, self.registry.version(domain))
 
     async def _build_runtime(self, config: DomainConfig, version: int) -> DomainRuntime:
         proxy = DataProxy.for_domain(config, self.store)
@@ -236,6 +236,7 @@ class ChatwootAISystem:
             )
         hub = await asyncio.to_thread(Hub.build, config, llm_router=router)
         await self.knowledge.attach(config, proxy.tools)  # document indexes (built once per hash)
+        log.info("domain %s ready (version %d)", config.name, version)
         return DomainRuntime(config, version, hub, proxy, CrewFactory(config, proxy, self.models))
 
     async def _build_crew(self, config: DomainConfig, crew_id: str) -> Crew:

@@ -42,6 +42,7 @@ from chatwootai.agents.limits import usage_limits
 from chatwootai.agents.state import AgentState
 from chatwootai.breaker import BreakerOpenError, CircuitBreaker, is_outage, model_key
 from chatwootai.config.schema import CrewConfig, DomainConfig
+from chatwootai.hours import shared_schedule
 from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.media.attachments import MediaPart
 from chatwootai.media.prompt import user_prompt
@@ -84,6 +85,8 @@ class Step:
     """The breaker key of the step's model (with its API key's identity); None: from the model."""
     tools: frozenset[str] | None = None
     """The domain tools a workflow step restricts its agent to (None: all the agent's grants)."""
+    prompt: str = ""
+    """The step's static instructions (given to its runner through ``TurnDeps.prompts``)."""
 
 
 @dataclass
@@ -115,6 +118,10 @@ class Crew:
         self.proxy = proxy
         self.steps = steps
         self.members = members or []
+        self.prompts = {s.step_id: s.prompt for s in [*self.members, *steps]}
+        """Static instructions by step id, read by the (possibly shared) runners of the steps."""
+        self.schedule = shared_schedule(domain)
+        """The human team's hours, for the instructions' line on whether people are at work."""
         self.offline = all(s.offline for s in [*steps, *self.members])
         self._offline_step = next((i for i, s in enumerate(steps) if s.kinds), 0)
         self.limits: UsageLimits = usage_limits(domain.limits)
@@ -137,7 +144,13 @@ class Crew:
         The run is cut after `timeout_s` (default: the domain's per-turn ``limits.timeout_s``).
         `media` (images, documents' text) goes with the message to every step of a real model.
         """
-        deps = TurnDeps(proxy=self.proxy, context=context, message=message)
+        deps = TurnDeps(
+            proxy=self.proxy,
+            context=context,
+            message=message,
+            prompts=self.prompts,
+            schedule=self.schedule,
+        )
         for member in self.members:  # a member's slots come back for its delegated tasks
             state = states.get(member.agent_id)
             if state is not None and state.slots:

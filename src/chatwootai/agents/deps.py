@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chatwootai.tools.base import HandoffRequest, Tool, ToolCallRecord, ToolContext, ToolResult
+
+if TYPE_CHECKING:
+    from chatwootai.hours import Schedule
 
 
 class ToolProxy(Protocol):
@@ -51,3 +54,8 @@ class TurnDeps:
     """An agent's handoff tool ended the run: the reply is the domain's handoff text."""
     resolved: bool = False
     """An agent's resolve tool ended the conversation: the reply is its closing text."""
+    prompts: Mapping[str, str] = field(default_factory=dict)
+    """The crew's static instructions by step id (its agents' identity and the business facts):
+    pydantic-ai agents are shared by the tenants of the same content, the prompt is each one's."""
+    schedule: Schedule | None = None
+    """The domain's human team hours (the instructions say whether people are at work now)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -14,15 +15,21 @@ from chatwootai.agents.crew import Crew, Step
 from chatwootai.agents.delegation import delegate_tool, relay_output
 from chatwootai.agents.deps import ToolProxy, TurnDeps
 from chatwootai.agents.handoff import ENDS_RUN_KINDS, handoff_output
-from chatwootai.agents.toolkit import domain_tool
+from chatwootai.agents.toolkit import domain_tool, tool_identity
 from chatwootai.agents.types import agent_class
+from chatwootai.artefacts import SHARED, artefact_key
 from chatwootai.config.schema import DomainConfig, WorkflowStep
-from chatwootai.hours import Schedule
+from chatwootai.hours import shared_schedule
 from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.llm import ModelResolver
 from chatwootai.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+STEP_AGENT_KIND = "step-agent"
+STEP_AGENT_VERSION = 1
+"""Format of the shared pydantic-ai agents of crew steps; bump when what keys them changes."""
 
 
 class CrewBuildError(Exception):
@@ -112,23 +119,49 @@ class CrewFactory:
         outputs: list[ToolOutput[str]] = [
             handoff_output(t, agent_id, config.chatwoot.texts.handoff) for t in ending
         ]
-        tools.extend(agent.extra_tools())
-        if members:
-            limit = getattr(agent.settings, "max_delegations", None)
-            context = ContextBuilder(config.knowledge.context)
-            tools.extend(delegate_tool(m, config, limit, context) for m in members)
-            if not offline and getattr(agent.settings, "direct_replies", False):
-                outputs.extend(relay_output(m, config, limit, context) for m in members)
-        output_type: OutputSpec[str] = [str, *outputs] if outputs else str
-        runner: Agent[TurnDeps, str] = Agent(
-            model,
-            deps_type=TurnDeps,
-            output_type=output_type,
-            instructions=_instructions(agent, workflow),
-            tools=tools,
-            model_settings=self.models.model_settings(config.llm, agent_config.llm),
-            name=f"{config.name}.{agent_id}",
-        )
+        prompt = _static_prompt(agent, workflow)
+        model_settings = self.models.model_settings(config.llm, agent_config.llm)
+
+        def runner_of(name: str) -> Agent[TurnDeps, str]:
+            tools.extend(agent.extra_tools())
+            if members:
+                limit = getattr(agent.settings, "max_delegations", None)
+                context = ContextBuilder(config.knowledge.context)
+                tools.extend(delegate_tool(m, config, limit, context) for m in members)
+                if not offline and getattr(agent.settings, "direct_replies", False):
+                    outputs.extend(relay_output(m, config, limit, context) for m in members)
+            output_type: OutputSpec[str] = [str, *outputs] if outputs else str
+            return Agent(
+                model,
+                deps_type=TurnDeps,
+                output_type=output_type,
+                instructions=_instructions(step_id, config.language, config.timezone),
+                tools=tools,
+                model_settings=model_settings,
+                name=name,
+            )
+
+        runner: Agent[TurnDeps, str]
+        if members or not _pure_extra_tools(agent):
+            # A manager's delegation tools hold this domain's members; another package's agent
+            # type may build its tools from the domain: its own pydantic-ai agent.
+            runner = runner_of(f"{config.name}.{agent_id}")
+        else:  # one pydantic-ai agent for every domain of the same content (prompt: per turn)
+            key = artefact_key(
+                STEP_AGENT_KIND,
+                STEP_AGENT_VERSION,
+                step_id,
+                agent_id,
+                agent_config.model_dump_json(),
+                str(id(model)),  # the resolver's model object (held by the agent it keys)
+                json.dumps(model_settings, sort_keys=True, default=str),
+                config.language,
+                config.timezone,
+                config.chatwoot.texts.handoff,
+                *("end\x1f" + "\x1f".join([*tool_identity(t), t.description]) for t in ending),
+                *("\x1f".join(tool_identity(t)) for t in granted if t not in ending),
+            )
+            runner = SHARED.get_or_build(STEP_AGENT_KIND, key, lambda: runner_of(agent_id))
         kinds = tuple(sorted({t.kind for t in granted}))
         breaker_key = self.models.breaker_key(config.llm, agent_config.llm)
         only = (
@@ -136,30 +169,46 @@ class CrewFactory:
             if workflow is not None and workflow.tools is not None
             else None
         )
-        return Step(step_id, agent_id, agent, runner, offline, kinds, breaker_key, only)
+        return Step(step_id, agent_id, agent, runner, offline, kinds, breaker_key, only, prompt)
 
 
-def _instructions(
-    agent: BaseAgent, workflow: WorkflowStep | None
-) -> list[str | Callable[[RunContext[TurnDeps]], Awaitable[str]]]:
+def _pure_extra_tools(agent: BaseAgent) -> bool:
+    """True when the agent type's own tools depend on its settings alone (the built-in types),
+    so its runner may be shared; an agent type from another package may use the domain."""
+    return type(agent).extra_tools.__module__.startswith("chatwootai.")
+
+
+def _static_prompt(agent: BaseAgent, workflow: WorkflowStep | None) -> str:
+    """A step's instructions without today's date: the agent's prompt and the step's task."""
     prompt = agent.system_prompt()
     static = prompt.rsplit("\n", 1)[0]  # the last line carries today's date: rebuilt per run
     if workflow is not None and workflow.description:
         static += f"\nTarefa desta etapa: {workflow.description}"
         if workflow.expected_output:
             static += f"\nResultado esperado: {workflow.expected_output}"
-    domain = agent.domain
-    schedule = Schedule.of(domain)
+    schedule = shared_schedule(agent.domain)
     if schedule is not None:
         static += f"\nHorário da equipe humana: {schedule.describe()}."
+    return static
+
+
+def _instructions(
+    step_id: str, language: str, timezone: str
+) -> list[str | Callable[[RunContext[TurnDeps]], Awaitable[str]]]:
+    """A runner's instructions: the step's static prompt (from the turn's deps, so the runner
+    can serve every domain of the same content), today's date, retrieved context, briefing."""
+
+    async def static(ctx: RunContext[TurnDeps]) -> str:
+        return ctx.deps.prompts.get(step_id, "")
 
     async def today(ctx: RunContext[TurnDeps]) -> str:
         now = ctx.deps.context.now  # the turn's moment (None: the clock)
         line = (
-            f"Responda sempre no idioma {domain.language}, de forma breve e cordial. "
-            f"Hoje é {local_today(domain.timezone, now, with_time=True)} "
-            f"(fuso {domain.timezone})."
+            f"Responda sempre no idioma {language}, de forma breve e cordial. "
+            f"Hoje é {local_today(timezone, now, with_time=True)} "
+            f"(fuso {timezone})."
         )
+        schedule = ctx.deps.schedule  # the tenant's (the runner may serve several)
         if schedule is not None:  # whether people are at work now, and when they are back
             line += "\n" + schedule.status_line(now)
         return line

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic_ai import ModelRetry, RunContext, StructuredDict, ToolOutput
 
 from chatwootai.agents.deps import TurnDeps
-from chatwootai.agents.toolkit import proxy_call, tool_error_text
+from chatwootai.agents.toolkit import ToolName, proxy_call, tool_error_text
 from chatwootai.tools.base import Tool, ToolError
 
 ENDS_RUN_KINDS = frozenset({"handoff", "resolve"})
@@ -31,12 +31,14 @@ def handoff_output(tool: Tool, agent_id: str, reply: str) -> ToolOutput[str]:
     the proxy as the model sent them (the proxy validates them, so every refusal is recorded).
     """
 
+    name = ToolName(tool.id, tool.kind)  # all a call needs (the output may serve many domains)
+
     async def hand_off(ctx: RunContext[TurnDeps], args: dict[str, Any]) -> str:
         deps = ctx.deps
         try:
-            result = await proxy_call(deps, tool, agent_id, args)
+            result = await proxy_call(deps, name, agent_id, args)
         except ToolError as exc:
-            raise ModelRetry(tool_error_text(tool.id, exc)) from None
+            raise ModelRetry(tool_error_text(name.id, exc)) from None
         if result.resolve:  # the resolve tool: its closing text is the reply
             return result.text
         deps.handed_off = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -60,8 +61,10 @@ class SchedulingAgent(BaseAgent):
         settings = self.settings
         assert isinstance(settings, SchedulingConfig)
         return [
-            booking_details_tool(settings.required_slots, settings.confirm_before_booking),
-            AITool(end_booking, takes_ctx=True),
+            shared_booking_details_tool(
+                tuple(settings.required_slots), settings.confirm_before_booking
+            ),
+            end_booking_tool(),
         ]
 
     def in_flow(self, slots: Mapping[str, Any], records: Sequence[ToolCallRecord]) -> bool:
@@ -95,6 +98,18 @@ SLOT_HINTS = {
     "booking_id": "Código do agendamento a remarcar ou cancelar.",
 }
 """How the model is asked to fill the usual slots (any other slot is free text)."""
+
+
+@functools.cache
+def end_booking_tool() -> AITool[TurnDeps]:
+    """`end_booking` as a tool, built once (its schema comes from the signature, a slow read)."""
+    return AITool(end_booking, takes_ctx=True)
+
+
+@functools.lru_cache(maxsize=256)
+def shared_booking_details_tool(slots: tuple[str, ...], confirm: bool) -> AITool[TurnDeps]:
+    """:func:`booking_details_tool`, one per (slots, confirm) for every domain of the process."""
+    return booking_details_tool(slots, confirm)
 
 
 def booking_details_tool(slots: Sequence[str], confirm: bool = True) -> AITool[TurnDeps]:

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import json
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
+from pydantic import BaseModel
 from pydantic_ai import RunContext
 from pydantic_ai import Tool as AITool
 from pydantic_ai.messages import ToolReturn
 
 from chatwootai.agents.deps import TurnDeps
+from chatwootai.artefacts import SHARED, artefact_key
 from chatwootai.tools.base import Tool, ToolCallRecord, ToolError, ToolResult
 
 logger = logging.getLogger(__name__)
@@ -30,8 +34,30 @@ def tool_error_text(tool_id: str, error: ToolError) -> str:
     return f"Erro na ferramenta {tool_id}: {error}. Não invente a resposta; tente outra forma."
 
 
+class NamedTool(Protocol):
+    """What a call through the proxy needs of a tool: its id and kind."""
+
+    @property
+    def id(self) -> str:
+        """The tool's id in its domain."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """The tool's kind (catalog, calendar...)."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ToolName:
+    """A tool's id and kind alone (what a shared pydantic-ai tool keeps of it)."""
+
+    id: str
+    kind: str
+
+
 async def proxy_call(
-    deps: TurnDeps, tool: Tool, agent_id: str, args: Mapping[str, Any]
+    deps: TurnDeps, tool: NamedTool, agent_id: str, args: Mapping[str, Any]
 ) -> ToolResult:
     """Call `tool` through the proxy for `agent_id` and record the call; raises ToolError.
 
@@ -61,8 +87,52 @@ async def proxy_call(
     return result
 
 
+@functools.cache
+def args_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of a tool's arguments model (built once per model, shared read-only)."""
+    return model.model_json_schema()
+
+
+DOMAIN_TOOL_KIND = "domain-tool"
+DOMAIN_TOOL_VERSION = 1
+"""Format of the shared pydantic-ai tools of :func:`domain_tool`; bump when they change."""
+
+
+def tool_identity(tool: Tool) -> tuple[str, ...]:
+    """What a model is told of `tool` (id, kind, description, arguments, facts), as strings."""
+    model = tool.args_model
+    return (
+        tool.id,
+        tool.kind,
+        tool.model_description() or f"{tool.kind} tool {tool.id}",
+        f"{model.__module__}.{model.__qualname__}",
+        json.dumps(tool.model_facts(), sort_keys=True, default=str, ensure_ascii=False),
+    )
+
+
 def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
-    """A pydantic-ai tool that calls `tool` through the proxy on behalf of `agent_id`."""
+    """A pydantic-ai tool that calls `tool` through the proxy on behalf of `agent_id`.
+
+    It keeps only the tool's id and kind (the call goes to the turn's own proxy), so every
+    domain with the same tool definition for the same agent shares one (keyed by content).
+    """
+    description = tool.model_description() or f"{tool.kind} tool {tool.id}"
+    facts = tool.model_facts()
+    model = tool.args_model
+    key = artefact_key(DOMAIN_TOOL_KIND, DOMAIN_TOOL_VERSION, agent_id, *tool_identity(tool))
+    name = ToolName(tool.id, tool.kind)
+    return SHARED.get_or_build(
+        DOMAIN_TOOL_KIND, key, lambda: _domain_tool(name, agent_id, description, facts, model)
+    )
+
+
+def _domain_tool(
+    tool: ToolName,
+    agent_id: str,
+    description: str,
+    facts: Mapping[str, Any],
+    model: type[BaseModel],
+) -> AITool[TurnDeps]:
     tool_id, kind = tool.id, tool.kind
 
     async def call(ctx: RunContext[TurnDeps], /, **args: Any) -> str | ToolReturn:
@@ -78,9 +148,9 @@ def domain_tool(tool: Tool, agent_id: str) -> AITool[TurnDeps]:
     ai_tool: AITool[TurnDeps] = AITool.from_schema(
         call,
         name=tool_id,
-        description=tool.model_description() or f"{kind} tool {tool_id}",
-        json_schema=tool.args_model.model_json_schema(),
+        description=description,
+        json_schema=args_schema(model),
         takes_ctx=True,
     )
-    ai_tool.metadata = {"kinds": [kind], "tool_id": tool_id, **tool.model_facts()}
+    ai_tool.metadata = {"kinds": [kind], "tool_id": tool_id, **facts}
     return ai_tool

@@ -88,6 +88,12 @@ class DomainLoader:
             e.name for e in entries if e.is_dir() and os.path.isfile(Path(e.path) / DOMAIN_FILE)
         )
 
+    def has(self, name: str) -> bool:
+        """True when `name` is a domain directory holding a domain.yaml (one stat, no listing)."""
+        if not name or name in (os.curdir, os.pardir) or os.sep in name or "/" in name:
+            return False
+        return os.path.isfile(self.domains_dir / name / DOMAIN_FILE)
+
     def load(self, name: str) -> DomainConfig:
         """The resolved, validated config of `name`, data included; raises ConfigError."""
         return self.load_checked(name).config

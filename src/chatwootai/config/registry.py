@@ -18,8 +18,10 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from chatwootai.config import stored
 from chatwootai.config.errors import ConfigError, ConfigIssue
 from chatwootai.config.schema import DomainConfig
+from chatwootai.config.sharing import shared_sections
 from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.base import Store, StoreError
@@ -41,6 +43,13 @@ class DomainLoader(Protocol):
     def load(self, name: str) -> DomainConfig:
         """The validated, inheritance-resolved config of `name`; raises ConfigError."""
         ...
+
+
+def _exists(loader: DomainLoader, name: str) -> bool:
+    """Whether the loader knows `name`: by its `has` when it has one (one stat for the YAML
+    loader), else from :meth:`DomainLoader.names` (which lists every domain: O(domains))."""
+    has = getattr(loader, "has", None)
+    return bool(has(name)) if callable(has) else name in loader.names()
 
 
 class DomainNotFoundError(Exception):
@@ -109,6 +118,7 @@ class DomainRegistry:
             config = await self._from_store(name)
             if config is None:
                 config = await self._fill_from_files(name)
+            config = shared_sections(config)  # what it inherits: the objects other domains hold
             if self.version(name) == version:  # not invalidated while we read
                 self._configs[name] = config
             return config
@@ -122,23 +132,28 @@ class DomainRegistry:
         if raw is None:
             return None
         try:
-            return DomainConfig.model_validate_json(raw)
+            return await stored.decode(raw, self.store.mget)
         except ValidationError:
             log.warning("config of %s in the store does not match the schema; reading files", name)
-            return None
+        except stored.StoredConfigError as exc:
+            log.warning("config of %s in the store cannot be read (%s); reading files", name, exc)
+        except StoreError as exc:
+            log.warning("config of %s not read from the store (%s); reading files", name, exc)
+        return None
 
     async def _from_files(self, name: str) -> DomainConfig:
-        if name not in self.loader.names():
+        if not _exists(self.loader, name):
             raise DomainNotFoundError(name, self.loader.names())
         return await asyncio.to_thread(self.loader.load, name)
 
     async def _fill_from_files(self, name: str) -> DomainConfig:
         """The YAML config, cached in the store only if absent (an update made meanwhile wins)."""
         config = await self._from_files(name)
+        text, sections = stored.encode(config)
+        ttl = self._ttl_for(config)
         try:
-            written = await self.store.set(
-                keys.domain_config(name), config.model_dump_json(), self._ttl_for(config), nx=True
-            )
+            await self.store.mset(sections, stored.section_ttl(ttl))  # before the config names them
+            written = await self.store.set(keys.domain_config(name), text, ttl, nx=True)
         except StoreError as exc:
             log.warning("config of %s not cached in the store: %s", name, exc)
             return config
@@ -152,9 +167,10 @@ class DomainRegistry:
         return ttl_or(config.ttl.config, self.ttl)
 
     async def _write_store(self, name: str, config: DomainConfig) -> None:
-        await self.store.set(
-            keys.domain_config(name), config.model_dump_json(), self._ttl_for(config)
-        )
+        text, sections = stored.encode(config)
+        ttl = self._ttl_for(config)
+        await self.store.mset(sections, stored.section_ttl(ttl))  # before the config names them
+        await self.store.set(keys.domain_config(name), text, ttl)
 
     # -- changing ----------------------------------------------------------------------------
 
@@ -190,7 +206,7 @@ class DomainRegistry:
             self._changed(each)
 
     def _swap(self, name: str, config: DomainConfig) -> None:
-        self._configs[name] = config
+        self._configs[name] = shared_sections(config)
         self._changed(name)
 
     def _changed(self, name: str) -> None:

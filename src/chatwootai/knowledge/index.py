@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from chatwootai.artefacts import content_key
+from chatwootai.artefacts import SHARED, artefact_key, content_key
 from chatwootai.config.data import FaqEntry
 from chatwootai.knowledge.chunking import chunk_document
 from chatwootai.knowledge.extract import extract
@@ -150,14 +150,31 @@ class VectorsCodec:
         return matrix
 
 
+FAQ_PASSAGES_KIND = "faq-passages"
+FAQ_PASSAGES_VERSION = 1
+"""Format of the shared FAQ passages (:func:`faq_passages`); bump when the counting changes."""
+
+
 def faq_passages(entries: Sequence[FaqEntry], source: str = "faq") -> SourceIndex:
-    """FAQ entries as a source of passages (question as title, answer as text)."""
-    passages = [
-        Passage(e.answer, e.question, source, kind="faq", tags=tuple(e.tags)) for e in entries
-    ]
-    return SourceIndex(
-        source, passages, [dict(term_counts(p.fields(), knowledge_terms)) for p in passages]
+    """FAQ entries as a source of passages (question as title, answer as text).
+
+    Shared in memory by every domain whose FAQ has the same entries (counted once).
+    """
+    key = artefact_key(
+        FAQ_PASSAGES_KIND,
+        FAQ_PASSAGES_VERSION,
+        source,
+        *(f"{e.question}\x1f{e.answer}\x1f{'|'.join(e.tags)}" for e in entries),
     )
+
+    def build() -> SourceIndex:
+        passages = [
+            Passage(e.answer, e.question, source, kind="faq", tags=tuple(e.tags)) for e in entries
+        ]
+        counts = [dict(term_counts(p.fields(), knowledge_terms)) for p in passages]
+        return SourceIndex(source, passages, counts)
+
+    return SHARED.get_or_build(FAQ_PASSAGES_KIND, key, build)
 
 
 def faq_key(faq: SourceIndex) -> str:

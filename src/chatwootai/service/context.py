@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from chatwootai.config.schema import Tenants
 from chatwootai.console.activity import ConversationActivity
 from chatwootai.media.outbound import OutboundFiles
+from chatwootai.runtimes import RuntimeCache
 from chatwootai.service.credentials import Credentials
 from chatwootai.service.dedupe import Deduplicator
 from chatwootai.service.delivery import DeliverySchedule
@@ -190,6 +191,9 @@ def build_service(
 ) -> Service:
     """The service of a deployment: arq when Redis is configured, else the in-process queue."""
     metrics = metrics or Metrics(domains_labelled=settings.metrics_domains)
+    runtimes = getattr(system, "runtimes", None)  # a test's fake pipeline may hold none
+    if isinstance(runtimes, RuntimeCache):
+        metrics.watch_runtimes(runtimes)
     store = system.store
     source: Tenants | Callable[[], Tenants]
     if tenants is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -10,6 +11,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from chatwootai.outcomes.model import TurnOutcome
 
 __all__ = ["CONTENT_TYPE_LATEST", "OTHER_DOMAINS", "DomainLabels", "Metrics"]
+
+if TYPE_CHECKING:
+    from chatwootai.runtimes import RuntimeCache
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -155,6 +159,21 @@ class Metrics:
         self.queue_depth = Gauge(
             "chatwootai_queue_depth", "Turn jobs waiting in the queue.", registry=r
         )
+        # Domain runtimes of this process (runtimes.py: an LRU capped by CHATWOOTAI_MAX_RUNTIMES)
+        self.runtimes_held = Gauge(
+            "chatwootai_runtimes_held", "Domain runtimes held by this process.", registry=r
+        )
+        self.runtime_evictions = Counter(
+            "chatwootai_runtime_evictions",
+            "Domain runtimes evicted to respect CHATWOOTAI_MAX_RUNTIMES (rebuilt on next use).",
+            registry=r,
+        )
+        self.runtime_build_seconds = Histogram(
+            "chatwootai_runtime_build_seconds",
+            "Time to build a domain's runtime (first use, or after an eviction).",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
         # Turn leases and deferred deliveries (service/lease.py, service/delivery.py)
         self.turn_jobs = Counter(
             "chatwootai_turn_jobs",
@@ -271,6 +290,26 @@ class Metrics:
         if budget_alert is not None:
             self.budget_alerts.labels(domain, f"{budget_alert:g}").inc()
 
+    def watch_runtimes(self, runtimes: RuntimeCache[Any]) -> None:
+        """Report `runtimes` (held, evictions, build times) in these metrics."""
+        self.runtimes_held.set_function(lambda: len(runtimes))
+        runtimes.listeners.append(_RuntimeMetrics(self))
+
     def render(self) -> bytes:
         """The metrics in the Prometheus text format."""
         return generate_latest(self.registry)
+
+
+class _RuntimeMetrics:
+    """A :class:`~chatwootai.runtimes.RuntimeListener` feeding :class:`Metrics`."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def built(self, domain: str, seconds: float) -> None:
+        """Observe one build."""
+        self.metrics.runtime_build_seconds.observe(seconds)
+
+    def evicted(self, domain: str) -> None:
+        """Count one eviction."""
+        self.metrics.runtime_evictions.inc()

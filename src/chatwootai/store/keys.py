@@ -99,6 +99,12 @@ def domain_config(domain: str) -> str:
     return f"domain:config:{domain}"
 
 
+def config_section(key: str) -> str:
+    """A section of domain configs (agents, routing, parsed data...) by the hash of its JSON:
+    stored once for every domain that shares it (see config/stored.py)."""
+    return f"domain:section:{key}"
+
+
 def domain_conversation(conversation_key: str) -> str:
     """The domain chosen for a conversation (an override set at run time)."""
     return f"domain:conversation:{conversation_key}"

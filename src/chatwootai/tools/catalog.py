@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chatwootai.artefacts import SHARED, artefact_key
 from chatwootai.config.data import Product
 from chatwootai.config.schema import CatalogSettings
 from chatwootai.media.attachments import OutboundAttachment
@@ -63,6 +65,33 @@ class CatalogArgs(BaseModel):
         return self
 
 
+CATALOG_INDEX_KIND = "catalog-index"
+CATALOG_INDEX_VERSION = 1
+"""Format of the shared catalog index (the fields indexed and their weights); bump on change."""
+
+
+def _fields(product: Product) -> list[tuple[str, int]]:
+    """The weighted text fields of a product that the index searches."""
+    return [
+        (product.name, 3),
+        (product.brand, 2),
+        (product.category, 2),
+        (" ".join(product.tags), 2),
+        (product.description, 1),
+    ]
+
+
+def catalog_index(products: Sequence[Product]) -> LexicalIndex:
+    """The index of `products`, shared by every catalog of the same indexed content."""
+    fields = [_fields(p) for p in products]
+    key = artefact_key(
+        CATALOG_INDEX_KIND,
+        CATALOG_INDEX_VERSION,
+        json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+    )
+    return SHARED.get_or_build(CATALOG_INDEX_KIND, key, lambda: LexicalIndex(fields))
+
+
 def stock_text(product: Product) -> str:
     """ "em estoque: 12" or "esgotado"."""
     return f"em estoque: {product.stock}" if product.stock > 0 else "esgotado"
@@ -85,18 +114,7 @@ class CatalogTool(Tool):
         super().__init__(tool_id, description, store)
         self.settings = settings
         self.products = list(products)
-        self.index = LexicalIndex(
-            [
-                [
-                    (p.name, 3),
-                    (p.brand, 2),
-                    (p.category, 2),
-                    (" ".join(p.tags), 2),
-                    (p.description, 1),
-                ]
-                for p in self.products
-            ]
-        )
+        self.index = catalog_index(self.products)
 
     def _matches_filters(self, product: Product, args: CatalogArgs) -> bool:
         if args.sku is not None and fold(product.sku) != fold(args.sku):

@@ -13,16 +13,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatwootai.artefacts import ArtefactCache
+from chatwootai.artefacts import SHARED
 from chatwootai.config.data import FaqEntry
 from chatwootai.config.schema import KnowledgeSettings
 from chatwootai.knowledge.embeddings import EmbeddingsClient
 from chatwootai.knowledge.index import Passage, PassageIndex, faq_key, faq_passages
 from chatwootai.store.base import Store
 from chatwootai.tools.base import Tool, ToolContext, ToolResult
-
-SHARED = ArtefactCache(None)
-"""FAQ-only indexes shared in memory by the tools of every domain (keyed by content)."""
 
 
 class KnowledgeArgs(BaseModel):
@@ -40,7 +37,7 @@ class KnowledgeArgs(BaseModel):
 def faq_index(entries: Sequence[FaqEntry]) -> PassageIndex:
     """The (shared) index of FAQ entries alone."""
     faq = faq_passages(entries)
-    return SHARED.get_or_build("faq-index", faq_key(faq), lambda: PassageIndex.build([faq]))  # type: ignore[no-any-return]
+    return SHARED.get_or_build("faq-index", faq_key(faq), lambda: PassageIndex.build([faq]))
 
 
 def passage_lines(passage: Passage) -> str:
