@@ -19,7 +19,14 @@ import pytest
 import redis
 from arq.worker import func
 
-from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
+from chatwootai.service.queue import (
+    TURN_FUNCTION,
+    ArqTurnQueue,
+    queue_name,
+    redis_settings,
+    sentinel_pool,
+)
+from chatwootai.service.wakeup import wake_key
 from chatwootai.service.worker import OutageTolerantWorker
 from chatwootai.settings import Settings
 from chatwootai.store.base import Store, StoreError
@@ -84,8 +91,10 @@ def arq_worker(settings: Settings, ran: list[str], *, burst: bool) -> OutageTole
         functions=[func(turn, name=TURN_FUNCTION)],  # type: ignore[arg-type]
         queue_name=queue_name(settings),
         redis_settings=redis_settings(settings),
+        redis_pool=sentinel_pool(settings),
+        wake_key=wake_key(settings),
+        safety_poll_s=settings.worker_poll_s,
         handle_signals=False,
-        poll_delay=settings.worker_poll_s,
         keep_result=0,
         burst=burst,
     )

@@ -1,0 +1,177 @@
+"""Wake-ups: idle workers block on a Redis list instead of polling the queue every few ms.
+
+Whoever enqueues a turn job also pushes its due time (epoch ms) on the deployment's wake-up list
+(:func:`wake`). An idle worker blocks on that list (BRPOP): each wake-up reaches one worker only,
+so one worker goes for each job, however many are idle. A wake-up due now makes the worker poll
+the queue at once; one due later (a deferred job: the burst window, a delivery retry) is held by
+the worker that took it, which polls at that time. A full worker takes no wake-ups and hands back
+the ones it holds when they fall due; it polls as soon as one of its jobs ends.
+
+arq's own poll remains as a safety net, every ``CHATWOOTAI_WORKER_POLL`` seconds (1 s by
+default): it finds what no wake-up announced (a wake-up lost with a worker that died, arq's
+retries and cron jobs, a job whose worker died). An idle worker thus costs two Redis commands per
+safety poll (the BRPOP that timed out and arq's ZRANGEBYSCORE), and the commands a job costs do
+not grow with the number of workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from chatwootai.service.polling import SkipRunningJobs
+from chatwootai.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WAKE_LIST_MAX = 10_000
+"""Longest the wake-up list gets (the oldest are dropped: the safety poll finds their jobs)."""
+MIN_BLOCK_S = 0.005
+"""Shortest BRPOP (a BRPOP of 0 s would block for ever)."""
+LATE_S = 0.002
+"""A held wake-up is acted on this long after its time (the job's score is then in the past)."""
+BLOCK_MARGIN_S = 2.0
+"""A BRPOP not back this long after its own timeout is treated as a lost connection."""
+BURST_POLL_S = 0.05
+"""Poll period of a worker run in arq's burst mode (tests): it ends once the queue is empty."""
+
+
+def wake_key(settings: Settings) -> str:
+    """The deployment's wake-up list, beside its arq queue."""
+    return f"{settings.redis_prefix}arq:wake"
+
+
+def now_ms() -> int:
+    """The time as arq scores jobs (epoch milliseconds)."""
+    return int(time.time() * 1000)
+
+
+async def wake(redis: Redis, key: str, due_ms: int) -> None:
+    """Tell one idle worker that a job is due at `due_ms` (one LPUSH; an LTRIM past the cap)."""
+    length = await redis.lpush(key, str(due_ms))  # type: ignore[misc]
+    if length > WAKE_LIST_MAX:
+        await redis.ltrim(key, 0, WAKE_LIST_MAX - 1)  # type: ignore[misc]
+
+
+class WakeUpWorker(SkipRunningJobs):
+    """An arq worker that waits between polls on the wake-up list, not on a short timer."""
+
+    def __init__(
+        self, *args: Any, wake_key: str, safety_poll_s: float = 1.0, **kwargs: Any
+    ) -> None:
+        kwargs["poll_delay"] = 0  # arq's loop does not sleep: :meth:`_wait` blocks instead
+        super().__init__(*args, **kwargs)
+        self.wake_key = wake_key
+        self.safety_poll_s = safety_poll_s
+        self._held: list[float] = []
+        """Times (epoch s) of the wake-ups this worker took for later: a heap."""
+        self._slot_freed = asyncio.Event()
+
+    async def _poll_iteration(self) -> None:
+        await super()._poll_iteration()
+        if self.burst:
+            await asyncio.sleep(BURST_POLL_S)
+        else:
+            await self._wait()
+
+    async def _wait(self) -> None:
+        """Return when the queue is worth polling: a wake-up due now, a held wake-up's time, a
+        freed slot while full, or the safety poll's period passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.safety_poll_s
+        while True:
+            now = time.time()
+            full = self.job_counter >= self.max_jobs
+            due = self._take_due(now)
+            if due:
+                if not full:
+                    return
+                await self._hand_back(due)
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            if self._held:
+                left = min(left, self._held[0] - now + LATE_S)
+            if full:
+                self._slot_freed.clear()
+                try:
+                    await asyncio.wait_for(self._slot_freed.wait(), left)
+                    return
+                except TimeoutError:
+                    continue
+            block_s = max(MIN_BLOCK_S, round(left, 3))
+            brpop = cast(
+                Awaitable[list[bytes] | None],
+                self.pool.brpop(
+                    [self.wake_key],
+                    timeout=block_s,  # type: ignore[arg-type]  # Redis takes decimals since 6.0
+                ),
+            )
+            popped = await asyncio.wait_for(brpop, block_s + BLOCK_MARGIN_S)
+            if popped is None:
+                continue
+            at = int(popped[1]) / 1000
+            if at <= time.time():
+                return
+            heapq.heappush(self._held, at)
+
+    def _take_due(self, now: float) -> list[float]:
+        due = []
+        while self._held and self._held[0] <= now:
+            due.append(heapq.heappop(self._held))
+        return due
+
+    async def _hand_back(self, times: list[float]) -> None:
+        """Give held wake-ups back to the list, for a worker with room (best effort)."""
+        try:
+            for at in times:
+                await wake(self.pool, self.wake_key, int(at * 1000))
+        except (RedisError, OSError) as exc:  # the safety poll finds their jobs
+            log.debug("wake-ups not handed back: %s", exc)
+
+    def _release_sem_dec_counter_on_complete(self) -> None:
+        super()._release_sem_dec_counter_on_complete()
+        self._slot_freed.set()
+
+    async def finish_job(
+        self,
+        job_id: str,
+        finish: bool,
+        result_data: bytes | None,
+        result_timeout_s: float | None,
+        keep_result_forever: bool,
+        incr_score: int | None,
+        keep_in_progress: float | None,
+    ) -> None:
+        """arq's end of a job; a job to be run again (retried, cancelled) gets its wake-up."""
+        await super().finish_job(
+            job_id,
+            finish,
+            result_data,
+            result_timeout_s,
+            keep_result_forever,
+            incr_score,
+            keep_in_progress,
+        )
+        if finish:
+            return
+        try:
+            score = await self.pool.zscore(self.queue_name, job_id)
+            if score is not None:
+                await wake(self.pool, self.wake_key, int(score))
+        except (RedisError, OSError) as exc:  # the safety poll finds it
+            log.debug("no wake-up for the retry of %s: %s", job_id, exc)
+
+    async def close(self) -> None:
+        """Hand back the wake-ups this worker holds, then close as arq does."""
+        if self._held and self._pool is not None:
+            held, self._held = self._held, []
+            await self._hand_back(held)
+        await super().close()
