@@ -112,7 +112,7 @@ async def test_a_retried_job_is_woken_at_its_new_time(slow_poll: Settings) -> No
         await queue.close()
 
 
-async def test_a_full_worker_hands_back_due_wake_ups_and_a_stopping_one_all(
+async def test_a_full_worker_hands_back_due_wake_ups_and_a_stopping_one_all_it_holds(
     settings: Settings,
 ) -> None:
     async def turn(ctx: dict[str, Any], conversation_key: str) -> None:
@@ -132,8 +132,15 @@ async def test_a_full_worker_hands_back_due_wake_ups_and_a_stopping_one_all(
     assert worker._held == [future]
     worker.job_counter = 0
     await worker.pool.delete(key)
-    await worker.close()  # stopping: what it still holds goes back to the list
-    assert await wake_list(settings) == [str(int(future * 1000))]
+    worker.allow_pick_jobs = False  # SIGTERM: its running jobs finish, it starts no new one
+    await worker._wait()
+    assert await worker.pool.lrange(key, 0, -1) == [str(int(future * 1000)).encode()]
+    assert worker._held == []
+    await worker.pool.delete(key)
+    later = time.time() + 7200
+    worker._held = [later]
+    await worker.close()  # closing: what it still holds goes back to the list
+    assert await wake_list(settings) == [str(int(later * 1000))]
 
 
 async def wake_list(settings: Settings) -> list[str]:

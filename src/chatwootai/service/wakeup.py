@@ -5,7 +5,8 @@ Whoever enqueues a turn job also pushes its due time (epoch ms) on the deploymen
 so one worker goes for each job, however many are idle. A wake-up due now makes the worker poll
 the queue at once; one due later (a deferred job: the burst window, a delivery retry) is held by
 the worker that took it, which polls at that time. A full worker takes no wake-ups and hands back
-the ones it holds when they fall due; it polls as soon as one of its jobs ends.
+the ones it holds when they fall due; it polls as soon as one of its jobs ends. A stopping worker
+(SIGTERM: it lets its running jobs finish) takes none either and hands back all it holds.
 
 arq's own poll remains as a safety net, every ``CHATWOOTAI_WORKER_POLL`` seconds (1 s by
 default): it finds what no wake-up announced (a wake-up lost with a worker that died, arq's
@@ -86,6 +87,12 @@ class WakeUpWorker(SkipRunningJobs):
         freed slot while full, or the safety poll's period passed."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.safety_poll_s
+        if not self.allow_pick_jobs:  # stopping, its running jobs finishing: takes no new job
+            if self._held:
+                held, self._held = self._held, []
+                await self._hand_back(held)
+            await asyncio.sleep(self.safety_poll_s)
+            return
         while True:
             now = time.time()
             full = self.job_counter >= self.max_jobs
