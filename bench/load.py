@@ -410,7 +410,7 @@ def run_config(
         redis_calls=sum(used.values()),
         redis_idle_rate=idle_rate,
         idle_per_worker=(idle_rate - server_idle_rate) / workers,
-        top_commands=sorted(used.items(), key=lambda kv: -kv[1])[:6],
+        top_commands=sorted(used.items(), key=lambda kv: -kv[1])[:16],
         llm_requests=llm_requests,
         cpu_s={
             "serve": cpu_after[serve_pid] - cpu_before[serve_pid],

@@ -16,6 +16,7 @@ import pytest
 from arq import Retry, create_pool
 from arq.worker import func
 
+from chatwootai.service.polling import SkipRunningJobs
 from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
 from chatwootai.service.wakeup import wake_key
 from chatwootai.service.worker import OutageTolerantWorker
@@ -70,10 +71,19 @@ async def until(check: Callable[[], bool], bound_s: float = 10.0) -> None:
 
 
 async def test_enqueued_and_deferred_jobs_are_started_by_their_wake_up(
-    slow_poll: Settings,
+    slow_poll: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each job is started by the one worker its wake-up reached, without reading the queue."""
     started: dict[str, float] = {}
     due: dict[str, float] = {}
+    queue_reads: list[list[bytes]] = []
+    full_poll_start = SkipRunningJobs.start_jobs
+
+    async def counted(self: SkipRunningJobs, job_ids: list[bytes]) -> None:
+        queue_reads.append(job_ids)
+        await full_poll_start(self, job_ids)
+
+    monkeypatch.setattr(SkipRunningJobs, "start_jobs", counted)
 
     async def turn(ctx: dict[str, Any], conversation_key: str) -> None:
         started[conversation_key] = time.time()
@@ -83,11 +93,13 @@ async def test_enqueued_and_deferred_jobs_are_started_by_their_wake_up(
     workers = [make_worker(slow_poll, turn) for _ in range(2)]
     try:
         async with running(*workers):
+            queue_reads.clear()  # the workers' first polls, at start
             for n in range(10):
                 await queue.enqueue(f"1:{n}", n, 0)
             await queue.enqueue("1:later", 99, 0.5)  # deferred, as by the burst window
             await until(lambda: len(started) == 11)
             assert started["1:later"] >= due["1:later"]  # never before its time
+            assert queue_reads == []  # no worker read the queue (one minute between polls)
             pool = await queue._get_pool()
             assert await pool.llen(wake_key(slow_poll)) == 0  # every wake-up was taken
     finally:
@@ -124,23 +136,24 @@ async def test_a_full_worker_hands_back_due_wake_ups_and_a_stopping_one_all_it_h
     )
     key = wake_key(settings)  # under the test's prefix: deleted afterwards
     worker.job_counter = worker.max_jobs  # full
-    worker.safety_poll_s = 0.2
-    past, future = time.time() - 1, time.time() + 3600
+    past, future = (time.time() - 1, "job-due"), (time.time() + 3600, "job-later")
     worker._held = [past, future]
-    await worker._wait()  # returns at the safety poll; a full worker takes no wake-ups
-    assert await worker.pool.lrange(key, 0, -1) == [str(int(past * 1000)).encode()]
+    worker._next_poll = asyncio.get_running_loop().time() + 0.2
+    assert await worker._wait() == []  # a full poll at its time; a full worker takes no wake-up
+    assert await worker.pool.lrange(key, 0, -1) == [f"{int(past[0] * 1000)} job-due".encode()]
     assert worker._held == [future]
     worker.job_counter = 0
     await worker.pool.delete(key)
     worker.allow_pick_jobs = False  # SIGTERM: its running jobs finish, it starts no new one
+    worker._next_poll = 0.0
     await worker._wait()
-    assert await worker.pool.lrange(key, 0, -1) == [str(int(future * 1000)).encode()]
+    assert await worker.pool.lrange(key, 0, -1) == [f"{int(future[0] * 1000)} job-later".encode()]
     assert worker._held == []
     await worker.pool.delete(key)
-    later = time.time() + 7200
+    later = (time.time() + 7200, "job-much-later")
     worker._held = [later]
     await worker.close()  # closing: what it still holds goes back to the list
-    assert await wake_list(settings) == [str(int(later * 1000))]
+    assert await wake_list(settings) == [f"{int(later[0] * 1000)} job-much-later"]
 
 
 async def wake_list(settings: Settings) -> list[str]:

@@ -167,7 +167,7 @@ class ArqTurnQueue(TurnQueue):
         if enqueued is None:
             return
         try:
-            await wake(pool, self.wake_key, now_ms() + int(max(0.0, defer_s) * 1000))
+            await wake(pool, self.wake_key, now_ms() + int(max(0.0, defer_s) * 1000), job)
         except (RedisError, OSError) as exc:  # the job is queued: a worker's safety poll finds it
             log.warning("turn job %s queued without its wake-up: %s", job, exc)
 

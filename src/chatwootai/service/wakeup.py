@@ -1,18 +1,19 @@
 """Wake-ups: idle workers block on a Redis list instead of polling the queue every few ms.
 
-Whoever enqueues a turn job also pushes its due time (epoch ms) on the deployment's wake-up list
-(:func:`wake`). An idle worker blocks on that list (BRPOP): each wake-up reaches one worker only,
-so one worker goes for each job, however many are idle. A wake-up due now makes the worker poll
-the queue at once; one due later (a deferred job: the burst window, a delivery retry) is held by
-the worker that took it, which polls at that time. A full worker takes no wake-ups and hands back
-the ones it holds when they fall due; it polls as soon as one of its jobs ends. A stopping worker
-(SIGTERM: it lets its running jobs finish) takes none either and hands back all it holds.
+Whoever enqueues a turn job also pushes a wake-up on the deployment's list (:func:`wake`): the
+job's due time (epoch ms) and its id. An idle worker blocks on that list (BRPOP): each wake-up
+reaches one worker only, which goes for that one job (arq's own atomic check and start), without
+reading the queue; the other workers do not look at it. A wake-up due later (a deferred job: the
+burst window, a delivery retry) is held by the worker that took it until its time. A full worker
+takes no wake-ups and hands back the ones it holds when they fall due; it polls the queue as soon
+as one of its jobs ends. A stopping worker (SIGTERM: it lets its running jobs finish) takes none
+either and hands back all it holds. A job arq retries gets a wake-up at its new time.
 
-arq's own poll remains as a safety net, every ``CHATWOOTAI_WORKER_POLL`` seconds (1 s by
-default): it finds what no wake-up announced (a wake-up lost with a worker that died, arq's
-retries and cron jobs, a job whose worker died). An idle worker thus costs two Redis commands per
-safety poll (the BRPOP that timed out and arq's ZRANGEBYSCORE), and the commands a job costs do
-not grow with the number of workers.
+arq's full poll remains as a safety net, every ``CHATWOOTAI_WORKER_POLL`` seconds (1 s by
+default) per worker: it finds what no wake-up announced (a wake-up lost with a worker that died,
+cron jobs, a job whose worker died) and runs arq's housekeeping (cron, health, finished tasks).
+An idle worker thus costs two Redis commands per safety poll (the BRPOP that timed out and arq's
+ZRANGEBYSCORE), and the commands a job costs do not grow with the number of workers.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 from collections.abc import Awaitable
 from typing import Any, cast
 
+from arq.worker import Worker
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -43,6 +45,9 @@ BLOCK_MARGIN_S = 2.0
 BURST_POLL_S = 0.05
 """Poll period of a worker run in arq's burst mode (tests): it ends once the queue is empty."""
 
+WakeUp = tuple[float, str]
+"""When (epoch s) and which job (its id; empty: poll the whole queue)."""
+
 
 def wake_key(settings: Settings) -> str:
     """The deployment's wake-up list, beside its arq queue."""
@@ -54,11 +59,18 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def wake(redis: Redis, key: str, due_ms: int) -> None:
-    """Tell one idle worker that a job is due at `due_ms` (one LPUSH; an LTRIM past the cap)."""
-    length = await redis.lpush(key, str(due_ms))  # type: ignore[misc]
+async def wake(redis: Redis, key: str, due_ms: int, job_id: str) -> None:
+    """Tell one idle worker that `job_id` is due at `due_ms` (one LPUSH; an LTRIM past the cap)."""
+    length = await redis.lpush(key, f"{due_ms} {job_id}")  # type: ignore[misc]
     if length > WAKE_LIST_MAX:
         await redis.ltrim(key, 0, WAKE_LIST_MAX - 1)  # type: ignore[misc]
+
+
+def parse_wake_up(raw: bytes | str) -> WakeUp:
+    """``"<due ms> <job id>"`` as (due time in epoch s, job id)."""
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    due, _, job_id = text.partition(" ")
+    return int(due) / 1000, job_id
 
 
 class WakeUpWorker(SkipRunningJobs):
@@ -71,46 +83,60 @@ class WakeUpWorker(SkipRunningJobs):
         super().__init__(*args, **kwargs)
         self.wake_key = wake_key
         self.safety_poll_s = safety_poll_s
-        self._held: list[float] = []
-        """Times (epoch s) of the wake-ups this worker took for later: a heap."""
+        self._held: list[WakeUp] = []
+        """The wake-ups this worker took for later: a heap."""
+        self._woken: list[str] = []
+        """Jobs announced to this worker and due: started by the next iteration."""
+        self._next_poll = 0.0
+        """When (event loop time) the next full poll is due."""
         self._slot_freed = asyncio.Event()
 
     async def _poll_iteration(self) -> None:
-        await super()._poll_iteration()
+        woken, self._woken = self._woken, []
+        if woken:
+            for n, job in enumerate(woken):
+                if not self.allow_pick_jobs or self.job_counter >= self.max_jobs:
+                    await self._hand_back([(0.0, other) for other in woken[n:]])
+                    break
+                # arq's own start of the announced job (its atomic check: started once, anywhere)
+                await Worker.start_jobs(self, [job.encode()])
+        else:
+            self._next_poll = asyncio.get_running_loop().time() + self.safety_poll_s
+            await super()._poll_iteration()
         if self.burst:
             await asyncio.sleep(BURST_POLL_S)
         else:
-            await self._wait()
+            self._woken = await self._wait()
 
-    async def _wait(self) -> None:
-        """Return when the queue is worth polling: a wake-up due now, a held wake-up's time, a
-        freed slot while full, or the safety poll's period passed."""
+    async def _wait(self) -> list[str]:
+        """Wait for the next thing to do: jobs announced and due now (their ids), or a full
+        poll (an empty list) once the safety period has passed or, when full, a slot freed."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.safety_poll_s
         if not self.allow_pick_jobs:  # stopping, its running jobs finishing: takes no new job
             if self._held:
                 held, self._held = self._held, []
                 await self._hand_back(held)
-            await asyncio.sleep(self.safety_poll_s)
-            return
+            await asyncio.sleep(max(0.0, self._next_poll - loop.time()))
+            return []
         while True:
             now = time.time()
             full = self.job_counter >= self.max_jobs
             due = self._take_due(now)
             if due:
                 if not full:
-                    return
+                    jobs = [job for _, job in due]
+                    return jobs if all(jobs) else []  # one without a job id: a full poll
                 await self._hand_back(due)
-            left = deadline - loop.time()
+            left = self._next_poll - loop.time()
             if left <= 0:
-                return
+                return []
             if self._held:
-                left = min(left, self._held[0] - now + LATE_S)
+                left = min(left, self._held[0][0] - now + LATE_S)
             if full:
                 self._slot_freed.clear()
                 try:
                     await asyncio.wait_for(self._slot_freed.wait(), left)
-                    return
+                    return []
                 except TimeoutError:
                     continue
             block_s = max(MIN_BLOCK_S, round(left, 3))
@@ -122,24 +148,20 @@ class WakeUpWorker(SkipRunningJobs):
                 ),
             )
             popped = await asyncio.wait_for(brpop, block_s + BLOCK_MARGIN_S)
-            if popped is None:
-                continue
-            at = int(popped[1]) / 1000
-            if at <= time.time():
-                return
-            heapq.heappush(self._held, at)
+            if popped is not None:
+                heapq.heappush(self._held, parse_wake_up(popped[1]))
 
-    def _take_due(self, now: float) -> list[float]:
+    def _take_due(self, now: float) -> list[WakeUp]:
         due = []
-        while self._held and self._held[0] <= now:
+        while self._held and self._held[0][0] <= now:
             due.append(heapq.heappop(self._held))
         return due
 
-    async def _hand_back(self, times: list[float]) -> None:
-        """Give held wake-ups back to the list, for a worker with room (best effort)."""
+    async def _hand_back(self, wake_ups: list[WakeUp]) -> None:
+        """Give wake-ups back to the list, for a worker with room (best effort)."""
         try:
-            for at in times:
-                await wake(self.pool, self.wake_key, int(at * 1000))
+            for at, job in wake_ups:
+                await wake(self.pool, self.wake_key, int(at * 1000), job)
         except (RedisError, OSError) as exc:  # the safety poll finds their jobs
             log.debug("wake-ups not handed back: %s", exc)
 
@@ -172,7 +194,7 @@ class WakeUpWorker(SkipRunningJobs):
         try:
             score = await self.pool.zscore(self.queue_name, job_id)
             if score is not None:
-                await wake(self.pool, self.wake_key, int(score))
+                await wake(self.pool, self.wake_key, int(score), job_id)
         except (RedisError, OSError) as exc:  # the safety poll finds it
             log.debug("no wake-up for the retry of %s: %s", job_id, exc)
 
