@@ -107,6 +107,8 @@ class Result:
     idle_per_worker: float
     top_commands: list[tuple[str, int]]
     llm_requests: int
+    jobs: dict[str, float]
+    """Turn jobs run in the phase, by outcome (the workers' chatwootai_turn_jobs_total)."""
     cpu_s: dict[str, float]
     rss_mb: list[float]
     serve_rss_mb: float
@@ -370,8 +372,13 @@ def run_config(
     """Start `workers` workers, warm them up, measure one closed-loop run, stop them."""
     llm.delay_s = delay_s
     url = f"http://127.0.0.1:{port}/webhooks/chatwoot"
+    metrics_ports = [free_port() for _ in range(workers)]
     procs = [
-        spawn(["worker"], env, tmp / f"worker-{delay_s:g}s-{workers}w-{n}.log")
+        spawn(
+            ["worker", "--metrics-port", str(metrics_ports[n])],
+            env,
+            tmp / f"worker-{delay_s:g}s-{workers}w-{n}.log",
+        )
         for n in range(workers)
     ]
     pids = [p.pid for p in procs]
@@ -388,12 +395,14 @@ def run_config(
         chats = load.conversations(base + 1000, conversations)
         calls_before = command_calls(r)
         llm_before = llm.count
+        jobs_before = turn_jobs(metrics_ports)
         cpu_before = {pid: cpu_s(pid) for pid in [serve_pid, *pids]}
         asyncio.run(asyncio.wait_for(load.run(chats, messages), RUN_DEADLINE_S))
         time.sleep(0.3)  # the turn's last writes after its reply
         used = delta(calls_before, command_calls(r))
         cpu_after = {pid: cpu_s(pid) for pid in [serve_pid, *pids]}
         llm_requests = llm.count - llm_before
+        jobs_after = turn_jobs(metrics_ports)
         rss = [rss_mb(pid) for pid in pids]
         serve_rss = rss_mb(serve_pid)
         time.sleep(0.7)  # room for a wrong second reply to show up
@@ -412,6 +421,9 @@ def run_config(
         idle_per_worker=(idle_rate - server_idle_rate) / workers,
         top_commands=sorted(used.items(), key=lambda kv: -kv[1])[:16],
         llm_requests=llm_requests,
+        jobs={
+            k: v - jobs_before.get(k, 0) for k, v in jobs_after.items() if v > jobs_before.get(k, 0)
+        },
         cpu_s={
             "serve": cpu_after[serve_pid] - cpu_before[serve_pid],
             "workers": sum(cpu_after[p] - cpu_before[p] for p in pids),
@@ -423,6 +435,18 @@ def run_config(
         extra=extra,
         mismatched=mismatched,
     )
+
+
+def turn_jobs(ports: list[int]) -> dict[str, float]:
+    """Turn jobs run so far by outcome, summed over the workers' /metrics."""
+    totals: dict[str, float] = {}
+    for port in ports:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        for line in text.splitlines():
+            if line.startswith("chatwootai_turn_jobs_total{"):
+                outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+                totals[outcome] = totals.get(outcome, 0.0) + float(line.rsplit(" ", 1)[1])
+    return totals
 
 
 def idle_commands_rate(r: redis.Redis) -> float:
@@ -474,6 +498,12 @@ def report(results: list[Result], conversations: int, messages: int) -> None:
             f"serve {res.cpu_s['serve'] / per * 1000:.1f} ms; "
             f"LLM requests per message {res.llm_requests / per:.2f}"
         )
+        jobs = sum(res.jobs.values())
+        outcomes = ", ".join(f"{k} {v / per:.2f}" for k, v in sorted(res.jobs.items()))
+        print(
+            f"  turn jobs per message {jobs / per:.2f} ({outcomes}); Redis commands per turn job "
+            f"{res.redis_calls / (jobs or 1):.1f}"
+        )
         rss = ", ".join(f"{mb:.0f}" for mb in res.rss_mb)
         print(f"  RSS at the end: workers [{rss}] MB, serve {res.serve_rss_mb:.0f} MB")
     print("\nscaling (throughput relative to 1 worker at the same LLM delay):")
@@ -486,13 +516,17 @@ def report(results: list[Result], conversations: int, messages: int) -> None:
             f"  {pct(res.turns, 0.5):11.0f}  {pct(res.turns, 0.99):11.0f}"
         )
     print("\nper message and idle (Redis commands from INFO commandstats deltas):")
-    print("  delay  workers  msg/s  Redis cmds/msg  worker CPU ms/msg  idle worker cmds/s")
+    print(
+        "  delay  workers  msg/s  Redis cmds/msg  worker CPU ms/msg  idle worker cmds/s"
+        "  jobs/msg  cmds/job"
+    )
     for res in results:
         per = res.messages or 1
+        jobs = sum(res.jobs.values())
         print(
             f"  {res.delay_s:4g} s  {res.workers:7d}  {res.throughput:5.1f}  "
             f"{res.redis_calls / per:14.1f}  {res.cpu_s['workers'] / per * 1000:17.1f}  "
-            f"{res.idle_per_worker:18.1f}"
+            f"{res.idle_per_worker:18.1f}  {jobs / per:8.2f}  {res.redis_calls / (jobs or 1):8.1f}"
         )
     lost = sum(r.lost + r.extra + r.mismatched for r in results)
     total = sum(r.messages for r in results)
