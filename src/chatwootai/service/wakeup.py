@@ -19,6 +19,7 @@ ZRANGEBYSCORE), and the commands a job costs do not grow with the number of work
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import time
@@ -90,6 +91,9 @@ class WakeUpWorker(SkipRunningJobs):
         self._next_poll = 0.0
         """When (event loop time) the next full poll is due."""
         self._slot_freed = asyncio.Event()
+        self._popping: asyncio.Task[list[bytes] | None] | None = None
+        """The BRPOP waiting for a wake-up: left running while a held wake-up is acted on (its
+        own timeout fires only at Redis's timer resolution, 100 ms by default)."""
 
     async def _poll_iteration(self) -> None:
         woken, self._woken = self._woken, []
@@ -113,6 +117,7 @@ class WakeUpWorker(SkipRunningJobs):
         poll (an empty list) once the safety period has passed or, when full, a slot freed."""
         loop = asyncio.get_running_loop()
         if not self.allow_pick_jobs:  # stopping, its running jobs finishing: takes no new job
+            await self._stop_popping()
             if self._held:
                 held, self._held = self._held, []
                 await self._hand_back(held)
@@ -139,15 +144,36 @@ class WakeUpWorker(SkipRunningJobs):
                     return []
                 except TimeoutError:
                     continue
-            block_s = max(MIN_BLOCK_S, round(left, 3))
-            brpop = cast(
-                Awaitable[list[bytes] | None],
-                self.pool.brpop(
-                    [self.wake_key],
-                    timeout=block_s,  # type: ignore[arg-type]  # Redis takes decimals since 6.0
-                ),
-            )
-            popped = await asyncio.wait_for(brpop, block_s + BLOCK_MARGIN_S)
+            if self._popping is None:
+                block_s = max(MIN_BLOCK_S, round(self._next_poll - loop.time(), 3))
+                self._popping = asyncio.create_task(self._pop(block_s))
+            done, _ = await asyncio.wait({self._popping}, timeout=left)
+            if not done:
+                continue  # a held wake-up's time, or the safety poll's
+            popping, self._popping = self._popping, None
+            popped = popping.result()
+            if popped is not None:
+                heapq.heappush(self._held, parse_wake_up(popped[1]))
+
+    async def _pop(self, block_s: float) -> list[bytes] | None:
+        """One BRPOP on the wake-up list (None when it timed out)."""
+        brpop = cast(
+            Awaitable[list[bytes] | None],
+            self.pool.brpop(
+                [self.wake_key],
+                timeout=block_s,  # type: ignore[arg-type]  # Redis takes decimals since 6.0
+            ),
+        )
+        return await asyncio.wait_for(brpop, block_s + BLOCK_MARGIN_S)
+
+    async def _stop_popping(self) -> None:
+        """Cancel the waiting BRPOP (a wake-up it took meanwhile is left to the safety polls)."""
+        popping, self._popping = self._popping, None
+        if popping is None:
+            return
+        popping.cancel()
+        with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+            popped = await popping
             if popped is not None:
                 heapq.heappush(self._held, parse_wake_up(popped[1]))
 
@@ -200,6 +226,7 @@ class WakeUpWorker(SkipRunningJobs):
 
     async def close(self) -> None:
         """Hand back the wake-ups this worker holds, then close as arq does."""
+        await self._stop_popping()
         if self._held and self._pool is not None:
             held, self._held = self._held, []
             await self._hand_back(held)
