@@ -35,9 +35,28 @@ class ConversationState(BaseModel):
     """True when a human took the conversation over: the bot stays silent."""
     paused_reason: str | None = None
     updated_at: float = 0.0
+    flood_since: float = 0.0
+    """Start of the minute whose customer messages reaching the LLM are counted (see flood.py)."""
+    flood_messages: int = 0
+    """Customer messages of that minute that reached the LLM."""
+    flood_strikes: int = 0
+    """Minutes in a row over the flood limit."""
+    flood_struck_at: float = 0.0
+    """Start of the last minute that went over the limit."""
 
 
-ROUTING_FIELDS = frozenset({"crew", "in_flow", "inbox_id", "updated_at"})
+ROUTING_FIELDS = frozenset(
+    {
+        "crew",
+        "in_flow",
+        "inbox_id",
+        "updated_at",
+        "flood_since",
+        "flood_messages",
+        "flood_strikes",
+        "flood_struck_at",
+    }
+)
 """The fields kept under ``conversation:state:{key}``; the pause has its own key."""
 
 

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FilePath,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REDIS_URL_PARAMETERS = frozenset(
     {"db", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname"}
 )
 """Query parameters REDIS_URL may carry (redis-py's names); the rest would be silently lost."""
+
+
+class ModelPrice(BaseModel):
+    """A model's price per million tokens in USD (``CHATWOOTAI_PRICES``), e.g. a self-hosted one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
 
 
 class Settings(BaseSettings):
@@ -158,6 +176,22 @@ class Settings(BaseSettings):
     )
     """Longest download of one attachment, redirects included."""
 
+    # Outcomes, spend and abuse limits (chatwootai.outcomes)
+    outcomes_retention_days: int = Field(
+        default=90, ge=1, le=3660, alias="CHATWOOTAI_OUTCOMES_RETENTION_DAYS"
+    )
+    """Days each domain's daily outcome aggregates are kept in the store."""
+    prices: dict[str, ModelPrice] = Field(default_factory=dict, alias="CHATWOOTAI_PRICES")
+    """Per-model prices over the genai-prices table, as JSON: ``{"ollama:llama3.1":
+    {"input_per_mtok": 0.1, "output_per_mtok": 0.2}}`` (keyed by the model as `llm.model`
+    names it, or by its name without the provider)."""
+    metrics_domains: int = Field(default=50, ge=0, le=10_000, alias="CHATWOOTAI_METRICS_DOMAINS")
+    """Domains labelled by name in the Prometheus metrics (the first seen); the rest are
+    labelled ``other``, so the number of series stays bounded."""
+    abandoned_after_s: float = Field(default=86400.0, gt=0, alias="CHATWOOTAI_ABANDONED_AFTER")
+    """A conversation the bot answered last, with no customer message for this long, counts as
+    abandoned (in the day of its last answer)."""
+
     log_json: bool = Field(default=False, alias="CHATWOOTAI_LOG_JSON")
     log_level: str = Field(default="INFO", alias="CHATWOOTAI_LOG_LEVEL")
 
@@ -167,6 +201,20 @@ class Settings(BaseSettings):
         """Accept "a.agents, b.agents" as well as a list."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _json_prices(cls, value: Any) -> Any:
+        """Accept the JSON text itself (as the environment gives it)."""
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else {}
+            except ValueError as exc:
+                raise ValueError(
+                    'CHATWOOTAI_PRICES is not JSON: give {"model": {"input_per_mtok": 0.15, '
+                    f'"output_per_mtok": 0.6}}}} ({exc})'
+                ) from None
         return value
 
     @field_validator("redis_sentinels", mode="before")

@@ -23,11 +23,13 @@ from chatwootai.config.loader import DomainLoader
 from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.conversation import ConversationState, ConversationStore
+from chatwootai.guards import Guard, TurnLimits
 from chatwootai.hub import Hub, RouteDecision, RoutingContext
 from chatwootai.knowledge.library import Library
 from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
 from chatwootai.llm import ModelResolver
 from chatwootai.media.admission import admit, rule_handoff
+from chatwootai.outcomes import OutcomeRecorder
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
 from chatwootai.store.base import Store
@@ -78,6 +80,14 @@ class ChatwootAISystem:
         self.conversations = ConversationStore(store, ttl=ttls.conversation)
         self.states = AgentStateManager(store, ttl=ttls.agent_state)
         self._ttls = ttls
+        self.outcomes = OutcomeRecorder(
+            store,
+            retention_days=settings.outcomes_retention_days,
+            abandoned_after_s=settings.abandoned_after_s,
+        )
+        """Counts every turn's outcome per domain and day (chatwootai.outcomes)."""
+        self.limits = TurnLimits(settings, self.outcomes, self.conversations, models)
+        """The budget and flood guards before a turn, the outcome's record after it."""
         self._runtimes: dict[str, DomainRuntime] = {}
         self._runtime_locks: dict[str, asyncio.Lock] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -259,7 +269,12 @@ class ChatwootAISystem:
             outcome = rule_handoff(config, rule, message)
         elif not message.text.strip() and not message.media:
             outcome = non_text_outcome(config, message)
+        elif (guard := await self._guard(config, conversation, message, conversation_key)).outcome:
+            outcome = guard.outcome
+            if outcome.held_until is not None:  # held by the flood limit: not a turn yet
+                return outcome
         else:
+            conversation = guard.conversation
             routing_started = time.monotonic()
             context = RoutingContext(conversation.crew, conversation.in_flow)
             if rule is not None and rule.rule.crew is not None:
@@ -284,8 +299,16 @@ class ChatwootAISystem:
             else:
                 left_s = config.limits.timeout_s - (time.monotonic() - routing_started)
                 outcome = await self._run_crew(
-                    runtime, decision, message, conversation_key, channel, conversation, left_s
+                    runtime,
+                    decision,
+                    message,
+                    conversation_key,
+                    channel,
+                    conversation,
+                    left_s,
+                    guard.model,
                 )
+        turn_ms = (time.perf_counter() - started) * 1000
         log.info(
             "turn %s domain=%s crew=%s method=%s handoff=%s fallback=%s in %.1f ms",
             conversation_key,
@@ -294,9 +317,21 @@ class ChatwootAISystem:
             outcome.route_method,
             outcome.handoff is not None,
             outcome.fallback,
-            (time.perf_counter() - started) * 1000,
+            turn_ms,
         )
+        await self.limits.record(outcome, message, conversation_key, config, turn_ms)
         return outcome
+
+    async def _guard(
+        self,
+        config: DomainConfig,
+        conversation: ConversationState,
+        message: IncomingMessage,
+        conversation_key: str,
+    ) -> Guard:
+        """The budget and flood guards of the turn (see chatwootai.guards)."""
+        ttl = effective_ttls(self._ttls, config.ttl).conversation
+        return await self.limits.guard(config, conversation, message, conversation_key, ttl)
 
     async def _run_crew(
         self,
@@ -307,11 +342,18 @@ class ChatwootAISystem:
         channel: str,
         conversation: ConversationState,
         left_s: float,
+        model: str | None = None,
     ) -> TurnOutcome:
-        """Run the routed crew within what is left of the turn's deadline (`left_s`)."""
+        """Run the routed crew within what is left of the turn's deadline (`left_s`), on the
+        cheaper `model` past the budget."""
         config = runtime.config
         domain = config.name
-        crew = await self.crews.get_crew(decision.crew, domain)
+        if model is None:
+            crew = await self.crews.get_crew(decision.crew, domain)
+        else:
+            crew = self.limits.cheaper_crew(
+                config, runtime.version, runtime.proxy, decision.crew, model
+            )
         agent_ids = list(dict.fromkeys([*crew.config.agents, *_manager(crew)]))
         ttls = effective_ttls(self._ttls, config.ttl)
         states = await self.states.load_many(domain, agent_ids, conversation_key)
@@ -367,6 +409,7 @@ class ChatwootAISystem:
             llm_requests=result.requests,
             input_tokens=result.input_tokens,
             output_tokens=result.output_tokens,
+            model=model or self.models.effective(config.llm).model or "offline",
         )
 
     # -- admin ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chatwootai.media.attachments import AttachmentInfo, MediaPart
+from chatwootai.outcomes.model import TurnOutcome as RecordedTurn
 from chatwootai.tools.base import HandoffRequest, ToolCallRecord
 
 
@@ -62,3 +63,14 @@ class TurnOutcome:
     llm_requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    resolved: bool = False
+    """The conversation ends with this turn's reply (an agent's resolve tool)."""
+    model: str = ""
+    """The model the crew ran on (``provider:name`` as configured; empty: none or offline)."""
+    recorded: RecordedTurn | None = None
+    """The outcome counted for this turn (None: not recorded), for the metrics."""
+    held_until: float | None = None
+    """Not answered now: the flood limit holds the turn until then (epoch seconds); its
+    messages stay pending and are answered together then."""
+    budget_alert: float | None = None
+    """The share of the monthly budget this turn's spend crossed (0.8, 1.0), if it did."""

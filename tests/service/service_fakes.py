@@ -2,7 +2,8 @@
 
 The "brain" answers ``[{domain}/{crew}] {text}``; a text with "humano" asks for a handoff, one
 with "lento" sleeps ``FAKE_SLOW_S`` seconds (to kill a worker mid-turn), one with "explode"
-raises; a slow turn first writes the worker's pid under ``fake:started:{conversation}``.
+raises; a slow turn first writes the worker's pid under ``fake:started:{conversation}``; one
+with "segura" is held (as the flood limit holds a turn) for ``HOLD_S`` from the first time.
 ``create_system`` is the factory the CLI loads through
 ``CHATWOOTAI_SYSTEM_FACTORY=service_fakes:create_system``.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from typing import Any
 
 from chatwootai.config.registry import DomainRegistry
@@ -31,6 +33,8 @@ DOMAINS = {
     "health": ChatwootOptions(non_text="handoff"),
     "retail": ChatwootOptions(),
 }
+HOLD_S = 0.3
+"""How long a "segura" turn is held."""
 TENANTS = Tenants.model_validate({"accounts": {"3": "cosmetics", "4": "health", "5": "retail"}})
 
 
@@ -59,6 +63,8 @@ class FakeSystem:
         self.conversations = ConversationStore(store)
         self.turns: list[tuple[str, IncomingMessage]] = []
         self.slow_s = float(os.environ.get("FAKE_SLOW_S", "0.5"))
+        self.held: dict[str, float] = {}
+        """Until when each conversation's "segura" turns are held."""
 
     async def process_message(
         self, message: IncomingMessage, conversation_key: str, channel: str
@@ -72,6 +78,17 @@ class FakeSystem:
         text = message.text
         if "explode" in text:
             raise RuntimeError("the brain exploded")
+        if "segura" in text:
+            until = self.held.setdefault(conversation_key, time.time() + HOLD_S)
+            if time.time() < until:
+                return TurnOutcome(
+                    reply="",
+                    domain=domain,
+                    crew="held",
+                    route_method="flood",
+                    route_score=1.0,
+                    held_until=until,
+                )
         if "lento" in text:
             await self.store.set(f"fake:started:{conversation_key}", str(os.getpid()), 600)
             await asyncio.sleep(self.slow_s)

@@ -194,6 +194,35 @@ async def test_bot_assigned_open_conversation_is_answered(
     assert harness.replies(3, 417) == ["[cosmetics/sales] quero trocar o tamanho"]
 
 
+async def test_handing_off_a_bot_assigned_conversation_takes_the_bot_off_it(
+    harness: Harness, system: FakeSystem
+) -> None:
+    """Else it stays the bot's, open but out of the humans' unassigned view."""
+    fake = harness.fake
+    fake.assign_bot(3, 417)
+    fake.conversations[(3, 417)].status = "open"
+    response = await harness.post(fake.incoming(3, 417, "quero falar com um humano"))
+    assert response.json()["status"] == "queued"
+    await harness.settle()
+    conversation = fake.conversations[(3, 417)]
+    assert conversation.assignee is None and conversation.status == "open"
+    [unassign] = fake.calls_to("assignments")[-1:]
+    assert unassign.body == {"assignee_id": None}
+    assert (await system.conversations.load("3:417")).paused
+    ordered = [c.endpoint for c in fake.calls if c.endpoint in ("assignments", "toggle_status")]
+    assert ordered[-2:] == ["assignments", "toggle_status"]  # unassigned, then opened
+
+
+async def test_a_handoff_leaves_the_assignee_of_a_conversation_not_assigned_to_the_bot(
+    harness: Harness, system: FakeSystem
+) -> None:
+    fake = harness.fake
+    await harness.post(fake.incoming(3, 417, "quero falar com um humano"))
+    await harness.settle()
+    assert not any(c.body == {"assignee_id": None} for c in fake.calls_to("assignments"))
+    assert fake.conversations[(3, 417)].status == "open"
+
+
 async def test_email_reaches_the_brain_without_its_quoted_thread(
     harness: Harness, system: FakeSystem
 ) -> None:

@@ -13,6 +13,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from openapi_spec_validator import validate as validate_spec
 from chatwootai.service.app import create_app, service_of
 from chatwootai.settings import Settings
 from chatwootai.system import ChatwootAISystem
+from chatwootai.turn import IncomingMessage
 from fakes.chatwoot_server import FIXTURES, load_fixture
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
@@ -34,6 +36,8 @@ ADMIN = "admin-token-openapi-3"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 NAMES = ["cosmetics", "retail", "_base", "petshop", "bakery", "Pet_Shop", "../retail"]
 """Domain names the fuzzer tries besides random text (valid, abstract, broken, unknown)."""
+DATES = ["2026-11-01", "2026-11-30", "2025-11-30", "2026-02-30", "20261101", "2026-11-01T10:00"]
+"""Dates the fuzzer tries in query parameters (valid, reversed or long spans, not dates)."""
 
 FUZZ = settings(
     max_examples=60,
@@ -49,6 +53,7 @@ class Deployment:
 
     loop: asyncio.AbstractEventLoop
     http: httpx.AsyncClient
+    system: ChatwootAISystem
 
     def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One request, run to completion on the deployment's loop."""
@@ -92,7 +97,7 @@ def _deployment(
     loop.run_until_complete(service.start())
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
     try:
-        yield Deployment(loop, http)
+        yield Deployment(loop, http, system)
     finally:
         loop.run_until_complete(http.aclose())
         loop.run_until_complete(service.close())
@@ -262,7 +267,16 @@ def admin_requests(draw: st.DrawFn, document: dict[str, Any]) -> tuple[str, str,
             | st.text(min_size=1, max_size=30)
         )
         url = url.replace("{" + parameter["name"] + "}", quote(value, safe=""))
+    query = {
+        parameter["name"]: draw(
+            st.sampled_from([*NAMES, *DATES]) | st.text(min_size=1, max_size=30) | st.none()
+        )
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    }
     kwargs: dict[str, Any] = {"headers": AUTH}
+    if any(value is not None for value in query.values()):
+        kwargs["params"] = {name: value for name, value in query.items() if value is not None}
     body = operation.get("requestBody")
     if body is not None:
         schema = body["content"]["application/json"]["schema"]
@@ -345,3 +359,36 @@ def test_the_webhooks_answers_match_the_document(
         response = deployment.call("POST", "/webhooks/chatwoot", content=body)
         assert response.status_code < 500, response.text
         _conforms(document, "POST", "/webhooks/chatwoot", response)
+
+
+def test_outcomes_of_a_real_turn_are_read_back_as_documented(
+    deployment: Deployment, document: dict[str, Any], tmp_path: Path
+) -> None:
+    system = deployment.system
+    message = IncomingMessage(text="quanto custa o protetor solar?", message_ids=("7", "8"))
+    deployment.loop.run_until_complete(system.process_message(message, "1:1", "api"))
+    today = datetime.now(UTC).date()
+    start = today - timedelta(days=2)  # cosmetics is in São Paulo: its day may be yesterday
+    url = f"/api/admin/outcomes?domain=cosmetics&from={start.isoformat()}&to={today.isoformat()}"
+    response = deployment.call("GET", url, headers=AUTH)
+    assert response.status_code == 200, response.text
+    _conforms(document, "GET", url, response)
+    body = response.json()
+    assert body["domain"] == "cosmetics" and body["from"] == start.isoformat()
+    assert len(body["days"]) == (today - start).days + 1
+    totals = body["totals"]
+    assert totals["turns"] == 1 and totals["messages"] == 2
+    assert totals["cost_usd"] == 0  # the offline model
+    assert totals["turn_ms_p50"] is not None
+    for bad, status in (
+        ("domain=cosmetics&from=2026-02-30", 400),
+        ("domain=cosmetics&from=2026-11-02&to=2026-11-01", 400),
+        ("domain=cosmetics&from=2024-01-01&to=2026-01-01", 422),
+        ("domain=nowhere", 404),
+        ("from=2026-11-01", 400),
+    ):
+        refused = deployment.call("GET", f"/api/admin/outcomes?{bad}", headers=AUTH)
+        assert refused.status_code == status, (bad, refused.text)
+        assert refused.json()["success"] is False and refused.json()["error"]
+        _conforms(document, "GET", f"/api/admin/outcomes?{bad}", refused)
+    assert deployment.call("GET", "/api/admin/outcomes?domain=cosmetics").status_code == 401

@@ -167,3 +167,22 @@ def test_the_report_is_logged_once_per_finding(caplog: pytest.LogCaptureFixture)
     assert messages[1].startswith("account 3 (retail): CHATWOOT_WEBHOOK_SECRET_RETAIL is not set")
     assert messages[-1].startswith("start-up report: every domain is valid")
     assert all(r.levelno == logging.WARNING for r in caplog.records[:4])
+
+
+def test_a_tenant_whose_url_token_variable_is_unset_is_told_its_token_deliveries_are_refused() -> (
+    None
+):
+    settings = _settings(CHATWOOT_WEBHOOK_SECRET="s", CHATWOOT_BASE_URL="https://chat.example.com")
+    tenants = Tenants.model_validate(
+        {"accounts": {"5": {"domain": "retail", "url_token_env": "CHATWOOT_URL_TOKEN_RETAIL"}}}
+    )
+    credentials = Credentials(settings, tenants, environ={"CHATWOOT_API_TOKEN": "t"})
+    lines = _lines(credentials)
+    assert (
+        "account 5 (retail): CHATWOOT_URL_TOKEN_RETAIL is not set: its deliveries authenticated "
+        "by URL token (?token= on its own webhook path) are refused with 401 (fail closed)"
+    ) in lines
+    with pytest.raises(CredentialsError):  # the webhook turns this into a 401
+        credentials.url_token(5, None)
+    environ = {"CHATWOOT_URL_TOKEN_RETAIL": "u"}
+    assert not any("URL_TOKEN" in line for line in _lines(Credentials(settings, tenants, environ)))

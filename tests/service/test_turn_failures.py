@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from arq import Retry
 from service_fakes import TENANTS, FakeSystem
 
+from chatwootai.outcomes import read_report
 from chatwootai.service.context import Service, build_service
 from chatwootai.service.turns import PendingMessage
 from chatwootai.service.worker import turn_job
@@ -92,6 +94,11 @@ async def test_failures_in_a_row_still_give_up(service: Service, fake: FakeChatw
     assert (await service.system.conversations.load(KEY)).paused
     assert len(fake.calls_to("toggle_status")) == 1  # the handoff
     assert await failures(service) is None
+    # counted in the domain's outcomes as a handoff of reason "failure"
+    today = datetime.now(UTC).date()
+    report = await read_report(service.system.store, "cosmetics", today - timedelta(days=1), today)
+    assert report.totals.handoffs_by_reason == {"failure": 1}
+    assert report.totals.fallbacks == 1 and report.totals.messages == 1
 
 
 async def test_a_retried_job_finding_its_turn_taken_resets_the_count(service: Service) -> None:

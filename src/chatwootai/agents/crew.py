@@ -152,7 +152,7 @@ class Crew:
             logger.warning("crew %s/%s: %s", self.domain.name, self.id, exc)
             return self._fallback(states, deps, usage, "modelo indisponível (circuito aberto)")
         except UsageLimitExceeded as exc:
-            return self._fallback(states, deps, usage, f"limite do turno atingido: {exc}")
+            return self._fallback(states, deps, usage, f"limite do turno atingido: {exc}", "limit")
         except TimeoutError:
             if deps.interrupted_tool is None:
                 await self._model_failed(progress)  # the model itself was too slow
@@ -285,9 +285,10 @@ class Crew:
         deps: TurnDeps,
         usage: RunUsage,
         reason: str,
+        kind: str = "fallback",
     ) -> CrewResult:
         handoff = deps.handoff or HandoffRequest(
-            reason=reason, requested_by="runtime", summary=f"crew {self.id}"
+            reason=reason, requested_by="runtime", summary=f"crew {self.id}", kind=kind
         )
         return CrewResult(
             reply=self.domain.chatwoot.texts.fallback,

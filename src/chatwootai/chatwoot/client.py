@@ -272,6 +272,11 @@ class ChatwootClient:
         path = _conversation_path(account_id, conversation_id) + "/assignments"
         await self._call("POST", path, {"team_id": team_id})
 
+    async def unassign(self, account_id: int, conversation_id: int) -> None:
+        """Take the assignee (a user or the bot) off the conversation."""
+        path = _conversation_path(account_id, conversation_id) + "/assignments"
+        await self._call("POST", path, {"assignee_id": None})
+
     # -- machinery ---------------------------------------------------------------------------
 
     async def read_back(self, account_id: int, conversation_id: int, mark: str) -> ReadBack:

@@ -1,7 +1,9 @@
 """Handing a conversation to humans, in the order Chatwoot needs.
 
-Customer message, private note for the agents, labels, team, and last ``toggle_status open``
-with the bot token, which runs Chatwoot's bot handoff (metric, notification, auto-assignment).
+Customer message, private note for the agents, labels, team, the bot taken off as assignee of a
+conversation assigned to it (else it stays the bot's, out of the humans' unassigned view), and
+last ``toggle_status open`` with the bot token, which runs Chatwoot's bot handoff (metric,
+notification, auto-assignment).
 An optional step refused by Chatwoot (a 4xx) is skipped; one failing because Chatwoot is down
 or rate-limiting stops the handoff (raised), to be resumed later. Opening the conversation is
 always attempted, and its failure is raised.
@@ -24,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 NOTE_TITLE = "Transferido para atendimento humano"
 
-STEPS = ("customer_message", "private_note", "labels", "team", "status")
+STEPS = ("customer_message", "private_note", "labels", "team", "unassign", "status")
 """The steps of a handoff, in order."""
 
 StepDone = Callable[[str], Awaitable[object]]
@@ -62,6 +64,7 @@ async def hand_off(
     customer_text: str | None = None,
     team_id: int | None = None,
     labels: Sequence[str] = (),
+    unassign_bot: bool = False,
     done: Collection[str] = (),
     on_step: StepDone | None = None,
     post: Poster | None = None,
@@ -70,6 +73,7 @@ async def hand_off(
 
     Steps in `done` are skipped; `on_step` is awaited after each step (done, or refused and
     skipped). A transient failure of any step is raised (the handoff is resumed later).
+    `unassign_bot` clears the assignee first (a conversation assigned to the bot).
     """
     result = HandoffResult()
     where = f"{account_id}:{conversation_id}"
@@ -106,6 +110,8 @@ async def hand_off(
         await attempt("labels", lambda: client.add_labels(account_id, conversation_id, labels))
     if team_id is not None:
         await attempt("team", lambda: client.assign_team(account_id, conversation_id, team_id))
+    if unassign_bot:
+        await attempt("unassign", lambda: client.unassign(account_id, conversation_id))
     if "status" not in done:
         await client.toggle_status(account_id, conversation_id, "open")
         await finished("status")

@@ -205,7 +205,7 @@ def worker(
         )
         raise typer.Exit(2)
     check_tenants_file(settings)
-    metrics = Metrics()
+    metrics = Metrics(domains_labelled=settings.metrics_domains)
     if metrics_port is not None:
         start_http_server(metrics_port, registry=metrics.registry)
     factory = system_factory()

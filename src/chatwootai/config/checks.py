@@ -31,6 +31,7 @@ def cross_references(config: DomainConfig) -> list[Problem]:
     problems += _routing(config)
     problems += _media_rules(config)
     if not config.abstract:
+        problems += _budget(config)
         if config.routing is None:
             problems.append(Problem((), "a domain that is served needs a 'routing' section"))
         if not config.crews:
@@ -236,3 +237,16 @@ def _media_rules(config: DomainConfig) -> list[Problem]:
         for index, rule in enumerate(config.media.rules)
         if rule.crew is not None and rule.crew not in config.crews
     ]
+
+
+def _budget(config: DomainConfig) -> list[Problem]:
+    """An `over_budget` without a budget would never apply: said rather than ignored."""
+    limits = config.limits
+    if limits.over_budget is not None and limits.monthly_budget_usd is None:
+        return [
+            Problem(
+                ("limits", "over_budget"),
+                "limits.over_budget has no effect without limits.monthly_budget_usd",
+            )
+        ]
+    return []

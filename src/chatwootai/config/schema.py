@@ -84,8 +84,57 @@ class LLMSettings(StrictModel):
     retries: int = Field(default=2, ge=0, le=10)
 
 
+class OverBudget(StrictModel):
+    """What a turn does once the domain's month spend reached ``limits.monthly_budget_usd``."""
+
+    action: Literal["handoff", "model"] = Field(
+        default="handoff",
+        description="handoff: tell the customer `text` and hand off without an LLM request; "
+        "model: keep answering with the cheaper `model`.",
+    )
+    text: str = Field(
+        default="",
+        max_length=2000,
+        description="What the customer is told with a handoff (default: chatwoot.texts.handoff).",
+    )
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The model used past the budget (action: model), e.g. 'openai:gpt-4o-mini' "
+        "or 'offline'; every agent of the domain uses it.",
+    )
+
+    @model_validator(mode="after")
+    def _model_named(self) -> OverBudget:
+        """A switch to a model names the model."""
+        if self.action == "model" and not self.model:
+            raise ValueError("action 'model' needs 'model': the cheaper model to switch to")
+        return self
+
+
+class FloodLimits(StrictModel):
+    """How many customer messages of one conversation reach the LLM per minute."""
+
+    messages_per_minute: int = Field(
+        default=12,
+        ge=1,
+        le=600,
+        description="Customer messages per conversation and minute that reach the LLM; later "
+        "ones wait and are answered together in the next minute's first turn.",
+    )
+    handoff_after: int = Field(
+        default=3,
+        ge=0,
+        le=100,
+        description="Minutes in a row over the limit before the conversation is handed off "
+        "(reason flood, with a private note); 0: never.",
+    )
+
+
 class RunLimits(StrictModel):
-    """Per-turn limits; hitting one ends the turn with the fallback text and a handoff."""
+    """Per-turn limits (hitting one ends the turn with the fallback text and a handoff), the
+    monthly LLM budget and the flood limit."""
 
     max_requests: int = Field(default=6, ge=1, le=100, description="LLM requests per turn.")
     max_total_tokens: int = Field(default=20_000, ge=100, description="Tokens per turn.")
@@ -102,6 +151,16 @@ class RunLimits(StrictModel):
         le=1000,
         description="Messages of history kept per agent and conversation.",
     )
+    monthly_budget_usd: float | None = Field(
+        default=None,
+        gt=0,
+        description="LLM spend per calendar month (the domain's timezone) in USD, counted from "
+        "the outcomes' estimated costs; past it `over_budget` applies. Unset: no budget.",
+    )
+    over_budget: OverBudget | None = Field(
+        default=None, description="What happens past the budget (default: a handoff)."
+    )
+    flood: FloodLimits = Field(default_factory=FloodLimits)
 
 
 _DEPLOYMENT_DEFAULT = "Unset (null): the deployment's default"

@@ -9,10 +9,11 @@ key with the namespace of the test running in the current asyncio task (a contex
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import math
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from chatwootai.store.base import Store
+from chatwootai.store.base import CountBatch, Store
 
 namespace: contextvars.ContextVar[str] = contextvars.ContextVar("convtest_namespace", default="")
 """The key namespace of the test running in this task ("" outside tests)."""
@@ -104,6 +105,26 @@ class IsolatedStore(Store):
     async def list_remove(self, key: str, values: Sequence[str]) -> int:
         """See :meth:`Store.list_remove`."""
         return await self.inner.list_remove(self._k(key), values)
+
+    async def count(self, batch: CountBatch) -> list[int]:
+        """See :meth:`Store.count`."""
+        k = self._k
+        watch, sweep = batch.watch, batch.sweep
+        return await self.inner.count(
+            CountBatch(
+                counts={k(key): fields for key, fields in batch.counts.items()},
+                ttl=batch.ttl,
+                read=[(k(key), field) for key, field in batch.read],
+                watch=None
+                if watch is None
+                else dataclasses.replace(watch, key=k(watch.key), target=k(watch.target)),
+                sweep=None if sweep is None else dataclasses.replace(sweep, key=k(sweep.key)),
+            )
+        )
+
+    async def read_counts(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        """See :meth:`Store.read_counts`."""
+        return await self.inner.read_counts([self._k(key) for key in keys])
 
     async def scan(self, pattern: str) -> list[str]:
         """See :meth:`Store.scan` (keys of the current test only)."""

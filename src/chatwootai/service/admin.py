@@ -1,4 +1,5 @@
-"""The admin API (bearer ``ADMIN_TOKEN``): domains of conversations, domain list and reloads.
+"""The admin API (bearer ``ADMIN_TOKEN``): domains of conversations, domain list, reloads and
+outcomes.
 
 With no ``ADMIN_TOKEN`` set the admin API is off: every admin route answers 404. The OpenAPI
 document of the whole service is one of its routes (``GET /api/admin/openapi.json``).
@@ -9,14 +10,16 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chatwootai.config.errors import ConfigError
 from chatwootai.config.registry import DomainNotFoundError
+from chatwootai.outcomes import MAX_REPORT_DAYS, OutcomeRangeError, OutcomeReport, read_report
 from chatwootai.service.openapi import openapi_document
 from chatwootai.store import keys
 
@@ -262,6 +265,76 @@ async def conversation(
     pending = await service.pending.peek(conversation_id)
     summary["pending_messages"] = len(pending)
     return JSONResponse({"success": True, "conversation_id": conversation_id, **summary})
+
+
+def _date(value: str | None, name: str, default: date) -> date:
+    if value is None or value == "":
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise OutcomeRangeError(f"'{name}' must be a date YYYY-MM-DD, not {value[:40]!r}") from None
+
+
+@router.get(
+    "/outcomes",
+    summary="A domain's outcomes per day: turns, handoffs, tokens, cost, turn times",
+    response_model=OutcomeReport,
+    responses={
+        **ANSWERS,
+        400: {"model": AdminFailure, "description": "A bad date, or 'to' before 'from'."},
+        422: {"model": AdminFailure, "description": f"More than {MAX_REPORT_DAYS} days."},
+    },
+)
+async def outcomes(
+    request: Request,
+    domain: Annotated[str | None, Query(description="The domain, e.g. `cosmetics`.")] = None,
+    from_: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            description="First day `YYYY-MM-DD`, in the domain's timezone (default: `to` "
+            "less 29 days).",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None, Query(description="Last day `YYYY-MM-DD`, included (default: today).")
+    ] = None,
+) -> JSONResponse:
+    """Each day's counts of a domain from `from` to `to` (days without turns: zeros), and totals.
+
+    Days are the domain's local days; `turn_ms_p50`/`turn_ms_p95` are estimated from a
+    histogram (null without turns); `cost_usd` leaves out turns whose model has no known price
+    (`turns_cost_unknown`).
+    """
+    service: Service = request.app.state.service
+    system = service.system
+    if not domain:
+        return _fail("give the domain: /api/admin/outcomes?domain=cosmetics&from=...&to=...")
+    if domain not in system.registry.names():
+        known = ", ".join(system.registry.names())
+        return _fail(f"unknown domain {domain[:100]!r}; known: {known}", 404)
+    try:
+        end = _date(to, "to", datetime.now(UTC).date())
+        start = _date(from_, "from", end - timedelta(days=29))
+    except OutcomeRangeError as exc:
+        return _fail(str(exc))
+    if (end - start).days + 1 > MAX_REPORT_DAYS:
+        return _fail(
+            f"the range spans {(end - start).days + 1} days; at most {MAX_REPORT_DAYS} per request",
+            422,
+        )
+    try:
+        report = await read_report(
+            system.store,
+            domain,
+            start,
+            end,
+            abandoned_after_s=system.settings.abandoned_after_s,
+        )
+    except OutcomeRangeError as exc:
+        return _fail(str(exc))
+    return JSONResponse(report.model_dump(mode="json"))
 
 
 @router.get("/openapi.json", include_in_schema=False)

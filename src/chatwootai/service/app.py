@@ -52,6 +52,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # `/api/admin/conversations/` is no conversation: a 404, not a redirect to the list
+        redirect_slashes=False,
     )
     app.state.service = service
     app.include_router(webhook.router)

@@ -187,7 +187,7 @@ def build_service(
     metrics: Metrics | None = None,
 ) -> Service:
     """The service of a deployment: arq when Redis is configured, else the in-process queue."""
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(domains_labelled=settings.metrics_domains)
     store = system.store
     source: Tenants | Callable[[], Tenants]
     if tenants is not None:

@@ -2,19 +2,66 @@
 
 from __future__ import annotations
 
+import threading
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+from chatwootai.outcomes.model import TurnOutcome
+
+__all__ = ["CONTENT_TYPE_LATEST", "OTHER_DOMAINS", "DomainLabels", "Metrics"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+OTHER_DOMAINS = "other"
+"""The label of every domain past the cap (``CHATWOOTAI_METRICS_DOMAINS``)."""
+
+HANDOFF_REASONS = frozenset(
+    {
+        "asked",
+        "agent",
+        "fallback",
+        "limit",
+        "budget",
+        "flood",
+        "out_of_hours",
+        "media",
+        "non_text",
+        "failure",
+        "unavailable",
+    }
+)
+"""Handoff reasons labelled by name; any other is labelled ``other``."""
+
+
+class DomainLabels:
+    """The domain label of metrics: the first `cap` domains seen by name, the rest ``other``."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._named: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, domain: str) -> str:
+        """The label value for `domain`."""
+        if domain in self._named:
+            return domain
+        with self._lock:
+            if len(self._named) < self.cap:
+                self._named.add(domain)
+                return domain
+        return OTHER_DOMAINS
 
 
 class Metrics:
     """Counters and histograms of webhooks, turns, handoffs, routing and LLM use."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, domains_labelled: int = 50
+    ) -> None:
         self.registry = registry or CollectorRegistry()
+        self.domain = DomainLabels(domains_labelled)
+        """Every ``domain`` label goes through it (bounded cardinality)."""
         r = self.registry
         self.received = Counter(
             "chatwootai_messages_received", "Webhook deliveries received.", registry=r
@@ -169,6 +216,60 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+
+        # Outcomes, spend (chatwootai.outcomes): per domain, the label capped
+        self.outcome_turns = Counter(
+            "chatwootai_outcome_turns", "Turns thought, per domain.", ["domain"], registry=r
+        )
+        self.outcome_handoffs = Counter(
+            "chatwootai_outcome_handoffs",
+            "Turns that handed off, per domain and reason (asked, agent, fallback, limit, budget, "
+            "flood, out_of_hours, media, non_text, failure, unavailable, other).",
+            ["domain", "reason"],
+            registry=r,
+        )
+        self.outcome_llm_requests = Counter(
+            "chatwootai_outcome_llm_requests", "LLM requests, per domain.", ["domain"], registry=r
+        )
+        self.outcome_tokens = Counter(
+            "chatwootai_outcome_tokens",
+            "LLM tokens, per domain and direction (input, output).",
+            ["domain", "direction"],
+            registry=r,
+        )
+        self.outcome_cost = Counter(
+            "chatwootai_outcome_cost_usd",
+            "Estimated LLM cost in USD, per domain (turns of a model without a price: none).",
+            ["domain"],
+            registry=r,
+        )
+        self.budget_alerts = Counter(
+            "chatwootai_budget_alerts",
+            "Domains whose month spend crossed a share of limits.monthly_budget_usd (0.8, 1).",
+            ["domain", "share"],
+            registry=r,
+        )
+
+    def observe_outcome(self, outcome: TurnOutcome | None, budget_alert: float | None) -> None:
+        """Count a recorded turn's outcome (and a budget share it crossed)."""
+        if outcome is None:
+            return
+        domain = self.domain(outcome.domain)
+        self.outcome_turns.labels(domain).inc()
+        if outcome.handoff:
+            reason = outcome.handoff_reason or "other"
+            reason = reason if reason in HANDOFF_REASONS else "other"
+            self.outcome_handoffs.labels(domain, reason).inc()
+        if outcome.llm_requests:
+            self.outcome_llm_requests.labels(domain).inc(outcome.llm_requests)
+        if outcome.input_tokens:
+            self.outcome_tokens.labels(domain, "input").inc(outcome.input_tokens)
+        if outcome.output_tokens:
+            self.outcome_tokens.labels(domain, "output").inc(outcome.output_tokens)
+        if outcome.cost_usd:
+            self.outcome_cost.labels(domain).inc(outcome.cost_usd)
+        if budget_alert is not None:
+            self.budget_alerts.labels(domain, f"{budget_alert:g}").inc()
 
     def render(self) -> bytes:
         """The metrics in the Prometheus text format."""

@@ -80,6 +80,8 @@ class PlannedReply(BaseModel):
     """Transcripts of the customer's voice notes, for the handoff note."""
     notes: list[str] = Field(default_factory=list)
     """Private notes posted first (transcripts; maybe already posted while thinking)."""
+    held_until: float | None = None
+    """Nothing to deliver yet: the flood limit holds the turn until then (epoch seconds)."""
 
     @classmethod
     def from_outcome(
@@ -106,6 +108,7 @@ class PlannedReply(BaseModel):
             attachments=list(dict.fromkeys(attachments))[:PER_REPLY],
             heard=incoming.heard if incoming is not None else "",
             notes=list(incoming.notes) if incoming is not None else [],
+            held_until=outcome.held_until,
         )
 
 
@@ -118,6 +121,8 @@ class ReplyTarget:
     display_id: int
     inbox_id: int | None
     channel: str
+    bot_assigned: bool = False
+    """Assigned to the bot: a handoff also takes the bot off as assignee."""
 
 
 class Attempt(BaseModel):
@@ -289,6 +294,7 @@ class Replier:
                     customer_text=None if plan.reply.strip() else options.texts.handoff,
                     team_id=options.handoff_team_id,
                     labels=options.handoff_labels,
+                    unassign_bot=target.bot_assigned,
                     done=done,
                     on_step=handoff_step,
                     post=handoff_post,

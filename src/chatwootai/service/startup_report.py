@@ -5,8 +5,8 @@ Three kinds of findings, each a line ``subject: problem: consequence``:
 - domains that cannot answer (invalid files, an invalid folder name) and folders that are not
   domains;
 - tenants.yaml entries (and ``CHATWOOT_DOMAIN``) naming a domain that cannot answer;
-- tenants whose webhook secret or API token variable is unset, and what then happens to their
-  deliveries and replies.
+- tenants whose webhook secret, URL token or API token variable is unset, and what then happens
+  to their deliveries and replies.
 
 The credential findings come from :class:`Credentials` alone: the replies' API access by calling
 :meth:`Credentials.api_access` as the replies do; the webhook's secrets by the rule
@@ -32,6 +32,10 @@ from chatwootai.service.credentials import Credentials, CredentialsError
 log = logging.getLogger("chatwootai.startup")
 
 REFUSED = "its deliveries are refused with 401 (fail closed)"
+TOKEN_REFUSED = (
+    "its deliveries authenticated by URL token (?token= on its own webhook path) are refused "
+    "with 401 (fail closed)"
+)
 NOT_ANSWERED = (
     "its messages are received but not answered: each turn is dropped with an error log line "
     '(chatwootai_messages_ignored{reason="no chatwoot credentials"})'
@@ -119,6 +123,9 @@ def credential_findings(credentials: Credentials) -> list[Finding]:
             findings.append(Finding(subject, f"{variable} is not set", REFUSED))
         elif signed and not variable and no_global_secret:
             unsigned.append(f"{kind} {key}")
+        token_variable = entry.url_token_env
+        if token_variable and _unset(credentials.environ, token_variable):
+            findings.append(Finding(subject, f"{token_variable} is not set", TOKEN_REFUSED))
         findings += _token_findings(credentials, kind, key, entry, subject, unanswered)
     if signed and no_global_secret:
         findings.append(

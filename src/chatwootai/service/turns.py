@@ -47,6 +47,8 @@ class PendingMessage(BaseModel):
     received_at: float = 0.0
     attachments: list[InboundAttachment] = Field(default_factory=list)
     """The message's attachments (metadata only: the files are fetched by the turn)."""
+    bot_assigned: bool = False
+    """The conversation was assigned to the bot (``meta.assignee_type == "AgentBot"``)."""
 
 
 class PendingList(ABC):

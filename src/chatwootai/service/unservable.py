@@ -57,7 +57,7 @@ def handover_plan(
         unavailable_reason(domain, error),
         message_count,
     )
-    metrics.domain_unavailable.labels(domain).inc()
+    metrics.domain_unavailable.labels(metrics.domain(domain)).inc()
     return PlannedReply(
         reply="",
         domain=domain,

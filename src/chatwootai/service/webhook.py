@@ -103,6 +103,7 @@ def pending_message(
         delivery_id=delivery_id,
         received_at=time.time(),
         attachments=[InboundAttachment.model_validate(a.model_dump()) for a in event.attachments],
+        bot_assigned=event.conversation.bot_assigned,
     )
 
 

@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
 from chatwootai.knowledge.schedule import knowledge_cron_jobs
+from chatwootai.outcomes import record_handoff
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, WaitingDelivery
 from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
@@ -211,6 +212,9 @@ class TurnRunner:
             plan, fresh = handover_plan(self.metrics, key, domain, exc, len(ids)), False
         else:
             plan, fresh = await self._plan(key, tid, messages, target, options, domain)
+        if plan.held_until is not None:  # the flood limit: answered with the later messages
+            await self._schedule(key, max(0.0, plan.held_until - time.time()), "flood")
+            return "held"
         thought_s = time.monotonic() - before
         if thought_s > RECHECK_AFTER_S:
             state = await self.system.conversations.load(key)
@@ -233,11 +237,12 @@ class TurnRunner:
             return "undelivered"
         if plan.handoff_reason is not None:  # the handoff reached Chatwoot: silence the bot
             await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
-            self.metrics.handoffs.labels(plan.domain).inc()
+            self.metrics.handoffs.labels(self.metrics.domain(plan.domain)).inc()
         await self.pending.remove(key, ids)
         await self.deliveries.delivered(key, waiting)
-        self.metrics.answered.labels(plan.domain).inc()
-        self.metrics.routed.labels(plan.domain, plan.crew, plan.route_method).inc()
+        domain_label = self.metrics.domain(plan.domain)
+        self.metrics.answered.labels(domain_label).inc()
+        self.metrics.routed.labels(domain_label, plan.crew, plan.route_method).inc()
         first = min(m.received_at for m in messages)
         if first > 0:
             self.metrics.turn_latency.observe(max(0.0, time.time() - first))
@@ -290,8 +295,10 @@ class TurnRunner:
             self.metrics.llm_latency.observe(time.perf_counter() - started)
         self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
         self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
+        self.metrics.observe_outcome(outcome.recorded, outcome.budget_alert)
         plan = PlannedReply.from_outcome(outcome, incoming)
-        await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
+        if plan.held_until is None:  # a held turn thinks again when it is let through
+            await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
         return plan, True
 
     async def give_up(self, conversation_key: str) -> None:
@@ -309,7 +316,8 @@ class TurnRunner:
             domain = await self.system.domains.get_domain_for_conversation(
                 conversation_key, account_id=target.account_id, inbox_id=target.inbox_id
             )
-            options = (await self.system.registry.get_domain_config(domain)).chatwoot
+            config = await self.system.registry.get_domain_config(domain)
+            options = config.chatwoot
             tid = turn_id(messages)
             plan = PlannedReply(
                 reply=options.texts.fallback,
@@ -328,6 +336,15 @@ class TurnRunner:
             log.error(
                 "turn of %s failed repeatedly: sending the fallback text and a handoff",
                 conversation_key,
+            )
+            await record_handoff(
+                self.system.store,
+                domain,
+                conversation_key,
+                "failure",
+                messages=len(messages),
+                timezone=config.timezone,
+                retention_days=self.system.settings.outcomes_retention_days,
             )
             try:
                 await self.run(conversation_key)
@@ -355,6 +372,7 @@ def _target(messages: list[PendingMessage]) -> ReplyTarget:
         display_id=last.display_id,
         inbox_id=last.inbox_id,
         channel=last.channel,
+        bot_assigned=last.bot_assigned,
     )
 
 
@@ -401,7 +419,7 @@ async def turn_job(ctx: dict[str, Any], conversation_key: str) -> str:
     return outcome
 
 
-WITHOUT_TURN = frozenset({"empty", "bursting", "busy", "waiting", "undelivered"})
+WITHOUT_TURN = frozenset({"empty", "bursting", "busy", "waiting", "undelivered", "held"})
 """Outcomes of a job that took no turn to its end (another job, or a later one, does)."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 
 class StoreError(Exception):
@@ -18,6 +19,44 @@ class StoreError(Exception):
 
 class StoreUnavailableError(StoreError):
     """The store is unreachable (Redis down, timeout); the operation may be retried later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """Remember that `member` last counted into the hash `target` at `score` (None: forget it).
+
+    Members are kept in the sorted set `key`, their targets in the hash ``key + ":targets"``.
+    """
+
+    key: str
+    member: str
+    score: float | None
+    target: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """Members of the watch set `key` scored at most `before`: add 1 to `field` of their target
+    hash (if it still exists) and forget them; at most `limit` per call."""
+
+    key: str
+    before: float
+    field: str
+    limit: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CountBatch:
+    """Integer amounts added to fields of hashes in one atomic step (see :meth:`Store.count`)."""
+
+    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """Hash key → field → amount to add."""
+    ttl: int | None = None
+    """Seconds each hash of `counts` lives from now (None: untouched)."""
+    read: Sequence[tuple[str, str]] = ()
+    """(hash key, field) whose values, after the additions, the call returns."""
+    watch: Watch | None = None
+    sweep: Sweep | None = None
 
 
 class Store(ABC):
@@ -102,6 +141,17 @@ class Store(ABC):
     @abstractmethod
     async def list_remove(self, key: str, values: Sequence[str]) -> int:
         """Remove every occurrence of each of `values` from the list, atomically; how many."""
+
+    @abstractmethod
+    async def count(self, batch: CountBatch) -> list[int]:
+        """Apply `batch` atomically in one round trip: sweep, add, watch, then read.
+
+        Returns the values of ``batch.read`` (0 for an absent field), in order.
+        """
+
+    @abstractmethod
+    async def read_counts(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        """Every field of each hash of `keys` (empty when absent), in one round trip."""
 
     @abstractmethod
     async def scan(self, pattern: str) -> list[str]:

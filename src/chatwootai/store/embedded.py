@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from chatwootai.store.base import Store, StoreError
+from chatwootai.store.base import CountBatch, Store, StoreError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
@@ -45,6 +45,16 @@ CREATE TABLE IF NOT EXISTS zset (
     PRIMARY KEY (key, member)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS zset_score ON zset (key, score);
+CREATE TABLE IF NOT EXISTS hash_head (
+    key TEXT PRIMARY KEY,
+    expires_at REAL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hash_field (
+    key TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (key, field)
+) WITHOUT ROWID;
 """
 
 T = TypeVar("T")
@@ -108,6 +118,92 @@ class EmbeddedStore(Store):
         self._db.execute("DELETE FROM list_item WHERE key = ?", (full,))
         self._db.execute("DELETE FROM list_head WHERE key = ?", (full,))
 
+    def _hash_live(self, full: str, now: float) -> bool:
+        """True when the hash exists and is live; an expired hash is dropped."""
+        row = self._db.execute("SELECT expires_at FROM hash_head WHERE key = ?", (full,)).fetchone()
+        if row is None:
+            return False
+        if row[0] is not None and row[0] <= now:
+            self._drop_hash(full)
+            return False
+        return True
+
+    def _drop_hash(self, full: str) -> None:
+        self._db.execute("DELETE FROM hash_field WHERE key = ?", (full,))
+        self._db.execute("DELETE FROM hash_head WHERE key = ?", (full,))
+
+    def _hincr(self, full: str, field: str, amount: int) -> None:
+        self._db.execute(
+            "INSERT INTO hash_field (key, field, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (key, field) DO UPDATE SET value = value + excluded.value",
+            (full, field, amount),
+        )
+
+    def _hget(self, full: str, field: str) -> str | None:
+        row = self._db.execute(
+            "SELECT value FROM hash_field WHERE key = ? AND field = ?", (full, field)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _count(self, batch: CountBatch) -> list[int]:
+        """:meth:`count`'s work, inside one transaction (the same steps as Redis's script)."""
+        now = time.time()
+        if batch.sweep is not None:
+            zkey, targets = self._k(batch.sweep.key), self._k(batch.sweep.key + ":targets")
+            due = self._db.execute(
+                "SELECT member FROM zset WHERE key = ? AND score <= ? ORDER BY score, member"
+                " LIMIT ?",
+                (zkey, batch.sweep.before, batch.sweep.limit),
+            ).fetchall()
+            for (member,) in due:
+                target = self._hget(targets, str(member))
+                if target is not None and self._hash_live(target, now):
+                    self._hincr(target, batch.sweep.field, 1)
+                self._db.execute("DELETE FROM zset WHERE key = ? AND member = ?", (zkey, member))
+                self._db.execute(
+                    "DELETE FROM hash_field WHERE key = ? AND field = ?", (targets, member)
+                )
+        expires_at = self._expiry(batch.ttl)
+        for key, fields in batch.counts.items():
+            if not fields:
+                continue
+            full = self._k(key)
+            live = self._hash_live(full, now)
+            if batch.ttl is not None or not live:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO hash_head (key, expires_at) VALUES (?, ?)",
+                    (full, expires_at if batch.ttl is not None else None),
+                )
+            for field, amount in fields.items():
+                self._hincr(full, field, int(amount))
+        if batch.watch is not None:
+            w = batch.watch
+            zkey, targets = self._k(w.key), self._k(w.key + ":targets")
+            if w.score is None:
+                self._db.execute("DELETE FROM zset WHERE key = ? AND member = ?", (zkey, w.member))
+                self._db.execute(
+                    "DELETE FROM hash_field WHERE key = ? AND field = ?", (targets, w.member)
+                )
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO zset (key, member, score) VALUES (?, ?, ?)",
+                    (zkey, w.member, float(w.score)),
+                )
+                self._db.execute(
+                    "INSERT OR IGNORE INTO hash_head (key, expires_at) VALUES (?, NULL)",
+                    (targets,),
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO hash_field (key, field, value) VALUES (?, ?, ?)",
+                    (targets, w.member, self._k(w.target)),
+                )
+        out: list[int] = []
+        for key, field in batch.read:
+            full = self._k(key)
+            value = self._hget(full, field) if self._hash_live(full, now) else None
+            out.append(0 if value is None else int(value))
+        return out
+
     def _transaction(self, work: Callable[[], T]) -> T:
         """Run `work` in one SQLite transaction (rolled back if it raises)."""
         self._db.execute("BEGIN")
@@ -131,6 +227,11 @@ class EmbeddedStore(Store):
             ).fetchall()
             for (full,) in expired:
                 self._drop_list(str(full))
+            expired = self._db.execute(
+                "SELECT key FROM hash_head WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
+            ).fetchall()
+            for (full,) in expired:
+                self._drop_hash(str(full))
 
     def _check_open(self) -> None:
         if self._closed:
@@ -203,6 +304,9 @@ class EmbeddedStore(Store):
                 elif self._list_live(full, now) is not None:
                     self._transaction(partial(self._drop_list, full))
                     deleted += 1
+                elif self._hash_live(full, now):
+                    self._transaction(partial(self._drop_hash, full))
+                    deleted += 1
                 elif self._db.execute("DELETE FROM zset WHERE key = ?", (full,)).rowcount:
                     deleted += 1
         return deleted
@@ -217,6 +321,9 @@ class EmbeddedStore(Store):
             if found is None:
                 listed = self._list_live(full, now)
                 found = None if listed is None else ("", listed[0])
+            if found is None and self._hash_live(full, now):
+                row = self._db.execute("SELECT expires_at FROM hash_head WHERE key = ?", (full,))
+                found = ("", row.fetchone()[0])
         if found is None or found[1] is None:
             return None
         return max(0, math.ceil(found[1] - now - 0.5))
@@ -231,6 +338,8 @@ class EmbeddedStore(Store):
                 table = "kv"
             elif self._list_live(full, now) is not None:
                 table = "list_head"
+            elif self._hash_live(full, now):
+                table = "hash_head"
             else:
                 return False
             self._db.execute(
@@ -412,6 +521,31 @@ class EmbeddedStore(Store):
             self._check_open()
             return self._transaction(work)
 
+    async def count(self, batch: CountBatch) -> list[int]:
+        """Apply the batch in one SQLite transaction; the values of ``batch.read``."""
+        with self._lock:
+            self._check_open()
+            result = self._transaction(partial(self._count, batch))
+            self._wrote()
+        return result
+
+    async def read_counts(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        """Every field of each hash (empty when absent)."""
+        out: list[dict[str, int]] = []
+        with self._lock:
+            self._check_open()
+            now = time.time()
+            for key in keys:
+                full = self._k(key)
+                if not self._hash_live(full, now):
+                    out.append({})
+                    continue
+                rows = self._db.execute(
+                    "SELECT field, value FROM hash_field WHERE key = ?", (full,)
+                ).fetchall()
+                out.append({str(f): int(v) for f, v in rows})
+        return out
+
     async def scan(self, pattern: str) -> list[str]:
         """Logical keys (strings and lists) matching the glob `pattern`."""
         with self._lock:
@@ -419,8 +553,10 @@ class EmbeddedStore(Store):
             rows = self._db.execute(
                 "SELECT key FROM kv WHERE key GLOB ? AND (expires_at IS NULL OR expires_at > ?)"
                 " UNION SELECT key FROM list_head WHERE key GLOB ?"
+                " AND (expires_at IS NULL OR expires_at > ?)"
+                " UNION SELECT key FROM hash_head WHERE key GLOB ?"
                 " AND (expires_at IS NULL OR expires_at > ?)",
-                (self._k(pattern), time.time(), self._k(pattern), time.time()),
+                (self._k(pattern), time.time()) * 3,
             ).fetchall()
         n = len(self.prefix)
         return [str(row[0])[n:] for row in rows if fnmatch.fnmatchcase(row[0], self._k(pattern))]

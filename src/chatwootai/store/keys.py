@@ -237,3 +237,19 @@ def turn_undelivered() -> str:
 def llm_breaker(breaker_key: str) -> str:
     """The shared state of a model's circuit breaker (JSON)."""
     return f"llm:breaker:{breaker_key}"
+
+
+def outcomes_day(domain: str, day: str) -> str:
+    """A domain's outcome counters of one local day ``YYYY-MM-DD`` (a hash of integers)."""
+    return f"outcomes:day:{domain}:{day}"
+
+
+def outcomes_month(domain: str, month: str) -> str:
+    """A domain's spend and turns of one local month ``YYYY-MM`` (a hash: the budget's count)."""
+    return f"outcomes:month:{domain}:{month}"
+
+
+def outcomes_open() -> str:
+    """Conversations the bot answered last, scored by when (a sorted set; the targets hash
+    ``outcomes:open:targets`` names each one's day hash): those left idle count as abandoned."""
+    return "outcomes:open"

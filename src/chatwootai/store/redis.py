@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -11,7 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from chatwootai.store.base import Store, StoreError, StoreUnavailableError
+from chatwootai.store.base import CountBatch, Store, StoreError, StoreUnavailableError
 
 T = TypeVar("T")
 
@@ -35,6 +36,64 @@ else redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4]) end
 return 1
 """
 
+_COUNT = """
+local plan = cjson.decode(ARGV[1])
+local sweep = plan['sweep']
+if sweep then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[sweep[1]], '-inf', sweep[3], 'LIMIT', 0, sweep[5])
+  for _, member in ipairs(due) do
+    local target = redis.call('HGET', KEYS[sweep[2]], member)
+    if target and redis.call('EXISTS', target) == 1 then
+      redis.call('HINCRBY', target, sweep[4], 1)
+    end
+    redis.call('ZREM', KEYS[sweep[1]], member)
+    redis.call('HDEL', KEYS[sweep[2]], member)
+  end
+end
+for _, entry in ipairs(plan['counts']) do
+  local key = KEYS[entry[1]]
+  local pairs_ = entry[2]
+  for j = 1, #pairs_, 2 do redis.call('HINCRBY', key, pairs_[j], pairs_[j + 1]) end
+  if plan['ttl'] then redis.call('EXPIRE', key, plan['ttl']) end
+end
+local watch = plan['watch']
+if watch then
+  if watch[4] ~= '' then
+    redis.call('ZADD', KEYS[watch[1]], watch[4], watch[3])
+    redis.call('HSET', KEYS[watch[2]], watch[3], KEYS[watch[5]])
+  else
+    redis.call('ZREM', KEYS[watch[1]], watch[3])
+    redis.call('HDEL', KEYS[watch[2]], watch[3])
+  end
+end
+local out = {}
+for i, entry in ipairs(plan['read']) do
+  out[i] = tonumber(redis.call('HGET', KEYS[entry[1]], entry[2]) or '0')
+end
+return out
+"""
+_READ_COUNTS = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
+"""
+
+
+class _Keys:
+    """Full key names of a script call, each given once, with their 1-based index in KEYS."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.names: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, key: str) -> int:
+        full = self.prefix + key
+        if full not in self._index:
+            self.names.append(full)
+            self._index[full] = len(self.names)
+        return self._index[full]
+
 
 class RedisStore(Store):
     """A :class:`Store` on a Redis server."""
@@ -45,6 +104,8 @@ class RedisStore(Store):
         self._cad = client.register_script(_COMPARE_AND_DELETE)
         self._cae = client.register_script(_COMPARE_AND_EXPIRE)
         self._cas = client.register_script(_COMPARE_AND_SET)
+        self._count = client.register_script(_COUNT)
+        self._read_counts = client.register_script(_READ_COUNTS)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "chatwootai:", timeout: float = 2.0) -> RedisStore:
@@ -216,6 +277,57 @@ class RedisStore(Store):
             return sum(int(r) for r in results)
 
         return await self._call(op)
+
+    async def count(self, batch: CountBatch) -> list[int]:
+        """One script call (EVALSHA): sweep, HINCRBYs and EXPIREs, watch, then HGETs.
+
+        The sweep's target hashes are named inside the watch set's targets hash, so the script
+        touches keys it was not given (fine on one Redis server, not on Redis Cluster).
+        """
+        key = _Keys(self.prefix)
+        plan: dict[str, Any] = {
+            "counts": [
+                [key(name), [part for f, n in fields.items() for part in (f, str(int(n)))]]
+                for name, fields in batch.counts.items()
+                if fields
+            ],
+            "read": [[key(name), f] for name, f in batch.read],
+        }
+        if batch.ttl is not None:  # absent rather than null: cjson's null is true in Lua
+            plan["ttl"] = max(1, int(batch.ttl))
+        if batch.watch is not None:
+            w = batch.watch
+            plan["watch"] = [
+                key(w.key),
+                key(w.key + ":targets"),
+                w.member,
+                "" if w.score is None else repr(float(w.score)),
+                key(w.target) if w.score is not None else 0,
+            ]
+        if batch.sweep is not None:
+            sw = batch.sweep
+            plan["sweep"] = [
+                key(sw.key),
+                key(sw.key + ":targets"),
+                repr(float(sw.before)),
+                sw.field,
+                int(sw.limit),
+            ]
+        args = [json.dumps(plan)]
+        result: list[Any] = await self._call(lambda: self._count(keys=key.names, args=args))
+        return [int(v) for v in result]
+
+    async def read_counts(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        """Every field of each hash, in one script call (EVALSHA of HGETALLs)."""
+        if not keys:
+            return []
+        names = [self._k(k) for k in keys]
+        rows: list[Any] = await self._call(lambda: self._read_counts(keys=names, args=[]))
+        out: list[dict[str, int]] = []
+        for row in rows:
+            flat = [str(v) for v in row]
+            out.append({flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)})
+        return out
 
     async def scan(self, pattern: str) -> list[str]:
         """Logical keys matching `pattern`."""

@@ -61,6 +61,8 @@ class HandoffRequest:
     reason: str
     requested_by: str = "agent"
     summary: str = ""
+    kind: str = ""
+    """Why, as a code (``out_of_hours``...); empty: an ordinary handoff."""
 
 
 @dataclass(slots=True)
