@@ -102,6 +102,8 @@ class WakeUpWorker(SkipRunningJobs):
                 if not self.allow_pick_jobs or self.job_counter >= self.max_jobs:
                     await self._hand_back([(0.0, other) for other in woken[n:]])
                     break
+                if self._runs_here(job.encode()):
+                    continue  # a full poll of this worker started it before its wake-up came
                 # arq's own start of the announced job (its atomic check: started once, anywhere)
                 await Worker.start_jobs(self, [job.encode()])
         else:
