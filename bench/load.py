@@ -558,6 +558,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     parser.add_argument("--delays", default="0,1", help="LLM delays in seconds, comma-separated")
     parser.add_argument("--redis-url", default=None, help="default: a redis-server of its own")
+    parser.add_argument("--keep-logs", default=None, help="keep the processes' logs in this dir")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         redis_url = args.redis_url or stack.enter_context(private_redis())
@@ -582,8 +583,12 @@ def run(args: argparse.Namespace, redis_url: str) -> None:
     llm = openai_server.start(echo=True, keep_requests=False)
     port = free_port()
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="chatwootai-load-") as tmp_name:
-        tmp = Path(tmp_name)
+    with contextlib.ExitStack() as keep:
+        if args.keep_logs:
+            tmp = Path(args.keep_logs)
+            tmp.mkdir(parents=True, exist_ok=True)
+        else:
+            tmp = Path(keep.enter_context(tempfile.TemporaryDirectory(prefix="chatwootai-load-")))
         env = service_env(fake, llm.base_url, prefix, tmp, redis_url)
         server = spawn(["serve", "--port", str(port)], env, tmp / "serve.log")
         try:
