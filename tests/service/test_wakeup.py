@@ -18,7 +18,7 @@ from arq.worker import func
 
 from chatwootai.service.polling import SkipRunningJobs
 from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
-from chatwootai.service.wakeup import wake_key
+from chatwootai.service.wakeup import parse_wake_up, wake_key
 from chatwootai.service.worker import OutageTolerantWorker
 from chatwootai.settings import Settings
 
@@ -163,3 +163,12 @@ async def wake_list(settings: Settings) -> list[str]:
         return [v.decode() for v in await pool.lrange(wake_key(settings), 0, -1)]
     finally:
         await pool.aclose()
+
+
+def test_wake_ups_are_read_as_due_time_and_job_and_anything_else_as_a_full_poll() -> None:
+    assert parse_wake_up(b"1700000000123 test:1:turn:1:7:42") == (
+        1700000000.123,
+        "test:1:turn:1:7:42",
+    )
+    assert parse_wake_up(b"garbage") == (0.0, "")  # due at once, no job: the queue is polled
+    assert parse_wake_up(b"") == (0.0, "")

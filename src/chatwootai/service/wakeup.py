@@ -68,10 +68,14 @@ async def wake(redis: Redis, key: str, due_ms: int, job_id: str) -> None:
 
 
 def parse_wake_up(raw: bytes | str) -> WakeUp:
-    """``"<due ms> <job id>"`` as (due time in epoch s, job id)."""
-    text = raw.decode() if isinstance(raw, bytes) else raw
+    """``"<due ms> <job id>"`` as (due time in epoch s, job id); anything else: a full poll now."""
+    text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
     due, _, job_id = text.partition(" ")
-    return int(due) / 1000, job_id
+    try:
+        return int(due) / 1000, job_id
+    except ValueError:
+        log.warning("not a wake-up, ignored (the queue is polled instead): %r", text[:80])
+        return 0.0, ""
 
 
 class WakeUpWorker(SkipRunningJobs):
