@@ -23,6 +23,7 @@ from arq.constants import (
     result_key_prefix,
     retry_key_prefix,
 )
+from arq.utils import to_ms
 from redis.exceptions import RedisError
 
 from chatwootai.service.lease import LeaseLostError
@@ -167,7 +168,8 @@ class ArqTurnQueue(TurnQueue):
         if enqueued is None:
             return
         try:
-            await wake(pool, self.wake_key, now_ms() + int(max(0.0, defer_s) * 1000), job)
+            # arq's own rounding of the deferral, so the wake-up is never before the job's score
+            await wake(pool, self.wake_key, now_ms() + (to_ms(defer_s) if defer_s > 0 else 0), job)
         except (RedisError, OSError) as exc:  # the job is queued: a worker's safety poll finds it
             log.warning("turn job %s queued without its wake-up: %s", job, exc)
 
