@@ -8,6 +8,7 @@ managers. The HTTP service, the workers and the `chat` command all answer throug
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ from typing import Any
 from chatwootai.agents.crew import Crew
 from chatwootai.agents.factory import CrewFactory
 from chatwootai.agents.registry import CrewRegistry
-from chatwootai.agents.state import AgentStateManager
+from chatwootai.agents.state import AgentStateManager, fresh_states
 from chatwootai.config.errors import ConfigError
 from chatwootai.config.loader import DomainLoader
 from chatwootai.config.registry import DomainNotFoundError, DomainRegistry
 from chatwootai.config.schema import DomainConfig
 from chatwootai.conversation import ConversationState, ConversationStore
 from chatwootai.guards import Guard, TurnLimits
+from chatwootai.hours import outside_handoff
 from chatwootai.hub import Hub, RouteDecision, RoutingContext
 from chatwootai.knowledge.library import Library
 from chatwootai.knowledge.schedule import KnowledgeSchedule, served_configs
@@ -32,6 +34,7 @@ from chatwootai.media.admission import admit, rule_handoff
 from chatwootai.outcomes import OutcomeRecorder
 from chatwootai.routing.llm_router import pydantic_ai_router
 from chatwootai.settings import Settings
+from chatwootai.stopping import stop_task
 from chatwootai.store.base import Store
 from chatwootai.store.connection import open_store, store_ready
 from chatwootai.store.ttl import deployment_ttls, effective_ttls
@@ -157,8 +160,8 @@ class ChatwootAISystem:
     async def close(self) -> None:
         """Stop the watcher and listeners, and close the store."""
         if self._knowledge_task is not None:
-            self._knowledge_task.cancel()
-            await asyncio.gather(self._knowledge_task, return_exceptions=True)
+            with contextlib.suppress(Exception):  # its errors were logged; closing goes on
+                await stop_task(self._knowledge_task)
             self._knowledge_task = None
         await self.knowledge.aclose()
         if self._watcher is not None:
@@ -308,6 +311,7 @@ class ChatwootAISystem:
                     left_s,
                     guard.model,
                 )
+        outcome = outside_handoff(config, outcome, message.now)  # the team is away: say when back
         turn_ms = (time.perf_counter() - started) * 1000
         log.info(
             "turn %s domain=%s crew=%s method=%s handoff=%s fallback=%s in %.1f ms",
@@ -377,6 +381,8 @@ class ChatwootAISystem:
         handoff = result.handoff
         if handoff is not None and not handoff.summary:
             handoff.summary = _summary(message.text, decision.crew)
+        if result.resolved:  # the next message starts afresh: no crew, no slots, history kept
+            result.states = fresh_states(result.states)
         if result.states:
             await self.states.save_many(
                 domain,
@@ -389,8 +395,8 @@ class ChatwootAISystem:
             conversation_key,
             conversation.model_copy(
                 update={
-                    "crew": decision.crew,
-                    "in_flow": result.in_flow,
+                    "crew": None if result.resolved else decision.crew,
+                    "in_flow": result.in_flow and not result.resolved,
                     "inbox_id": message.inbox_id,
                 }
             ),
@@ -410,6 +416,7 @@ class ChatwootAISystem:
             input_tokens=result.input_tokens,
             output_tokens=result.output_tokens,
             model=model or self.models.effective(config.llm).model or "offline",
+            resolved=result.resolved,
         )
 
     # -- admin ---------------------------------------------------------------------------------

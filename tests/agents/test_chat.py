@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,10 @@ async def test_conversation_routes_calls_tools_and_exits_on_sair(system):
 
 async def test_conversation_ends_on_eof_and_hands_off_on_request(system):
     output = io.StringIO()
-    await converse(system, "cosmetics", io.StringIO("quero falar com um atendente\n"), output)
+    tuesday = datetime(2026, 12, 1, 10, 0)  # the team is at work (cosmetics' hours:)
+    await converse(
+        system, "cosmetics", io.StringIO("quero falar com um atendente\n"), output, now=tuesday
+    )
     text = output.getvalue()
     config = await system.registry.get_domain_config("cosmetics")
     assert config.chatwoot.texts.handoff in text
@@ -56,8 +60,6 @@ def test_chat_command_reports_unknown_domain():
 
 
 async def test_chat_knows_the_customer_and_the_clock(system):
-    from datetime import datetime
-
     from chatwootai.turn import Customer
 
     inputs = io.StringIO("cadê meu pedido?\nquero agendar limpeza de pele amanhã às 10h\n")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -80,8 +82,13 @@ async def online(start: Callable[..., Any]) -> AsyncIterator[ChatwootAISystem]:
     await system.close()
 
 
+OPEN = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+"""A Tuesday morning: every example domain's team is at work (their `hours:`), so a handoff
+reads the same whatever the machine's clock says."""
+
+
 def message(text: str, account: str = "1", phone: str | None = None) -> IncomingMessage:
-    return IncomingMessage(text=text, account_id=account, customer=Customer(phone=phone))
+    return IncomingMessage(text=text, account_id=account, customer=Customer(phone=phone), now=OPEN)
 
 
 def tools_of(body: dict[str, Any]) -> set[str]:

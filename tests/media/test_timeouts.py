@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from media_support import ogg_opus, running
 from test_voice_notes import NON_TEXT, voice
 
 from fakes.chatwoot_server import FakeChatwoot
 
 
+@pytest.mark.slow(seconds=15)
 async def test_a_stalled_download_times_out_into_the_non_text_policy(
     tmp_path: Path, fake: FakeChatwoot, llm: Any, redis_url: str, key_prefix: str
 ) -> None:
@@ -22,6 +24,7 @@ async def test_a_stalled_download_times_out_into_the_non_text_policy(
         assert llm.transcriptions == []
 
 
+@pytest.mark.slow(seconds=30)
 async def test_a_provider_slower_than_its_bound_gets_the_non_text_policy(
     tmp_path: Path, fake: FakeChatwoot, llm: Any, redis_url: str, key_prefix: str
 ) -> None:

@@ -158,7 +158,7 @@ routing:
 COOLDOWN_S = 8.0
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=35)
 def test_one_breaker_for_two_worker_processes(provider: Any, tmp_path: Path) -> None:
     """Worker A's failure opens the breaker; worker B then calls nothing; the trial is one
     request for both. Breaker settings are the subject of this test (1 failure, 8 s)."""

@@ -23,7 +23,7 @@ import pytest
 from resilience_support import visible_replies
 from service_deployment import ADMIN, Deployment, launch, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=130)
 
 OUTAGE_S = 90.0
 RETRY_AFTER_S = 120

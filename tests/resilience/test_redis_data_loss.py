@@ -21,7 +21,7 @@ from service_deployment import launch, wait_for
 
 from chatwootai.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=16)
 
 CONVERSATIONS = [(3, 900 + n) for n in range(6)]
 

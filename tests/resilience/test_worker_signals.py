@@ -15,7 +15,7 @@ import pytest
 from resilience_support import visible_replies
 from service_deployment import launch, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=20)
 
 
 def test_sigterm_past_the_grace_puts_the_turn_back_for_another_worker(tmp_path: Path) -> None:

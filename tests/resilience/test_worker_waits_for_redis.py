@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from resilience_support import PrivateRedis, visible_replies
-from service_deployment import BIN, HERE, launch, wait_for
+from service_deployment import BIN, HERE, STARTUP_S, launch, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def test_a_worker_started_before_redis_waits_then_answers(
 
     def redis_comes_later(logs: Path) -> None:
         worker_log = logs / "worker0.out"
-        wait_for(lambda: WAITING in log_of(worker_log), "the worker to say it waits", 15)
+        wait_for(lambda: WAITING in log_of(worker_log), "the worker to say it waits", STARTUP_S)
         time.sleep(1.0)  # a few retries while Redis is still down
         private_redis.start()
 
@@ -73,7 +73,8 @@ def test_a_signal_while_waiting_for_redis_ends_the_worker_cleanly(
     with out.open("wb") as sink:
         worker = subprocess.Popen([str(BIN), "worker"], env=env, stdout=sink, stderr=sink)
         try:
-            wait_for(lambda: WAITING in log_of(out), "the worker to say it waits", 15)
+            # A liveness bound on the process starting (imports), as for every start in the suite.
+            wait_for(lambda: WAITING in log_of(out), "the worker to say it waits", STARTUP_S)
             assert worker.poll() is None
             worker.send_signal(sig)
             assert worker.wait(timeout=10) == 0

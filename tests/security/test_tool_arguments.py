@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,9 +19,14 @@ OWNER_PHONE = "+5519987654321"
 """Phone of order BP-104521 in domains/cosmetics/orders.yaml."""
 
 
+OPEN = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+"""A Tuesday morning: every example domain's team is at work (their `hours:`), so a handoff
+reads the same whatever the machine's clock says."""
+
+
 def message(text: str, account: str = "1", phone: str | None = None) -> IncomingMessage:
-    """A customer text message in `account`."""
-    return IncomingMessage(text=text, account_id=account, customer=Customer(phone=phone))
+    """A customer text message in `account`, at a moment the team works."""
+    return IncomingMessage(text=text, account_id=account, customer=Customer(phone=phone), now=OPEN)
 
 
 TENANT_KEYS: list[dict[str, Any]] = [

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,7 +117,7 @@ def launch(
     `metrics`, each worker serves its Prometheus metrics (see :meth:`Deployment.worker_metric`).
     """
     redis_url = redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    prefix = f"test:e2e{os.getpid()}{int(time.time() * 1000) % 100000}:"
+    prefix = f"test:e2e{uuid.uuid4().hex[:12]}:"  # unique across parallel workers too
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     fake = FakeChatwoot(accounts=accounts, webhook_url=url + "/webhooks/chatwoot").start()

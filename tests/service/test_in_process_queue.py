@@ -6,6 +6,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
 from service_fakes import TENANTS, FakeSystem
 
 from chatwootai.service.context import build_service
@@ -37,6 +38,7 @@ async def test_a_turn_that_never_ends_is_cut_and_given_up(settings: Settings) ->
     assert gave_up == ["3:417"]
 
 
+@pytest.mark.slow(seconds=10)  # waits out the default turn lease
 async def test_a_lease_left_by_a_crashed_serve_is_taken_over_after_a_restart(
     settings: Settings, fake: FakeChatwoot, tmp_path: Path
 ) -> None:

@@ -41,6 +41,7 @@ def test_every_per_conversation_key_follows_the_conversation_key() -> None:
         keys.turn_failures(key),
         keys.conversation_state(key),
         keys.conversation_paused(key),
+        keys.conversation_lifecycle(key, "idle"),
         keys.domain_conversation(key),
         keys.agent_state("retail", "sales", key),
         keys.turn_outcome(key, "t1"),
@@ -48,7 +49,7 @@ def test_every_per_conversation_key_follows_the_conversation_key() -> None:
         keys.conversation_bookings("health", "calendar", key),
     ]
     assert all(key in name for name in names)
-    assert not any(keys.conversation_key(3, 417) + ":" in name for name in names[:6])
+    assert not any(keys.conversation_key(3, 417) + ":" in name for name in names[:7])
 
 
 def test_conversation_keys_parse_back() -> None:

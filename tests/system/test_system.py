@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,9 +28,16 @@ async def system(store: Store, tmp_path: Path) -> AsyncIterator[ChatwootAISystem
     await system.close()
 
 
-def message(text: str, account: str = "1", phone: str | None = None) -> IncomingMessage:
-    """A text message from account `account`."""
-    return IncomingMessage(text=text, account_id=account, customer=Customer(phone=phone))
+OPEN = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+"""A Tuesday morning: every example domain's team is at work (their `hours:`), so a handoff
+reads the same whatever the machine's clock says."""
+
+
+def message(
+    text: str, account: str = "1", phone: str | None = None, now: datetime = OPEN
+) -> IncomingMessage:
+    """A text message from account `account` (at a moment the team works, unless `now`)."""
+    return IncomingMessage(text=text, account_id=account, customer=Customer(phone=phone), now=now)
 
 
 async def test_accounts_map_to_their_domains(system: ChatwootAISystem) -> None:
@@ -73,6 +82,29 @@ async def test_request_for_a_human_hands_off_without_a_crew(system: ChatwootAISy
     assert outcome.handoff.requested_by == "customer"
     config = await system.registry.get_domain_config("cosmetics")
     assert outcome.reply == config.chatwoot.texts.handoff
+
+
+async def test_a_request_for_a_human_outside_hours_says_when_the_team_is_back(
+    system: ChatwootAISystem,
+) -> None:
+    sunday_night = datetime(2026, 12, 6, 23, 59, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    outcome = await system.process_message(
+        message("quero falar com um atendente", now=sunday_night), "1:15", "api"
+    )
+    assert outcome.handoff is not None and outcome.handoff.kind == "out_of_hours"
+    assert outcome.handoff.opens_at is None  # cosmetics: open_now
+    assert "Nossa equipe volta amanhã às 09:00." in outcome.reply
+    assert "Recebido fora do horário (06/12 23:59)" in outcome.handoff.summary
+    # Moema (inbox 12) keeps the bot answering until the team is back at 10:00
+    moema = IncomingMessage(
+        text="quero falar com um atendente", account_id="1", inbox_id="12", now=sunday_night
+    )
+    outcome = await system.process_message(moema, "1:16", "api")
+    assert outcome.handoff is not None and outcome.handoff.kind == "out_of_hours"
+    opens = datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    assert outcome.handoff.opens_at == opens.timestamp()
+    assert "Nossa equipe volta amanhã às 10:00." in outcome.reply
+    assert "posso continuar te ajudando" in outcome.reply
 
 
 async def test_non_text_message_gets_the_domain_text(system: ChatwootAISystem) -> None:

@@ -65,6 +65,8 @@ class CrewResult:
     input_tokens: int = 0
     output_tokens: int = 0
     offline: bool = False
+    resolved: bool = False
+    """An agent's resolve tool ended the conversation (the reply is its closing text)."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,7 @@ class Crew:
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             offline=self.offline,
+            resolved=deps.resolved and deps.handoff is None,
         )
 
     async def _run_steps(
@@ -258,6 +261,8 @@ class Crew:
             previous = step
             if deps.handed_off:  # a handoff ends the crew's turn: later steps do not run
                 output = self.domain.chatwoot.texts.handoff
+                break
+            if deps.resolved:  # so does the end of the conversation
                 break
         for member in self.members:  # hierarchical: members keep their slots, not history
             if member.agent_id not in deps.member_slots:

@@ -49,3 +49,5 @@ class TurnDeps:
     """What the manager of a hierarchical crew adds to a member's instructions for one task."""
     handed_off: bool = False
     """An agent's handoff tool ended the run: the reply is the domain's handoff text."""
+    resolved: bool = False
+    """An agent's resolve tool ended the conversation: the reply is its closing text."""

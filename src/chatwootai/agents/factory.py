@@ -17,6 +17,7 @@ from chatwootai.agents.handoff import ENDS_RUN_KINDS, handoff_output
 from chatwootai.agents.toolkit import domain_tool
 from chatwootai.agents.types import agent_class
 from chatwootai.config.schema import DomainConfig, WorkflowStep
+from chatwootai.hours import Schedule
 from chatwootai.knowledge.context import ContextBuilder
 from chatwootai.llm import ModelResolver
 from chatwootai.settings import Settings
@@ -148,14 +149,20 @@ def _instructions(
         if workflow.expected_output:
             static += f"\nResultado esperado: {workflow.expected_output}"
     domain = agent.domain
+    schedule = Schedule.of(domain)
+    if schedule is not None:
+        static += f"\nHorário da equipe humana: {schedule.describe()}."
 
     async def today(ctx: RunContext[TurnDeps]) -> str:
         now = ctx.deps.context.now  # the turn's moment (None: the clock)
-        return (
+        line = (
             f"Responda sempre no idioma {domain.language}, de forma breve e cordial. "
             f"Hoje é {local_today(domain.timezone, now, with_time=True)} "
             f"(fuso {domain.timezone})."
         )
+        if schedule is not None:  # whether people are at work now, and when they are back
+            line += "\n" + schedule.status_line(now)
+        return line
 
     async def knowledge(ctx: RunContext[TurnDeps]) -> str:
         return ctx.deps.knowledge_context  # empty unless retrieved for this message

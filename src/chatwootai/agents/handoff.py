@@ -1,5 +1,7 @@
 """A handoff that ends the run: the agent asks for a human and the turn ends in that request.
 
+The resolve tool is given the same way: its call ends the run with its closing text.
+
 An agent's handoff tool is given to the model as an output tool (pydantic-ai ``ToolOutput``)
 instead of a function tool. Calling it runs the handoff through the DataProxy exactly as before
 (grants, argument checks, the call recorded, ``deps.handoff`` set) and ends the run with the
@@ -18,7 +20,7 @@ from chatwootai.agents.deps import TurnDeps
 from chatwootai.agents.toolkit import proxy_call, tool_error_text
 from chatwootai.tools.base import Tool, ToolError
 
-ENDS_RUN_KINDS = frozenset({"handoff"})
+ENDS_RUN_KINDS = frozenset({"handoff", "resolve"})
 """Tool kinds whose call ends the agent's run (with a model other than the offline one)."""
 
 
@@ -32,9 +34,11 @@ def handoff_output(tool: Tool, agent_id: str, reply: str) -> ToolOutput[str]:
     async def hand_off(ctx: RunContext[TurnDeps], args: dict[str, Any]) -> str:
         deps = ctx.deps
         try:
-            await proxy_call(deps, tool, agent_id, args)
+            result = await proxy_call(deps, tool, agent_id, args)
         except ToolError as exc:
             raise ModelRetry(tool_error_text(tool.id, exc)) from None
+        if result.resolve:  # the resolve tool: its closing text is the reply
+            return result.text
         deps.handed_off = True
         return reply
 
@@ -44,9 +48,13 @@ def handoff_output(tool: Tool, agent_id: str, reply: str) -> ToolOutput[str]:
         "args": StructuredDict(tool.args_model.model_json_schema(), name=f"{tool.id}_args"),
         "return": str,
     }
+    ending = (
+        " Encerra a conversa: o cliente recebe a mensagem de despedida."
+        if tool.kind == "resolve"
+        else " Encerra o atendimento automático: o cliente recebe o aviso de transferência."
+    )
     return ToolOutput(
         hand_off,
         name=tool.id,
-        description=(tool.description or f"{tool.kind} tool {tool.id}")
-        + " Encerra o atendimento automático: o cliente recebe o aviso de transferência.",
+        description=(tool.model_description() or f"{tool.kind} tool {tool.id}") + ending,
     )

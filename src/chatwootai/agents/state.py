@@ -144,6 +144,11 @@ class AgentStateManager:
         await self.store.delete(keys.agent_state(domain, agent_id, conversation_key))
 
 
+def fresh_states(states: Mapping[str, AgentState]) -> dict[str, AgentState]:
+    """The states of a resolved conversation: history kept, slots (a flow's data) dropped."""
+    return {a: s.model_copy(update={"slots": {}}) for a, s in states.items()}
+
+
 def _parse(raw: str | None) -> AgentState:
     if raw is None:
         return AgentState()

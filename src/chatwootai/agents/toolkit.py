@@ -56,6 +56,8 @@ async def proxy_call(
     )
     if result.handoff is not None and deps.handoff is None:
         deps.handoff = result.handoff
+    if result.resolve:
+        deps.resolved = True
     return result
 
 

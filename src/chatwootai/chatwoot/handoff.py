@@ -68,12 +68,15 @@ async def hand_off(
     done: Collection[str] = (),
     on_step: StepDone | None = None,
     post: Poster | None = None,
+    open_now: bool = True,
 ) -> HandoffResult:
     """Hand the conversation to humans; raise :class:`ChatwootError` if it could not be opened.
 
     Steps in `done` are skipped; `on_step` is awaited after each step (done, or refused and
-    skipped). A transient failure of any step is raised (the handoff is resumed later).
-    `unassign_bot` clears the assignee first (a conversation assigned to the bot).
+    skipped). A transient failure of any step is raised (the handoff is resumed later). Without
+    `open_now` only the messages and labels are left: the team and the opening come later
+    (:func:`open_conversation`, when the team is back). `unassign_bot` clears the assignee
+    first (a conversation assigned to the bot).
     """
     result = HandoffResult()
     where = f"{account_id}:{conversation_id}"
@@ -108,6 +111,9 @@ async def hand_off(
     await attempt("private_note", message("private_note", handoff_note(reason, summary), True))
     if labels:
         await attempt("labels", lambda: client.add_labels(account_id, conversation_id, labels))
+    if not open_now:
+        logger.info("left the handoff of %s for the team's return (%s)", where, reason)
+        return result
     if team_id is not None:
         await attempt("team", lambda: client.assign_team(account_id, conversation_id, team_id))
     if unassign_bot:
@@ -117,3 +123,20 @@ async def hand_off(
         await finished("status")
     logger.info("handed %s to humans (%s)", where, reason)
     return result
+
+
+async def open_conversation(
+    client: ChatwootClient, account_id: int, conversation_id: int, *, team_id: int | None = None
+) -> None:
+    """The last steps of a deferred handoff: the team (if any), then ``toggle_status open``.
+
+    A refused team assignment is logged and skipped; a failure to open is raised.
+    """
+    if team_id is not None:
+        try:
+            await client.assign_team(account_id, conversation_id, team_id)
+        except TRANSIENT:
+            raise
+        except ChatwootError as exc:
+            logger.warning("team of %s:%s not assigned: %s", account_id, conversation_id, exc)
+    await client.toggle_status(account_id, conversation_id, "open")

@@ -136,6 +136,7 @@ def _next_steps(
     if models:
         lines.append("  Models per domain (CHATWOOTAI_MODEL replaces them all):")
         lines += [f"    {domain}: {model}" for domain, model in sorted(models.items())]
+    lines.append(f"  Console: http://{shown}:{port}/console")
     lines.append("  Health: /healthz  Ready: /readyz  Metrics: /metrics")
     return "\n".join(lines) + "\n"
 
@@ -157,6 +158,23 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     await server.serve()
 
 
+def with_console_token(settings: Settings) -> Settings:
+    """`settings` with the local console token as admin token when no ADMIN_TOKEN is set."""
+    from pydantic import SecretStr
+
+    from chatwootai.console.local_token import LocalTokenError, local_token
+
+    if settings.admin_token is not None and settings.admin_token.get_secret_value():
+        return settings
+    try:
+        token, path = local_token(settings.data_dir)
+    except LocalTokenError as exc:
+        typer.echo(f"warning: {exc}; set ADMIN_TOKEN to use the console", err=True)
+        return settings
+    typer.echo(f"No ADMIN_TOKEN: the console and admin API take the token in {path}")
+    return settings.model_copy(update={"admin_token": SecretStr(token)})
+
+
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on (CHATWOOTAI_HOST)."),
@@ -168,6 +186,7 @@ def serve(
     settings = Settings()
     configure_logging(settings)
     check_tenants_file(settings)
+    settings = with_console_token(settings)
     try:
         asyncio.run(_serve(settings, host or settings.host, port or settings.port))
     except (SystemFactoryError, ConfigError) as exc:

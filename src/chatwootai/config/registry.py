@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from chatwootai.config.errors import ConfigError, ConfigIssue
 from chatwootai.config.schema import DomainConfig
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.base import Store, StoreError
 from chatwootai.store.ttl import CONFIG_TTL, ttl_or
@@ -227,10 +228,7 @@ class DomainRegistry:
     async def stop(self) -> None:
         """Stop listening."""
         task, self._listener = self._listener, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)  # cancelled again if a store call swallowed the cancel
 
     async def _listen(self) -> None:
         while True:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chatwootai.config.data import DomainData
+from chatwootai.config.lifecycle import BusinessHours, ResolutionOptions, check_timezone
 from chatwootai.config.media import MediaOptions
 
 IDENTIFIER = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -325,6 +326,17 @@ class HandoffSettings(StrictModel):
     reason_required: bool = True
 
 
+class ResolveSettings(StrictModel):
+    """Ending the conversation when the customer is done (Chatwoot ``toggle_status resolved``)."""
+
+    closing_message: str = Field(
+        default="Que bom que pude ajudar! Vou encerrar este atendimento por aqui. Se precisar de "
+        "algo, é só mandar uma nova mensagem.",
+        min_length=1,
+        description="The customer's last message before the conversation is resolved.",
+    )
+
+
 class FilesSettings(StrictModel):
     """Files an agent may send the customer: the domain's documents (price list, menu)."""
 
@@ -350,7 +362,9 @@ class FilesSettings(StrictModel):
 class ToolConfig(StrictModel):
     """A tool of the domain and the agents granted it."""
 
-    kind: Literal["knowledge", "catalog", "calendar", "orders", "http", "handoff", "files"]
+    kind: Literal[
+        "knowledge", "catalog", "calendar", "orders", "http", "handoff", "files", "resolve"
+    ]
     description: str = ""
     settings: dict[str, Any] = Field(default_factory=dict)
     grants: list[Identifier] = Field(
@@ -367,6 +381,7 @@ class ToolConfig(StrictModel):
         | HttpSettings
         | HandoffSettings
         | FilesSettings
+        | ResolveSettings
     ):
         """The settings parsed as the model of this tool's kind."""
         settings: Any = SETTINGS_BY_KIND[self.kind].model_validate(self.settings)
@@ -381,6 +396,7 @@ SETTINGS_BY_KIND: dict[str, type[StrictModel]] = {
     "http": HttpSettings,
     "handoff": HandoffSettings,
     "files": FilesSettings,
+    "resolve": ResolveSettings,
 }
 
 
@@ -528,10 +544,28 @@ class DomainConfig(StrictModel):
         default_factory=MediaOptions,
         description="Customers' voice notes, images and documents (see docs/configuration.md).",
     )
+    hours: BusinessHours | None = Field(
+        default=None,
+        description="When the domain's people work (see docs/configuration.md); unset: always "
+        "open.",
+    )
+    resolution: ResolutionOptions = Field(
+        default_factory=ResolutionOptions,
+        description="When the bot resolves a conversation by itself (inactivity).",
+    )
     data: DomainData = Field(
         default_factory=DomainData,
         description="Filled by the loader from the tools' data files; not written in YAML.",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    def hours_timezone(self) -> str:
+        """The timezone of the business hours (theirs, else the domain's)."""
+        return (self.hours.timezone if self.hours else None) or self.timezone
 
 
 class TenantEntry(StrictModel):
@@ -544,6 +578,9 @@ class TenantEntry(StrictModel):
     url_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
     """Variable holding a secret URL token: deliveries to this tenant's webhook path carrying
     ``?token=`` with it are authenticated without a signature (Chatwoot before 4.13 / 4.11.2)."""
+    console_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    """Variable holding this tenant's console token: it signs in to the console and calls the
+    admin API seeing only the domains of the entries naming the same variable."""
 
 
 class Tenants(StrictModel):

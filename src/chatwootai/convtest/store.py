@@ -86,6 +86,12 @@ class IsolatedStore(Store):
         """See :meth:`Store.zrange_by_score`."""
         return await self.inner.zrange_by_score(self._k(key), max_score, limit=limit)
 
+    async def zrange_desc(
+        self, key: str, *, below: float | None = None, offset: int = 0, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """See :meth:`Store.zrange_desc`."""
+        return await self.inner.zrange_desc(self._k(key), below=below, offset=offset, limit=limit)
+
     async def zrem(self, key: str, *members: str) -> int:
         """See :meth:`Store.zrem`."""
         return await self.inner.zrem(self._k(key), *members)

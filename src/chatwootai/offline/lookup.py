@@ -181,6 +181,10 @@ def arguments(kind: str, message: Message) -> dict[str, Any]:
     return {"query": query[:500]}
 
 
+_HOURS = re.compile(r"\b(horario|horarios|aberto|aberta|abre|abrem|funciona|funcionamento|fecha)\b")
+"""A question about opening hours: its answer says whether the team works now."""
+
+
 def look_up(turn: Turn, message: Message, kinds: list[str] | None = None) -> Action:
     """Try the tools that fit `message` in turn; word the first that found something.
 
@@ -207,7 +211,8 @@ def look_up(turn: Turn, message: Message, kinds: list[str] | None = None) -> Act
         if kind == "knowledge":
             entry = best_entry(done, message)
             if entry is not None:
-                return Reply(f"{entry}\n\n{MORE_HELP}")
+                now = f"\n\n{turn.team}" if turn.team and _HOURS.search(message.folded) else ""
+                return Reply(f"{entry}{now}\n\n{MORE_HELP}")
             continue
         if kind == "orders":
             handoff = turn.tool("handoff")

@@ -69,7 +69,7 @@ _THANKS = re.compile(
     r"^(ok[\s,.!]*)?(muito )?(obrigad[oa]|obg|brigad[oa]|valeu|vlw|agradeco|grato|grata"
     r"|tchau|ate mais|ate logo|ate amanha|falou|flw|era so isso|so isso|perfeito obrigad[oa])"
     r"([\s,.!]+(obrigad[oa]|valeu|tchau|ate mais|pela ajuda|viu|mesmo|de novo|tenha um bom dia"
-    r"|bom dia|boa tarde|boa noite))*[\s,.!]*$"
+    r"|bom dia|boa tarde|boa noite|era so isso|e so isso|so isso))*[\s,.!]*$"
 )
 _COMPLAINT = re.compile(
     r"\b(reclamacao|reclamar|absurdo|pessimo|pessima|horrivel|descaso|vergonha|procon"

@@ -50,6 +50,8 @@ def decide(turn: Turn) -> Action:
         )
     if message.complaint:
         return _hand_off(turn, "reclamação do cliente", wording.COMPLAINT, NO_ANSWER)
+    if message.small_talk == "thanks" and turn.tool("resolve") is not None:
+        return _resolve(turn)
     if message.small_talk is not None and not turn.done:
         if message.small_talk == "thanks":
             return Reply(wording.THANKS)
@@ -69,6 +71,16 @@ def decide(turn: Turn) -> Action:
                 return Reply(NO_ANSWER)
         return schedule(turn, message)
     return look_up(turn, message)
+
+
+def _resolve(turn: Turn) -> Action:
+    """The customer is done (thanks, bye): end the conversation with the resolve tool's text."""
+    tool = turn.tool("resolve")
+    assert tool is not None
+    done = turn.last(tool.name)
+    if done is None:
+        return Call(tool.name, {})
+    return Reply(done.text if done.ok else wording.THANKS)
 
 
 def _hand_off(turn: Turn, reason: str, text: str, without_handoff: str) -> Action:

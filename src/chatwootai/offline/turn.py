@@ -24,6 +24,8 @@ TOOL_ERROR_PREFIX = "Erro na ferramenta"
 """How a refused or failed domain tool call reads (see ``agents.toolkit.tool_error_text``)."""
 
 _TODAY = re.compile(r"Hoje é [^,]+, (\d{4}-\d{2}-\d{2})(?:, (\d{1,2}):(\d{2}))?")
+_TEAM_OPEN = re.compile(r"Equipe humana: em expediente agora \(até (\d{2}:\d{2})\)")
+_TEAM_AWAY = re.compile(r"Equipe humana: fora do horário agora; volta ([^.\n]+)\.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,9 @@ class Turn:
     tools: list[ToolDefinition]
     done: list[Done] = field(default_factory=list)
     earlier: list[ModelMessage] = field(default_factory=list)
+    team: str = ""
+    """Whether people are at work now, for the customer (from the instructions' business
+    hours line); empty when the domain has no hours."""
 
     @property
     def today(self) -> date:
@@ -100,6 +105,7 @@ class Turn:
             tools=list(info.function_tools),
             done=_done(messages[start:]),
             earlier=list(messages[:start]),
+            team=_team(info.instructions),
         )
 
     def tool(self, kind: str) -> ToolDefinition | None:
@@ -165,6 +171,18 @@ def _now(instructions: str | None) -> datetime:
     day = date.fromisoformat(match.group(1))
     hour, minute = int(match.group(2) or 0), int(match.group(3) or 0)
     return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def _team(instructions: str | None) -> str:
+    """The customer's sentence on whether the team works now (see chatwootai.hours)."""
+    text = instructions or ""
+    opened = _TEAM_OPEN.search(text)
+    if opened is not None:
+        return f"Agora estamos em horário de atendimento, até as {opened.group(1)}."
+    away = _TEAM_AWAY.search(text)
+    if away is not None:
+        return f"Agora estamos fora do horário de atendimento; a equipe volta {away.group(1)}."
+    return ""
 
 
 def _done(messages: list[ModelMessage]) -> list[Done]:

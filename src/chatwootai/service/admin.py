@@ -1,13 +1,15 @@
 """The admin API (bearer ``ADMIN_TOKEN``): domains of conversations, domain list, reloads and
 outcomes.
 
-With no ``ADMIN_TOKEN`` set the admin API is off: every admin route answers 404. The OpenAPI
+A tenant's console token (``console_token_env`` in ``tenants.yaml``) opens the same routes
+limited to its own domains: another tenant's domain or conversation answers 404 as if it did
+not exist, and the active domain (every tenant's fallback) is the admin's alone (403). With no
+token configured at all the admin API is off: every admin route answers 404. The OpenAPI
 document of the whole service is one of its routes (``GET /api/admin/openapi.json``).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chatwootai.config.errors import ConfigError
 from chatwootai.config.registry import DomainNotFoundError
+from chatwootai.console import queries
+from chatwootai.console.principal import Principal, Tokens
 from chatwootai.outcomes import MAX_REPORT_DAYS, OutcomeRangeError, OutcomeReport, read_report
 from chatwootai.service.openapi import openapi_document
 from chatwootai.store import keys
@@ -35,21 +39,35 @@ class AdminAuthError(HTTPException):
     """A missing or wrong admin token."""
 
 
+def tokens_of(service: Service) -> Tokens:
+    """The admin token and the tenants' console tokens in force."""
+    return Tokens(service.settings, service.system.domains.tenants)
+
+
 def require_admin(request: Request) -> None:
-    """Let the request through only with the right bearer token (404 when the API is off)."""
+    """Let the request through with the admin token or a tenant's console token (404 when none
+    is configured); the caller is kept as ``request.state.principal``."""
     service: Service = request.app.state.service
-    token = service.settings.admin_token
-    expected = token.get_secret_value() if token is not None else ""
-    if not expected:
+    tokens = tokens_of(service)
+    if not tokens.any:
         raise HTTPException(status_code=404, detail="Not Found")
     given = request.headers.get("authorization", "")
     scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), expected.encode()):
+    principal = tokens.principal(value) if scheme.lower() == "bearer" and value else None
+    if principal is None:
         raise AdminAuthError(
             status_code=401,
-            detail="admin token missing or wrong: send 'Authorization: Bearer <ADMIN_TOKEN>'",
+            detail="admin token missing or wrong: send 'Authorization: Bearer <ADMIN_TOKEN>' "
+            "(or a tenant's console token)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    request.state.principal = principal
+
+
+def principal_of(request: Request) -> Principal:
+    """The caller let through by :func:`require_admin`."""
+    principal: Principal = request.state.principal
+    return principal
 
 
 router = APIRouter(prefix="/api/admin", dependencies=[Depends(require_admin)], tags=["admin"])
@@ -90,6 +108,17 @@ class DomainStatus(BaseModel):
     parents: list[str] | None = Field(default=None, description="Its `extends`, when valid.")
     abstract: bool | None = Field(default=None, description="A base never served, when valid.")
     error: str | None = Field(default=None, description="Every configuration error, if invalid.")
+    errors: list[str] | None = Field(
+        default=None, description="Each error as `file:line:column: message`, as `validate`."
+    )
+    warnings: list[str] | None = None
+    model: str | None = Field(default=None, description="The model its turns use.")
+    crews: list[str] | None = None
+    agents: list[str] | None = None
+    tools: list[str] | None = None
+    serving_previous: bool | None = Field(
+        default=None, description="Its files are invalid; the last valid config is still served."
+    )
 
 
 class DomainList(BaseModel):
@@ -171,6 +200,15 @@ async def set_domain(request: Request) -> JSONResponse:
         )
         return _fail(f"invalid body: {problems}", 422)
     domains = service.system.domains
+    principal = principal_of(request)
+    if not principal.admin:
+        if change.conversation_id is None:
+            return _fail("only the admin token sets the active domain", 403)
+        if not principal.sees(change.domain):
+            return _fail(f"unknown domain {change.domain!r}", 404)
+        current = await _domain_of(service, change.conversation_id)
+        if not principal.sees(current):
+            return _fail(f"no conversation {change.conversation_id}", 404)
     try:
         if change.conversation_id is None:
             await domains.set_active_domain(change.domain)
@@ -193,19 +231,29 @@ async def set_domain(request: Request) -> JSONResponse:
     responses=ANSWERS,
 )
 async def list_domains(request: Request) -> JSONResponse:
-    """Every domain with its parents and whether its config is valid."""
+    """Every domain checked from its files: valid or its errors, parents, crews, agents, tools."""
     service: Service = request.app.state.service
-    registry = service.system.registry
     domains: list[dict[str, Any]] = []
-    for name in registry.names():
-        entry: dict[str, Any] = {"name": name}
-        try:
-            config = await registry.get_domain_config(name, abstract_ok=True)
-        except Exception as exc:
-            entry.update(status="invalid", error=str(exc))
-        else:
-            entry.update(status="valid", parents=list(config.extends), abstract=config.abstract)
-        domains.append(entry)
+    for entry in await queries.domains(service, principal_of(request)):
+        item: dict[str, Any] = {
+            "name": entry["name"],
+            "status": entry["status"],
+            "errors": entry["errors"],
+            "warnings": entry["warnings"],
+            "serving_previous": entry["serving_previous"],
+        }
+        if entry["status"] == "invalid":
+            item["error"] = "\n".join(entry["errors"])
+        if "parents" in entry:
+            item.update(
+                parents=entry["parents"],
+                abstract=entry["abstract"],
+                model=entry["model"],
+                crews=[crew["id"] for crew in entry["crews"]],
+                agents=[agent["id"] for agent in entry["agents"]],
+                tools=[tool["id"] for tool in entry["tools"]],
+            )
+        domains.append(item)
     return JSONResponse({"success": True, "domains": domains})
 
 
@@ -228,8 +276,10 @@ async def reload_domain(
     """Reload a domain from its YAML files; the old config stays if the new one is invalid."""
     service: Service = request.app.state.service
     registry = service.system.registry
-    if name not in registry.names():
-        return _fail(f"unknown domain {name!r}; known: {', '.join(registry.names())}", 404)
+    principal = principal_of(request)
+    if name not in registry.names() or not principal.sees(name):
+        known = ", ".join(principal.visible(registry.names()))
+        return _fail(f"unknown domain {name!r}; known: {known}", 404)
     issues = await registry.update_domain_configuration(name)
     if issues:
         return JSONResponse(
@@ -262,9 +312,18 @@ async def conversation(
     except keys.ConversationKeyError as exc:
         return _fail(str(exc), 422)
     summary = dict(await service.system.conversation_summary(conversation_id))
+    if not principal_of(request).sees(summary.get("domain")):
+        return _fail(f"no conversation {conversation_id}", 404)
     pending = await service.pending.peek(conversation_id)
     summary["pending_messages"] = len(pending)
     return JSONResponse({"success": True, "conversation_id": conversation_id, **summary})
+
+
+async def _domain_of(service: Service, conversation_id: str) -> str | None:
+    """The domain answering a conversation now, or None when none can."""
+    summary = await service.system.conversation_summary(conversation_id)
+    domain = summary.get("domain")
+    return domain if isinstance(domain, str) else None
 
 
 def _date(value: str | None, name: str, default: date) -> date:
@@ -311,8 +370,9 @@ async def outcomes(
     system = service.system
     if not domain:
         return _fail("give the domain: /api/admin/outcomes?domain=cosmetics&from=...&to=...")
-    if domain not in system.registry.names():
-        known = ", ".join(system.registry.names())
+    principal = principal_of(request)
+    if domain not in system.registry.names() or not principal.sees(domain):
+        known = ", ".join(principal.visible(system.registry.names()))
         return _fail(f"unknown domain {domain[:100]!r}; known: {known}", 404)
     try:
         end = _date(to, "to", datetime.now(UTC).date())

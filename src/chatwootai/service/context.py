@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwootai.config.schema import Tenants
+from chatwootai.console.activity import ConversationActivity
 from chatwootai.media.outbound import OutboundFiles
 from chatwootai.service.credentials import Credentials
 from chatwootai.service.dedupe import Deduplicator
@@ -17,6 +18,7 @@ from chatwootai.service.delivery import DeliverySchedule
 from chatwootai.service.durability import JournalKeeper
 from chatwootai.service.journal import Journal
 from chatwootai.service.lease import TurnLeases
+from chatwootai.service.lifecycle import LIFECYCLE_FUNCTION, Lifecycle
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, NoticeList
 from chatwootai.service.other_bots import OtherBotWatch
@@ -31,6 +33,7 @@ from chatwootai.service.turns import PendingList, PendingMessage, pending_list_f
 from chatwootai.service.webhook_auth import WebhookAuth
 from chatwootai.service.worker import TurnRunner
 from chatwootai.settings import Settings
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.embedded import EmbeddedStore
 
@@ -149,6 +152,8 @@ class Service:
                 if self.runner.notices is not None:
                     for key in await self.runner.notices.waiting.conversations():
                         await self.queue.enqueue(key, 0, 0)
+                if self.runner.lifecycle is not None:  # openings and idle resolutions
+                    await self.runner.lifecycle.recover()
             except Exception as exc:
                 log.warning("pending conversations not recovered: %s", exc)
             runner = self.runner
@@ -164,10 +169,7 @@ class Service:
     async def close(self) -> None:
         """Stop the drainer, the watchdog and the queue; close the journal and API clients."""
         for task in (self._drainer, self._watchdog):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)  # cancelled again if a store call swallowed the cancel
         self._drainer = self._watchdog = None
         if self.keeper is not None:
             await self.keeper.close()
@@ -210,6 +212,7 @@ def build_service(
         burst_window_s=settings.burst_window_s,
         deliveries=DeliverySchedule(store, horizon_s=settings.delivery_horizon_s),
         media=media,
+        activity=ConversationActivity(store, ttl=settings.ttl_conversation),
     )
     inline = not settings.redis_configured if in_process is None else in_process
     queue: TurnQueue
@@ -218,6 +221,11 @@ def build_service(
     else:
         queue = ArqTurnQueue(settings)
     runner.scheduler = queue
+    runner.lifecycle = Lifecycle(
+        system, pending, runner.leases, replier, queue, settings.burst_window_s
+    )
+    if isinstance(queue, InProcessTurnQueue):
+        queue.later_functions[LIFECYCLE_FUNCTION] = runner.lifecycle.run
     service = Service(
         settings=settings,
         system=system,

@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable
 from chatwootai.service.journal import FIRST_CHECK_S, Journal, JournalEntry
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.turns import PendingList, PendingMessage
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.base import Store
 from chatwootai.store.persistence import redis_persistence
@@ -94,11 +95,8 @@ class JournalKeeper:
 
     async def close(self) -> None:
         """Stop the loop and close the journal."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)  # cancelled again if a store call swallowed the cancel
+        self._task = None
         self.journal.close()
 
     async def _run(self) -> None:

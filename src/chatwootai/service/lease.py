@@ -24,6 +24,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.base import Store, StoreError
 
@@ -168,9 +169,7 @@ class TurnLeases:
         try:
             yield holding
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            await stop_task(renewer)  # cancelled again if a store call swallowed the cancel
 
 
 def lost_to_error(holding: Holding) -> None:

@@ -39,8 +39,10 @@ Teams of AI agents behind Chatwoot inboxes.
 * `POST /webhooks/chatwoot` is the Agent Bot's outgoing URL (or an account webhook). It answers
   at once: customer messages are queued, everything else is ignored, a bad signature is a 401.
   Only a delivery the service could keep neither in its store nor on disk gets a 5xx.
-* `/api/admin/*` needs `Authorization: Bearer <ADMIN_TOKEN>`; with no `ADMIN_TOKEN` set the whole
-  admin API, this document included, answers 404.
+* `/api/admin/*` needs `Authorization: Bearer <ADMIN_TOKEN>`, or a tenant's console token
+  (`console_token_env` in tenants.yaml), which sees only its own domains and their conversations
+  (anything else answers 404). With no token configured the whole admin API, this document
+  included, answers 404. The console at `/console` shows what these routes give.
 """
 
 

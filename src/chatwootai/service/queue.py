@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
@@ -99,6 +101,13 @@ class TurnQueue(ABC):
     async def schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
         """Run the conversation's turn once more in `defer_s` seconds, as a job of its own."""
 
+    async def later(self, function: str, conversation_key: str, step: str, at: float) -> bool:
+        """Run ``function(conversation_key, step)`` at `at` (epoch s), one job per (step,
+        conversation): False when that job is queued already (it re-reads its record when it
+        runs; see chatwootai.service.lifecycle). A queue that cannot schedule says so."""
+        log.warning("this queue cannot schedule the %s step of %s", step, conversation_key)
+        return False
+
     async def drop_job(self, job_id: str) -> None:  # noqa: B027 - nothing to drop in process
         """Forget the job of a worker that died (its turn was taken over)."""
 
@@ -173,6 +182,21 @@ class ArqTurnQueue(TurnQueue):
         except (RedisError, OSError) as exc:  # the job is queued: a worker's safety poll finds it
             log.warning("turn job %s queued without its wake-up: %s", job, exc)
 
+    async def later(self, function: str, conversation_key: str, step: str, at: float) -> bool:
+        """Enqueue the arq job ``{prefix}{step}:{conversation}`` deferred until `at`."""
+        pool = await self._get_pool()
+        try:
+            job = await pool.enqueue_job(
+                function,
+                conversation_key,
+                step,
+                _job_id=f"{self.settings.redis_prefix}{step}:{conversation_key}",
+                _defer_until=datetime.fromtimestamp(at, UTC),
+            )
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+        return job is not None
+
     async def drop_job(self, job_id: str) -> None:
         """Take a dead worker's job off the queue, with its keys: nobody re-checks or reruns it."""
         pool = await self._get_pool()
@@ -220,6 +244,8 @@ class ArqTurnQueue(TurnQueue):
 
 
 TurnFunction = Callable[[str], Awaitable[object]]
+LaterFunction = Callable[[str, str], Awaitable[tuple[str, float | None]]]
+"""A step run by :meth:`InProcessTurnQueue.later`: (what happened, when to run again or None)."""
 
 
 class InProcessTurnQueue(TurnQueue):
@@ -238,6 +264,9 @@ class InProcessTurnQueue(TurnQueue):
         self._jobs: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
+        self.later_functions: dict[str, LaterFunction] = {}
+        """What :meth:`later` runs, by function name (the lifecycle steps)."""
+        self._later: dict[str, asyncio.Task[None]] = {}
 
     async def enqueue(self, conversation_key: str, message_id: int | str, defer_s: float) -> None:
         """Start a task that takes the turn after `defer_s` seconds."""
@@ -252,6 +281,31 @@ class InProcessTurnQueue(TurnQueue):
     async def schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
         """Start a task that runs the turn once more after `defer_s` seconds."""
         await self.enqueue(conversation_key, f"{reason}-{uuid.uuid4().hex[:12]}", defer_s)
+
+    async def later(self, function: str, conversation_key: str, step: str, at: float) -> bool:
+        """Start a task running the step at `at` (lost if the process stops before)."""
+        name = f"{step}:{conversation_key}"
+        if name in self._later:
+            return False
+        task = asyncio.create_task(self._later_job(name, function, conversation_key, step, at))
+        self._later[name] = task
+        task.add_done_callback(lambda _: self._later.pop(name, None))
+        return True
+
+    async def _later_job(
+        self, name: str, function: str, conversation_key: str, step: str, at: float | None
+    ) -> None:
+        while at is not None:
+            await asyncio.sleep(max(0.0, at - time.time()))
+            run = self.later_functions.get(function)
+            if run is None:
+                log.warning("no function %r for the %s step of %s", function, step, name)
+                return
+            try:
+                _, at = await run(conversation_key, step)
+            except Exception as exc:
+                log.warning("%s step of %s failed, retrying: %s", step, conversation_key, exc)
+                at = time.time() + 30.0
 
     async def _job(self, name: str, conversation_key: str, defer_s: float) -> None:
         try:
@@ -291,6 +345,7 @@ class InProcessTurnQueue(TurnQueue):
 
     async def close(self) -> None:
         """Cancel waiting turns: their messages stay pending and are recovered on start."""
-        for task in list(self._tasks):
+        waiting = [*self._tasks, *self._later.values()]
+        for task in waiting:
             task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.gather(*waiting, return_exceptions=True)

@@ -68,6 +68,13 @@ class PlannedReply(BaseModel):
     handoff_reason: str | None = None
     handoff_by: str = ""
     handoff_summary: str = ""
+    handoff_kind: str = ""
+    """Why, as a code (``out_of_hours``); empty: an ordinary handoff."""
+    handoff_opens_at: float | None = None
+    """Outside hours with ``bot_until_open``: when the conversation is opened (epoch s); the
+    handoff leaves only its messages and labels now. None: opened now."""
+    resolve: bool = False
+    """Resolve the conversation after the reply (an agent's resolve tool)."""
     fallback: bool = False
     offline: bool = False
     planned_at: float = 0.0
@@ -102,6 +109,9 @@ class PlannedReply(BaseModel):
             handoff_reason=handoff.reason if handoff else None,
             handoff_by=handoff.requested_by if handoff else "",
             handoff_summary=handoff.summary if handoff else "",
+            handoff_kind=handoff.kind if handoff else "",
+            handoff_opens_at=handoff.opens_at if handoff else None,
+            resolve=outcome.resolved and handoff is None,
             fallback=outcome.fallback,
             offline=outcome.offline,
             planned_at=time.time(),
@@ -298,10 +308,19 @@ class Replier:
                     done=done,
                     on_step=handoff_step,
                     post=handoff_post,
+                    open_now=plan.handoff_opens_at is None,
                 )
             except TRANSIENT as exc:
                 raise _pending(exc) from exc
             await mark("handoff")
+        if plan.resolve and plan.handoff_reason is None and "resolve" not in record.done:
+            try:
+                await client.toggle_status(target.account_id, target.display_id, "resolved")
+            except TRANSIENT as exc:
+                raise _pending(exc) from exc
+            except ChatwootError as exc:  # the reply went out; the conversation stays as it is
+                log.warning("resolving %s refused: %s", target.conversation_key, exc)
+            await mark("resolve")
         return performed
 
     async def post_once(

@@ -127,6 +127,7 @@ def credential_findings(credentials: Credentials) -> list[Finding]:
         if token_variable and _unset(credentials.environ, token_variable):
             findings.append(Finding(subject, f"{token_variable} is not set", TOKEN_REFUSED))
         findings += _token_findings(credentials, kind, key, entry, subject, unanswered)
+    findings += _console_findings(credentials)
     if signed and no_global_secret:
         findings.append(
             Finding(
@@ -154,6 +155,23 @@ def credential_findings(credentials: Credentials) -> list[Finding]:
             )
         )
     return findings
+
+
+def _console_findings(credentials: Credentials) -> list[Finding]:
+    """Console tokens named in tenants.yaml whose variable is unset."""
+    named: dict[str, list[str]] = {}
+    for kind, key, entry in _entries(credentials.tenants):
+        if entry.console_token_env:
+            named.setdefault(entry.console_token_env, []).append(f"{kind} {key}")
+    return [
+        Finding(
+            ", ".join(tenants),
+            f"{variable} is not set",
+            "no console token: that business cannot sign in to the console",
+        )
+        for variable, tenants in named.items()
+        if _unset(credentials.environ, variable)
+    ]
 
 
 def _group(tenants: list[str], why: str) -> str:

@@ -10,7 +10,6 @@ messages still pending and a later job scheduled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -22,11 +21,13 @@ from redis.exceptions import RedisError
 
 from chatwootai.chatwoot.client import ChatwootError
 from chatwootai.config.schema import ChatwootOptions
+from chatwootai.console.activity import ConversationActivity
 from chatwootai.knowledge.schedule import knowledge_cron_jobs
 from chatwootai.outcomes import record_handoff
 from chatwootai.service.credentials import CredentialsError
 from chatwootai.service.delivery import DeliveryPending, DeliverySchedule, WaitingDelivery
 from chatwootai.service.lease import Holding, LeaseLostError, TurnLeases, lost_to_error
+from chatwootai.service.lifecycle import LIFECYCLE_FUNCTION, Lifecycle, lifecycle_job
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, rescan_notices
 from chatwootai.service.pipeline import Pipeline
@@ -51,6 +52,7 @@ from chatwootai.service.typing_indicator import TypingIndicator
 from chatwootai.service.unservable import UNAVAILABLE, handover_plan
 from chatwootai.service.wakeup import WakeUpWorker, wake_key
 from chatwootai.settings import Settings
+from chatwootai.stopping import stop_task
 from chatwootai.store import keys
 from chatwootai.store.base import StoreError
 from chatwootai.tenancy import NoDomainError
@@ -109,6 +111,10 @@ class TurnRunner:
     """Notices to humans, done under the turn lease before and after a turn (service/notices.py)."""
     media: TurnMedia | None = None
     """Hears, sees and reads the turn's attachments before it is thought (service/turn_media.py)."""
+    activity: ConversationActivity | None = None
+    """The console's list and transcripts of conversations (console/activity.py)."""
+    lifecycle: Lifecycle | None = None
+    """Schedules a conversation's opening and idle resolution (service/lifecycle.py)."""
 
     def __post_init__(self) -> None:
         if self.typing is None:
@@ -236,8 +242,11 @@ class TurnRunner:
             await self._schedule(key, deferral.retry_in_s, "retry")
             return "undelivered"
         if plan.handoff_reason is not None:  # the handoff reached Chatwoot: silence the bot
-            await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
+            if plan.handoff_opens_at is None:  # (unless it answers until the team is back)
+                await self.system.conversations.pause(key, f"handoff: {plan.handoff_reason}")
             self.metrics.handoffs.labels(self.metrics.domain(plan.domain)).inc()
+        if self.lifecycle is not None:
+            await self.lifecycle.after_turn(key, plan, target)
         await self.pending.remove(key, ids)
         await self.deliveries.delivered(key, waiting)
         domain_label = self.metrics.domain(plan.domain)
@@ -296,6 +305,10 @@ class TurnRunner:
         self.metrics.llm_tokens.labels("input").inc(outcome.input_tokens)
         self.metrics.llm_tokens.labels("output").inc(outcome.output_tokens)
         self.metrics.observe_outcome(outcome.recorded, outcome.budget_alert)
+        if self.activity is not None:
+            await self.activity.record_turn(
+                key, incoming.text, outcome, target.channel, started, self.system
+            )
         plan = PlannedReply.from_outcome(outcome, incoming)
         if plan.held_until is None:  # a held turn thinks again when it is let through
             await store.set(keys.turn_outcome(key, tid), plan.model_dump_json(), OUTCOME_TTL_S)
@@ -587,12 +600,8 @@ def build_worker(
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        background = [ctx[name] for name in ("rescan", "watchdog") if name in ctx]
-        for task in background:
-            task.cancel()
-        for task in background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for name in ("rescan", "watchdog"):
+            await stop_task(ctx.get(name))  # cancelled again if a store call swallowed it
         if "rescan_queue" in ctx:
             await ctx["rescan_queue"].close()
         close = ctx.get("close")
@@ -607,7 +616,10 @@ def build_worker(
                 timeout=settings.job_timeout_s,
                 keep_result=0,
                 max_tries=100_000,
-            )
+            ),
+            func(  # type: ignore[arg-type]
+                lifecycle_job, name=LIFECYCLE_FUNCTION, keep_result=0, max_tries=100_000
+            ),
         ],
         queue_name=queue_name(settings),
         redis_settings=redis_settings(settings),

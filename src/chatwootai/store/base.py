@@ -122,6 +122,13 @@ class Store(ABC):
     ) -> list[tuple[str, float]]:
         """Members scored at most `max_score`, lowest first (at most `limit`), with their scores."""
 
+    async def zrange_desc(
+        self, key: str, *, below: float | None = None, offset: int = 0, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """Members highest scored first (only those scored under `below`, if given), from
+        `offset` (at most `limit`), with their scores."""
+        raise StoreError(f"{type(self).__name__} cannot list a sorted set from the top")
+
     @abstractmethod
     async def zrem(self, key: str, *members: str) -> int:
         """Remove members from the sorted set; how many were there."""

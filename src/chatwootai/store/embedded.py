@@ -437,6 +437,22 @@ class EmbeddedStore(Store):
             ).fetchall()
         return [(str(member), float(score)) for member, score in rows]
 
+    async def zrange_desc(
+        self, key: str, *, below: float | None = None, offset: int = 0, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """Members highest scored first (the score index read backwards)."""
+        if limit <= 0:
+            return []
+        top = math.inf if below is None else below
+        with self._lock:
+            self._check_open()
+            rows = self._db.execute(
+                "SELECT member, score FROM zset WHERE key = ? AND score < ?"
+                " ORDER BY score DESC, member DESC LIMIT ? OFFSET ?",
+                (self._k(key), top, limit, offset),
+            ).fetchall()
+        return [(str(member), float(score)) for member, score in rows]
+
     async def zrem(self, key: str, *members: str) -> int:
         """Remove members; how many were there."""
         if not members:

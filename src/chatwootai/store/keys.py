@@ -124,6 +124,12 @@ def conversation_paused(conversation_key: str) -> str:
     return f"conversation:paused:{conversation_key}"
 
 
+def conversation_lifecycle(conversation_key: str, kind: str) -> str:
+    """A scheduled step of a conversation's life (``idle``: resolve it when idle until the
+    record's due time; ``opening``: open it to the team when it is back), as JSON."""
+    return f"conversation:{kind}:{conversation_key}"
+
+
 def pending_notices(conversation_key: str) -> str:
     """Notices to humans waiting to be done in a conversation (a list of JSON notices)."""
     return f"notice:pending:{conversation_key}"
@@ -237,6 +243,27 @@ def turn_undelivered() -> str:
 def llm_breaker(breaker_key: str) -> str:
     """The shared state of a model's circuit breaker (JSON)."""
     return f"llm:breaker:{breaker_key}"
+
+
+def console_recent(domain: str) -> str:
+    """Sorted set of a domain's conversations scored by their last turn's time (the console's
+    conversation list); members older than the conversation TTL are pruned as turns are added."""
+    return f"console:recent:{domain}"
+
+
+def console_activity(conversation_key: str) -> str:
+    """A conversation's last turn as the console lists it: domain, crew, when, what (JSON)."""
+    return f"console:activity:{conversation_key}"
+
+
+def console_indexed() -> str:
+    """Set once the conversations kept before the console's index existed were added to it."""
+    return "console:indexed"
+
+
+def console_transcript(conversation_key: str) -> str:
+    """List of a conversation's turns as the bot saw them: message, reply, tool calls (JSON)."""
+    return f"console:transcript:{conversation_key}"
 
 
 def outcomes_day(domain: str, day: str) -> str:

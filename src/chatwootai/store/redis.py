@@ -229,6 +229,23 @@ class RedisStore(Store):
 
         return await self._call(op)
 
+    async def zrange_desc(
+        self, key: str, *, below: float | None = None, offset: int = 0, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """ZREVRANGEBYSCORE key (below -inf WITHSCORES LIMIT offset limit."""
+        full = self._k(key)
+        top = "+inf" if below is None else f"({below!r}"
+
+        async def op() -> list[tuple[str, float]]:
+            rows = await self.client.zrevrangebyscore(
+                full, top, "-inf", start=offset, num=limit, withscores=True
+            )
+            return [(str(member), float(score)) for member, score in rows]
+
+        if limit <= 0:
+            return []
+        return await self._call(op)
+
     async def zrem(self, key: str, *members: str) -> int:
         """ZREM."""
         if not members:

@@ -63,6 +63,9 @@ class HandoffRequest:
     summary: str = ""
     kind: str = ""
     """Why, as a code (``out_of_hours``...); empty: an ordinary handoff."""
+    opens_at: float | None = None
+    """Outside hours with ``bot_until_open``: when (epoch s) the conversation is opened to the
+    humans; the bot keeps answering until then. None: opened now."""
 
 
 @dataclass(slots=True)
@@ -75,6 +78,8 @@ class ToolResult:
     found: bool = True
     attachments: list[OutboundAttachment] = field(default_factory=list)
     """Files the reply carries if the turn answers (a product's photo, a price list)."""
+    resolve: bool = False
+    """The conversation ends with this turn: its text is the reply, then Chatwoot resolves it."""
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from chatwootai.config.schema import (
     HttpSettings,
     KnowledgeSettings,
     OrdersSettings,
+    ResolveSettings,
     ToolConfig,
 )
 from chatwootai.store.base import Store
@@ -28,6 +29,7 @@ from chatwootai.tools.handoff import HandoffTool
 from chatwootai.tools.http import HttpTool
 from chatwootai.tools.knowledge import KnowledgeTool
 from chatwootai.tools.orders import OrdersTool
+from chatwootai.tools.resolve import ResolveTool
 
 
 class ToolConfigError(ToolError):
@@ -98,6 +100,11 @@ def _build_files(tool_id: str, config: ToolConfig, domain: DomainConfig, store: 
     return FilesTool(tool_id, config.description, store, settings)
 
 
+def _build_resolve(tool_id: str, config: ToolConfig, domain: DomainConfig, store: Store) -> Tool:
+    settings = _settings(ResolveSettings, tool_id, config)
+    return ResolveTool(tool_id, config.description, store, settings)
+
+
 class ToolRegistry:
     """Maps each tool kind to its class and builds the tools a domain declares."""
 
@@ -109,6 +116,7 @@ class ToolRegistry:
         "http": HttpTool,
         "handoff": HandoffTool,
         "files": FilesTool,
+        "resolve": ResolveTool,
     }
     builders: ClassVar[dict[str, Builder]] = {
         "knowledge": _build_knowledge,
@@ -118,6 +126,7 @@ class ToolRegistry:
         "http": _build_http,
         "handoff": _build_handoff,
         "files": _build_files,
+        "resolve": _build_resolve,
     }
 
     @classmethod
