@@ -124,6 +124,37 @@ async def test_a_retried_job_is_woken_at_its_new_time(slow_poll: Settings) -> No
         await queue.close()
 
 
+async def test_a_job_scheduled_for_later_is_woken_at_its_time(slow_poll: Settings) -> None:
+    """``TurnQueue.later`` (the conversation lifecycle's steps) gets its wake-up too."""
+    ran: list[tuple[str, str, float, float]] = []
+
+    async def step(ctx: dict[str, Any], conversation_key: str, name: str) -> None:
+        ran.append((conversation_key, name, time.time(), ctx["score"] / 1000))
+
+    async def turn(ctx: dict[str, Any], conversation_key: str) -> None:
+        return None
+
+    queue = ArqTurnQueue(slow_poll)
+    worker = OutageTolerantWorker(
+        functions=[func(turn, name=TURN_FUNCTION), func(step, name="step")],  # type: ignore[arg-type]
+        queue_name=queue_name(slow_poll),
+        redis_settings=redis_settings(slow_poll),
+        wake_key=wake_key(slow_poll),
+        safety_poll_s=slow_poll.worker_poll_s,
+        handle_signals=False,
+        keep_result=0,
+    )
+    try:
+        async with running(worker):
+            assert await queue.later("step", "1:5", "resolve", time.time() + 0.4)
+            await until(lambda: bool(ran))
+            key, name, started, due = ran[0]
+            assert (key, name) == ("1:5", "resolve")
+            assert started >= due
+    finally:
+        await queue.close()
+
+
 async def test_a_full_worker_hands_back_due_wake_ups_and_a_stopping_one_all_it_holds(
     settings: Settings,
 ) -> None:

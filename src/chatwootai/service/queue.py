@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -174,27 +175,33 @@ class ArqTurnQueue(TurnQueue):
             )
         except (RedisError, OSError) as exc:
             raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
-        if enqueued is None:
-            return
-        try:
+        if enqueued is not None:
             # arq's own rounding of the deferral, so the wake-up is never before the job's score
-            await wake(pool, self.wake_key, now_ms() + (to_ms(defer_s) if defer_s > 0 else 0), job)
+            await self._wake(pool, now_ms() + (to_ms(defer_s) if defer_s > 0 else 0), job)
+
+    async def _wake(self, pool: ArqRedis, due_ms: int, job: str) -> None:
+        """The wake-up of a job just queued (one idle worker starts it at `due_ms`)."""
+        try:
+            await wake(pool, self.wake_key, due_ms, job)
         except (RedisError, OSError) as exc:  # the job is queued: a worker's safety poll finds it
-            log.warning("turn job %s queued without its wake-up: %s", job, exc)
+            log.warning("job %s queued without its wake-up: %s", job, exc)
 
     async def later(self, function: str, conversation_key: str, step: str, at: float) -> bool:
         """Enqueue the arq job ``{prefix}{step}:{conversation}`` deferred until `at`."""
         pool = await self._get_pool()
+        job_id = f"{self.settings.redis_prefix}{step}:{conversation_key}"
         try:
             job = await pool.enqueue_job(
                 function,
                 conversation_key,
                 step,
-                _job_id=f"{self.settings.redis_prefix}{step}:{conversation_key}",
+                _job_id=job_id,
                 _defer_until=datetime.fromtimestamp(at, UTC),
             )
         except (RedisError, OSError) as exc:
             raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+        if job is not None:
+            await self._wake(pool, math.ceil(at * 1000), job_id)
         return job is not None
 
     async def drop_job(self, job_id: str) -> None:
