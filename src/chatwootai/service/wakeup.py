@@ -101,17 +101,17 @@ class WakeUpWorker(SkipRunningJobs):
 
     async def _poll_iteration(self) -> None:
         woken, self._woken = self._woken, []
-        if woken:
-            for n, job in enumerate(woken):
-                if not self.allow_pick_jobs or self.job_counter >= self.max_jobs:
-                    await self._hand_back([(0.0, other) for other in woken[n:]])
-                    break
-                if self._runs_here(job.encode()):
-                    continue  # a full poll of this worker started it before its wake-up came
-                # arq's own start of the announced job (its atomic check: started once, anywhere)
-                await Worker.start_jobs(self, [job.encode()])
-        else:
-            self._next_poll = asyncio.get_running_loop().time() + self.safety_poll_s
+        for n, job in enumerate(woken):
+            if not self.allow_pick_jobs or self.job_counter >= self.max_jobs:
+                await self._hand_back([(0.0, other) for other in woken[n:]])
+                break
+            if self._runs_here(job.encode()):
+                continue  # a full poll of this worker started it before its wake-up came
+            # arq's own start of the announced job (its atomic check: started once, anywhere)
+            await Worker.start_jobs(self, [job.encode()])
+        now = asyncio.get_running_loop().time()
+        if not woken or now >= self._next_poll:  # a steady flow of wake-ups never skips it
+            self._next_poll = now + self.safety_poll_s
             await super()._poll_iteration()
         if self.burst:
             await asyncio.sleep(BURST_POLL_S)
