@@ -3,7 +3,8 @@
 What runs (all on this machine, only 127.0.0.1):
 
 * one `chatwootai serve` process and, per configuration, k `chatwootai worker` (arq) processes on
-  the local Redis under a throw-away key prefix (deleted at the end);
+  a redis-server of the bench's own (free port, no persistence; ``--redis-url`` for another
+  server) under a throw-away key prefix (deleted at the end);
 * the REAL pipeline (no CHATWOOTAI_SYSTEM_FACTORY) on the shipped domains/ and tenants.yaml:
   accounts 1, 2, 3 are cosmetics, health and retail;
 * the model of every domain overridden with CHATWOOTAI_MODEL=openai:fake-gpt, OPENAI_BASE_URL at
@@ -24,11 +25,13 @@ acknowledgement latency (client side, POST round trip), turn latency (just befor
 reply recorded by the fake Chatwoot), Redis commands per message (INFO commandstats delta over the
 measured phase / messages; the server is shared, so the idle rate before the phase is printed to
 judge the noise), CPU seconds of the service per message (/proc/<pid>/stat), RSS of each worker at
-the end (/proc/<pid>/status), LLM requests per message, and scaling relative to one worker.
+the end (/proc/<pid>/status), LLM requests per message, scaling relative to one worker, and the
+Redis commands per second of an idle worker (after the warm-up, over 5 s, less the rate of the
+server alone measured before any worker started, divided by k). Dispatch latency (enqueue to job
+start) is measured by bench/dispatch.py.
 
 Run: .venv/bin/python bench/load.py [--conversations 40] [--messages 5] [--workers 1,2,4]
-     [--delays 0,1]
-Needs Redis at REDIS_URL (default redis://127.0.0.1:6379/0).
+     [--delays 0,1] [--redis-url URL]
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ from typing import Any, cast
 import httpx
 import redis
 
+from private_redis import command_calls, delta, private_redis
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests")]
 
@@ -74,7 +79,7 @@ def _load_openai_fake() -> Any:
 openai_server = _load_openai_fake()
 
 BIN = Path(sys.executable).parent / "chatwootai"
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+IDLE_S = 5.0
 RETAIL_SECRET = "bench-retail-secret"
 DOMAIN_OF = {1: "cosmetics", 2: "health", 3: "retail"}
 TEXTS = {
@@ -99,8 +104,11 @@ class Result:
     turns: list[float]
     redis_calls: int
     redis_idle_rate: float
+    idle_per_worker: float
     top_commands: list[tuple[str, int]]
     llm_requests: int
+    jobs: dict[str, float]
+    """Turn jobs run in the phase, by outcome (the workers' chatwootai_turn_jobs_total)."""
     cpu_s: dict[str, float]
     rss_mb: list[float]
     serve_rss_mb: float
@@ -146,12 +154,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def service_env(fake: FakeChatwoot, llm_url: str, prefix: str, tmp: Path) -> dict[str, str]:
+def service_env(
+    fake: FakeChatwoot, llm_url: str, prefix: str, tmp: Path, redis_url: str
+) -> dict[str, str]:
     """The environment of the server and the workers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATWOOT", "OPENAI_"))}
     env.update(
         {
-            "REDIS_URL": REDIS_URL,
+            "REDIS_URL": redis_url,
             "CHATWOOTAI_REDIS_PREFIX": prefix,
             "CHATWOOT_BASE_URL": fake.base_url,
             "CHATWOOT_API_TOKEN": fake.bot_token,
@@ -208,8 +218,8 @@ def server_ready(port: int) -> bool:
         return False
 
 
-def redis_ports(pid: int) -> set[int]:
-    """Local ports of a process's TCP connections to port 6379 (from /proc)."""
+def redis_ports(pid: int, redis_port: int) -> set[int]:
+    """Local ports of a process's TCP connections to Redis's port (from /proc)."""
     inodes = set()
     with contextlib.suppress(OSError):
         for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -222,16 +232,22 @@ def redis_ports(pid: int) -> set[int]:
         with contextlib.suppress(OSError), open(table) as lines:
             for line in list(lines)[1:]:
                 cols = line.split()
-                if cols[9] in inodes and cols[2].endswith(":18EB"):
+                if cols[9] in inodes and cols[2].endswith(f":{redis_port:04X}"):
                     ports.add(int(cols[1].rsplit(":", 1)[1], 16))
     return ports
 
 
 def workers_polling(r: redis.Redis, pids: list[int]) -> bool:
-    """Every worker has started its arq poll loop (a connection whose last command polled)."""
+    """Every worker has started its arq poll loop (a connection whose last command polled or
+    waited for a wake-up)."""
     clients = cast(list[dict[str, str]], r.client_list())
-    polling = {int(c["addr"].rsplit(":", 1)[1]) for c in clients if c.get("cmd") == "zrangebyscore"}
-    return all(redis_ports(pid) & polling for pid in pids)
+    polling = {
+        int(c["addr"].rsplit(":", 1)[1])
+        for c in clients
+        if c.get("cmd") in ("zrangebyscore", "brpop", "mget")
+    }
+    port = int(r.connection_pool.connection_kwargs.get("port", 6379))
+    return all(redis_ports(pid, port) & polling for pid in pids)
 
 
 def rss_mb(pid: int) -> float:
@@ -246,21 +262,6 @@ def cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def command_calls(r: redis.Redis) -> dict[str, int]:
-    """Calls per command since the server started (INFO commandstats), without INFO itself."""
-    stats = cast(dict[str, dict[str, Any]], r.info("commandstats"))
-    return {
-        name.removeprefix("cmdstat_"): int(value["calls"])
-        for name, value in stats.items()
-        if name not in ("cmdstat_info", "cmdstat_client|list")
-    }
-
-
-def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    """Per-command difference of two commandstats snapshots."""
-    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) > 0}
 
 
 # -- load -----------------------------------------------------------------------------------
@@ -366,12 +367,18 @@ def run_config(
     base: int,
     conversations: int,
     messages: int,
+    server_idle_rate: float,
 ) -> Result:
     """Start `workers` workers, warm them up, measure one closed-loop run, stop them."""
     llm.delay_s = delay_s
     url = f"http://127.0.0.1:{port}/webhooks/chatwoot"
+    metrics_ports = [free_port() for _ in range(workers)]
     procs = [
-        spawn(["worker"], env, tmp / f"worker-{delay_s:g}s-{workers}w-{n}.log")
+        spawn(
+            ["worker", "--metrics-port", str(metrics_ports[n])],
+            env,
+            tmp / f"worker-{delay_s:g}s-{workers}w-{n}.log",
+        )
         for n in range(workers)
     ]
     pids = [p.pid for p in procs]
@@ -382,22 +389,20 @@ def run_config(
         if warm.lost:
             raise SystemExit("warm-up messages got no reply: see the worker logs")
         time.sleep(0.3)
-        idle_before = command_calls(r)
-        idle_start = time.perf_counter()
-        time.sleep(2.0)
-        idle = sum(delta(idle_before, command_calls(r)).values())
-        idle_rate = idle / (time.perf_counter() - idle_start)
+        idle_rate = idle_commands_rate(r)
 
         load = Load(fake, log, url)
         chats = load.conversations(base + 1000, conversations)
         calls_before = command_calls(r)
         llm_before = llm.count
+        jobs_before = turn_jobs(metrics_ports)
         cpu_before = {pid: cpu_s(pid) for pid in [serve_pid, *pids]}
         asyncio.run(asyncio.wait_for(load.run(chats, messages), RUN_DEADLINE_S))
         time.sleep(0.3)  # the turn's last writes after its reply
         used = delta(calls_before, command_calls(r))
         cpu_after = {pid: cpu_s(pid) for pid in [serve_pid, *pids]}
         llm_requests = llm.count - llm_before
+        jobs_after = turn_jobs(metrics_ports)
         rss = [rss_mb(pid) for pid in pids]
         serve_rss = rss_mb(serve_pid)
         time.sleep(0.7)  # room for a wrong second reply to show up
@@ -413,8 +418,12 @@ def run_config(
         turns=load.turns,
         redis_calls=sum(used.values()),
         redis_idle_rate=idle_rate,
-        top_commands=sorted(used.items(), key=lambda kv: -kv[1])[:6],
+        idle_per_worker=(idle_rate - server_idle_rate) / workers,
+        top_commands=sorted(used.items(), key=lambda kv: -kv[1])[:16],
         llm_requests=llm_requests,
+        jobs={
+            k: v - jobs_before.get(k, 0) for k, v in jobs_after.items() if v > jobs_before.get(k, 0)
+        },
         cpu_s={
             "serve": cpu_after[serve_pid] - cpu_before[serve_pid],
             "workers": sum(cpu_after[p] - cpu_before[p] for p in pids),
@@ -426,6 +435,26 @@ def run_config(
         extra=extra,
         mismatched=mismatched,
     )
+
+
+def turn_jobs(ports: list[int]) -> dict[str, float]:
+    """Turn jobs run so far by outcome, summed over the workers' /metrics."""
+    totals: dict[str, float] = {}
+    for port in ports:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        for line in text.splitlines():
+            if line.startswith("chatwootai_turn_jobs_total{"):
+                outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+                totals[outcome] = totals.get(outcome, 0.0) + float(line.rsplit(" ", 1)[1])
+    return totals
+
+
+def idle_commands_rate(r: redis.Redis) -> float:
+    """Redis commands per second while nothing is sent (over IDLE_S)."""
+    before = command_calls(r)
+    start = time.perf_counter()
+    time.sleep(IDLE_S)
+    return sum(delta(before, command_calls(r)).values()) / (time.perf_counter() - start)
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -469,6 +498,12 @@ def report(results: list[Result], conversations: int, messages: int) -> None:
             f"serve {res.cpu_s['serve'] / per * 1000:.1f} ms; "
             f"LLM requests per message {res.llm_requests / per:.2f}"
         )
+        jobs = sum(res.jobs.values())
+        outcomes = ", ".join(f"{k} {v / per:.2f}" for k, v in sorted(res.jobs.items()))
+        print(
+            f"  turn jobs per message {jobs / per:.2f} ({outcomes}); Redis commands per turn job "
+            f"{res.redis_calls / (jobs or 1):.1f}"
+        )
         rss = ", ".join(f"{mb:.0f}" for mb in res.rss_mb)
         print(f"  RSS at the end: workers [{rss}] MB, serve {res.serve_rss_mb:.0f} MB")
     print("\nscaling (throughput relative to 1 worker at the same LLM delay):")
@@ -479,6 +514,19 @@ def report(results: list[Result], conversations: int, messages: int) -> None:
         print(
             f"  {res.delay_s:4g} s  {res.workers:7d}  {res.throughput:5.1f}  {ratio:4.2f}"
             f"  {pct(res.turns, 0.5):11.0f}  {pct(res.turns, 0.99):11.0f}"
+        )
+    print("\nper message and idle (Redis commands from INFO commandstats deltas):")
+    print(
+        "  delay  workers  msg/s  Redis cmds/msg  worker CPU ms/msg  idle worker cmds/s"
+        "  jobs/msg  cmds/job"
+    )
+    for res in results:
+        per = res.messages or 1
+        jobs = sum(res.jobs.values())
+        print(
+            f"  {res.delay_s:4g} s  {res.workers:7d}  {res.throughput:5.1f}  "
+            f"{res.redis_calls / per:14.1f}  {res.cpu_s['workers'] / per * 1000:17.1f}  "
+            f"{res.idle_per_worker:18.1f}  {jobs / per:8.2f}  {res.redis_calls / (jobs or 1):8.1f}"
         )
     lost = sum(r.lost + r.extra + r.mismatched for r in results)
     total = sum(r.messages for r in results)
@@ -509,14 +557,23 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5, help="messages per conversation")
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     parser.add_argument("--delays", default="0,1", help="LLM delays in seconds, comma-separated")
+    parser.add_argument("--redis-url", default=None, help="default: a redis-server of its own")
+    parser.add_argument("--keep-logs", default=None, help="keep the processes' logs in this dir")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        redis_url = args.redis_url or stack.enter_context(private_redis())
+        run(args, redis_url)
+
+
+def run(args: argparse.Namespace, redis_url: str) -> None:
+    """Run every configuration on the Redis at `redis_url`, print the figures."""
     worker_counts = [int(x) for x in args.workers.split(",")]
     delays = [float(x) for x in args.delays.split(",")]
 
     # A worker stopped between configurations may leave a typing-indicator request half sent;
     # the fake Chatwoot's server would print the disconnect as a traceback. Replies are counted.
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
-    r = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
     facts = machine_facts(r)
     prefix = f"bench:load{os.getpid()}:"
     log = ReplyLog()
@@ -526,12 +583,17 @@ def main() -> None:
     llm = openai_server.start(echo=True, keep_requests=False)
     port = free_port()
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="chatwootai-load-") as tmp_name:
-        tmp = Path(tmp_name)
-        env = service_env(fake, llm.base_url, prefix, tmp)
+    with contextlib.ExitStack() as keep:
+        if args.keep_logs:
+            tmp = Path(args.keep_logs)
+            tmp.mkdir(parents=True, exist_ok=True)
+        else:
+            tmp = Path(keep.enter_context(tempfile.TemporaryDirectory(prefix="chatwootai-load-")))
+        env = service_env(fake, llm.base_url, prefix, tmp, redis_url)
         server = spawn(["serve", "--port", str(port)], env, tmp / "serve.log")
         try:
             wait_until(lambda: server_ready(port), "the server to be ready")
+            server_idle_rate = idle_commands_rate(r)
             base = 100_000
             for delay_s in delays:
                 for workers in worker_counts:
@@ -550,6 +612,7 @@ def main() -> None:
                             base=base,
                             conversations=args.conversations,
                             messages=args.messages,
+                            server_idle_rate=server_idle_rate,
                         )
                     )
                     base += 10_000
@@ -576,11 +639,11 @@ def main() -> None:
     print("\nmachine at start: " + "; ".join(facts))
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average at the end {load}. The load generator, the fake Chatwoot and the fake")
-    print("LLM run in this process and share the CPUs with the service and Redis; Redis is")
-    print("shared with anything else using it, so its counts include their commands.")
+    print("LLM run in this process and share the CPUs with the service and Redis (a server of")
+    print("the bench's own unless --redis-url: then its counts include other clients' commands).")
     env_vars = " ".join(
         f"{name}={shlex.quote(os.environ[name])}"
-        for name in ("CHATWOOTAI_WORKER_POLL", "CHATWOOTAI_WORKER_CONCURRENCY", "REDIS_URL")
+        for name in ("CHATWOOTAI_WORKER_POLL", "CHATWOOTAI_WORKER_CONCURRENCY")
         if os.environ.get(name)
     )
     command = " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -111,9 +111,10 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=32, ge=1, alias="CHATWOOTAI_WORKER_CONCURRENCY")
     """Turns one worker process runs at once. Turns mostly wait on the LLM, so a worker can run
     many: with a 1 s LLM, 10 gave 8.7 messages/s per worker and 32 gave 23.6 (bench/load.py)."""
-    worker_poll_s: float = Field(default=0.005, gt=0, alias="CHATWOOTAI_WORKER_POLL")
-    """How often an idle worker looks for due jobs (seconds): half of it is the mean wait of a
-    new turn; each poll is one cheap Redis command (200/s per idle worker by default)."""
+    worker_poll_s: float = Field(default=1.0, gt=0, alias="CHATWOOTAI_WORKER_POLL")
+    """How often a worker looks for due jobs when nothing woke it (seconds): a safety net, since
+    each enqueued job wakes one idle worker at once (service/wakeup.py); two Redis commands per
+    poll of an idle worker."""
     turn_lease_s: int = Field(default=10, ge=2, le=300, alias="CHATWOOTAI_TURN_LEASE")
     """Seconds a conversation's turn lease lives unless renewed (every quarter of it): a worker
     that dies mid-turn is replaced after about this long plus a second."""
@@ -264,20 +265,6 @@ class Settings(BaseSettings):
                     raise ValueError(f"REDIS_URL: {name} is not a file: {query[name]}")
         if bool(self.redis_tls_cert_file) != bool(self.redis_tls_key_file):
             raise ValueError("REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE go together")
-        sentinel_tls = (
-            self.redis_tls_ca_file
-            or self.redis_tls_cert_file
-            or self.redis_tls_verify != "required"
-            or self.redis_tls_check_hostname
-        )
-        if self.redis_sentinels and sentinel_tls:
-            # arq reaches Sentinel-managed servers with ssl=True and no other TLS option.
-            raise ValueError(
-                "REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, REDIS_TLS_VERIFY and "
-                "REDIS_TLS_CHECK_HOSTNAME cannot be used with REDIS_SENTINELS: the queue (arq) "
-                "verifies Sentinel-managed servers against the system's CA store only; add the "
-                "CA there (docs/operations.md)"
-            )
         return self
 
     @property

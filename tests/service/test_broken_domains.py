@@ -140,7 +140,7 @@ def test_serve_and_worker_start_with_a_broken_domain_and_report_it(
         "CHATWOOTAI_SYSTEM_FACTORY": "",
         "CHATWOOTAI_JOB_TIMEOUT": "120",
         "CHATWOOTAI_BURST_WINDOW": "2",
-        "CHATWOOTAI_WORKER_POLL": "0.005",
+        "CHATWOOTAI_WORKER_POLL": "1",
         "CHATWOOTAI_LOG_LEVEL": "INFO",
         "OPENAI_API_KEY": "",
         "CHATWOOTAI_MODEL": "",

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 DEFAULT_TUNING = {
     "CHATWOOTAI_JOB_TIMEOUT": "120",
     "CHATWOOTAI_BURST_WINDOW": "2",
-    "CHATWOOTAI_WORKER_POLL": "0.005",
+    "CHATWOOTAI_WORKER_POLL": "1",
 }
 """The settings' defaults: launch() shortens some of them for other tests."""
 WINDOW = (

@@ -19,7 +19,14 @@ import pytest
 import redis
 from arq.worker import func
 
-from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
+from chatwootai.service.queue import (
+    TURN_FUNCTION,
+    ArqTurnQueue,
+    queue_name,
+    redis_settings,
+    sentinel_pool,
+)
+from chatwootai.service.wakeup import wake_key
 from chatwootai.service.worker import OutageTolerantWorker
 from chatwootai.settings import Settings
 from chatwootai.store.base import Store, StoreError
@@ -84,8 +91,10 @@ def arq_worker(settings: Settings, ran: list[str], *, burst: bool) -> OutageTole
         functions=[func(turn, name=TURN_FUNCTION)],  # type: ignore[arg-type]
         queue_name=queue_name(settings),
         redis_settings=redis_settings(settings),
+        redis_pool=sentinel_pool(settings),
+        wake_key=wake_key(settings),
+        safety_poll_s=settings.worker_poll_s,
         handle_signals=False,
-        poll_delay=settings.worker_poll_s,
         keep_result=0,
         burst=burst,
     )
@@ -279,23 +288,36 @@ async def test_acl_wrong_password_is_refused(acl_port: int) -> None:
 
 
 class SentinelSet:
-    """A master, a replica and one Sentinel watching them, all started by the test."""
+    """A master, a replica and one Sentinel watching them, all started by the test.
 
-    def __init__(self, stack: ExitStack, directory: Path) -> None:
+    With `certs`, the master and the replica speak TLS only and want a client certificate (they
+    replicate over TLS too); the Sentinel answers in plain text and reaches them over TLS.
+    """
+
+    def __init__(
+        self, stack: ExitStack, directory: Path, certs: Certificates | None = None
+    ) -> None:
         self.master_port, self.replica_port, self.sentinel_port = (free_port() for _ in range(3))
+        self.certs = certs
         self.processes: dict[int, Any] = {}
+        tls = self.tls_options()
         for port, extra in (
             (self.master_port, []),
             (self.replica_port, ["--replicaof", "127.0.0.1", str(self.master_port)]),
         ):
+            listen = ["--port", "0", "--tls-port", str(port)] if certs else ["--port", str(port)]
             self.processes[port] = stack.enter_context(
-                redis_server(["--port", str(port), *extra, *QUIET], self.node(port), directory)
+                redis_server([*listen, *tls, *extra, *QUIET], self.node(port), directory)
             )
         conf = directory / "sentinel.conf"
         # The Sentinel's own detection delay is the Redis deployment's setting, not the service's
         # (the service runs with its defaults); 1 s keeps the test short.
+        tls_conf = "".join(
+            f"{name.removeprefix('--')} {value}\n"
+            for name, value in zip(tls[::2], tls[1::2], strict=True)
+        )
         conf.write_text(
-            f"port {self.sentinel_port}\nbind 127.0.0.1\ndaemonize no\n"
+            f"port {self.sentinel_port}\nbind 127.0.0.1\ndaemonize no\n{tls_conf}"
             f"sentinel monitor mymaster 127.0.0.1 {self.master_port} 1\n"
             "sentinel down-after-milliseconds mymaster 1000\n"
             "sentinel failover-timeout mymaster 10000\n"
@@ -308,10 +330,30 @@ class SentinelSet:
             lambda: self.master() == self.master_port, 20, "the Sentinel does not see the master"
         )
 
-    @staticmethod
-    def node(port: int) -> Callable[[], redis.Redis]:
-        """A client factory for one server."""
-        return lambda: redis.Redis(port=port, socket_connect_timeout=0.5, decode_responses=True)
+    def tls_options(self) -> list[str]:
+        """The servers' TLS options (none without certificates)."""
+        if self.certs is None:
+            return []
+        return [
+            "--tls-cert-file", str(self.certs.server_cert),
+            "--tls-key-file", str(self.certs.server_key),
+            "--tls-ca-cert-file", str(self.certs.ca),
+            "--tls-auth-clients", "yes", "--tls-replication", "yes",
+        ]  # fmt: skip
+
+    def node(self, port: int) -> Callable[[], redis.Redis]:
+        """A client factory for one server (over TLS, with the client certificate, if it has)."""
+        tls: dict[str, Any] = {}
+        if self.certs is not None and port != self.sentinel_port:
+            tls = {
+                "ssl": True,
+                "ssl_ca_certs": str(self.certs.ca),
+                "ssl_certfile": str(self.certs.client_cert),
+                "ssl_keyfile": str(self.certs.client_key),
+            }
+        return lambda: redis.Redis(
+            port=port, socket_connect_timeout=0.5, decode_responses=True, **tls
+        )
 
     def replica_in_sync(self) -> bool:
         """The replica reports its link to the master up."""
@@ -362,6 +404,13 @@ def sentinels(tmp_path: Path) -> Iterator[SentinelSet]:
 
 
 @pytest.fixture
+def tls_sentinels(certificates: Certificates, tmp_path: Path) -> Iterator[SentinelSet]:
+    """A running master and replica that want TLS with a client certificate, and a Sentinel."""
+    with ExitStack() as stack:
+        yield SentinelSet(stack, tmp_path, certificates)
+
+
+@pytest.fixture
 async def ran() -> AsyncIterator[list[str]]:
     """Conversation keys of the turn jobs the test worker ran."""
     yield []
@@ -375,6 +424,32 @@ async def test_sentinel_failover_keeps_store_and_queue_working(
     settings = settings_for(
         f"t:{uuid.uuid4().hex[:8]}:", REDIS_SENTINELS=f"127.0.0.1:{sentinels.sentinel_port}"
     )
+    await survives_failover(sentinels, settings, ran)
+
+
+@needs_tls
+async def test_sentinel_with_mutual_tls_fails_over_for_the_queue_too(
+    tls_sentinels: SentinelSet, certificates: Certificates, ran: list[str]
+) -> None:
+    """Sentinel-managed servers that want TLS with a client certificate (from the settings' CA
+    file and certificate): the store and a worker's queue both reach the master, and the new
+    master after a failover. Without the client certificate both are refused."""
+    sentinel = f"127.0.0.1:{tls_sentinels.sentinel_port}"
+    tls = {"REDIS_TLS": "true", "REDIS_TLS_CA_FILE": certificates.ca}
+    await unreachable(settings_for("t:", REDIS_SENTINELS=sentinel, **tls))
+    settings = settings_for(
+        f"t:{uuid.uuid4().hex[:8]}:",
+        REDIS_SENTINELS=sentinel,
+        REDIS_TLS_CERT_FILE=certificates.client_cert,
+        REDIS_TLS_KEY_FILE=certificates.client_key,
+        **tls,
+    )
+    await survives_failover(tls_sentinels, settings, ran)
+
+
+async def survives_failover(sentinels: SentinelSet, settings: Settings, ran: list[str]) -> None:
+    """A worker runs a job through the Sentinel; the master is killed; the store's data is on
+    the new master, and a job enqueued after the failover runs in the same worker."""
     store = open_store(settings)
     queue = ArqTurnQueue(settings)
 
@@ -401,7 +476,7 @@ async def test_sentinel_failover_keeps_store_and_queue_working(
         assert await eventually(published_and_received_on(store)) == "cosmetics"
         await eventually(lambda: queue.enqueue("1:2", 2, 0))
         await asyncio.wait_for(until(lambda: "1:2" in ran), 30)
-        promoted = redis.Redis(port=sentinels.replica_port, decode_responses=True)
+        promoted = sentinels.node(sentinels.replica_port)()
         assert promoted.info("replication")["role"] == "master"
         assert promoted.get(settings.redis_prefix + "after") == "2"
         promoted.close()

@@ -1,12 +1,12 @@
-"""Cheaper arq polls: jobs already running are not checked again at every poll.
+"""Cheaper arq polls: jobs already running are not checked again and again, one by one.
 
 arq keeps a running job in the queue (a sorted set) until it ends, and each poll of each worker
 checks every due job it reads there: four commands (WATCH, EXISTS, ZSCORE, UNWATCH) per running
-job per poll. With the default 5 ms poll, a turn thinking for 10 s cost every idle worker about
-8,000 Redis commands, and a dead worker's jobs were checked that way until arq's in-progress
-timeout. Here a job found running elsewhere is left alone for a second, and this worker's own
-running jobs are never checked; a job that becomes startable again (retried by arq) is picked up
-at most a second late.
+job per poll. Here this worker's own running jobs are never checked; the others a poll reads are
+first looked up together, in one MGET of their in-progress marks, and only those not marked go
+to arq's check (which still decides, atomically, who starts a job). A job found running
+elsewhere is then left alone for a second: a job that becomes startable again (retried by arq,
+or its worker died) is picked up at most a second late.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker
 
 RECHECK_RUNNING_S = 1.0
@@ -37,13 +38,32 @@ class SkipRunningJobs(Worker):
         fresh = [
             job
             for job in job_ids
-            if job.decode() not in self.tasks and self._running_elsewhere.get(job, 0.0) <= now
+            if not self._runs_here(job) and self._running_elsewhere.get(job, 0.0) <= now
         ]
+        if not fresh:
+            return
+        fresh = await self._not_in_progress(fresh, now)
         if not fresh:
             return
         await super().start_jobs(fresh)
         if self.job_counter >= self.max_jobs:
             return  # full: the ones not started were not checked
         for job in fresh:
-            if job.decode() not in self.tasks:
+            if not self._runs_here(job):
                 self._running_elsewhere[job] = now + RECHECK_RUNNING_S
+
+    def _runs_here(self, job: bytes) -> bool:
+        """The job runs in this worker (a finished task waiting to be cleared does not count)."""
+        task = self.tasks.get(job.decode())
+        return task is not None and not task.done()
+
+    async def _not_in_progress(self, jobs: list[bytes], now: float) -> list[bytes]:
+        """The jobs without an in-progress mark (one MGET); the marked ones are remembered."""
+        marks = await self.pool.mget([in_progress_key_prefix + job.decode() for job in jobs])
+        startable = []
+        for job, mark in zip(jobs, marks, strict=True):
+            if mark is None:
+                startable.append(job)
+            else:
+                self._running_elsewhere[job] = now + RECHECK_RUNNING_S
+        return startable

@@ -4,12 +4,14 @@ Each accepted message enqueues one turn job for its conversation, deferred by th
 the job id is unique per message, so a re-delivery never doubles a job. The first job of a burst
 to run takes every pending message; the later ones find nothing left and end at once. Follow-up,
 delivery retry and take-over runs are scheduled under fresh ids (:meth:`TurnQueue.schedule`).
+Each job enqueued in Redis also wakes one idle worker (:mod:`chatwootai.service.wakeup`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -24,9 +26,11 @@ from arq.constants import (
     result_key_prefix,
     retry_key_prefix,
 )
+from arq.utils import to_ms
 from redis.exceptions import RedisError
 
 from chatwootai.service.lease import LeaseLostError
+from chatwootai.service.wakeup import now_ms, wake, wake_key
 from chatwootai.settings import Settings
 from chatwootai.store.base import StoreUnavailableError
 from chatwootai.store.redis_endpoint import RedisEndpoint, RedisTLS, redis_endpoint
@@ -73,6 +77,20 @@ def redis_settings(settings: Settings) -> RedisSettings:
     return rs
 
 
+def sentinel_pool(settings: Settings) -> ArqRedis | None:
+    """With Sentinel, the queue's Redis client, made as the store's is; else None (arq makes it).
+
+    arq's own Sentinel client passes ``ssl=True`` and none of the other TLS settings (CA file,
+    client certificate, verification), so the queue makes it from the deployment's endpoint.
+    """
+    endpoint = redis_endpoint(settings)
+    if endpoint is None or not endpoint.sentinels:
+        return None
+    pool = endpoint.client(decode_responses=False, redis_class=ArqRedis, blocking=True)
+    pool.default_queue_name = queue_name(settings)
+    return pool
+
+
 class TurnQueue(ABC):
     """Where accepted messages wait for their conversation's turn."""
 
@@ -111,6 +129,7 @@ class ArqTurnQueue(TurnQueue):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.queue_name = queue_name(settings)
+        self.wake_key = wake_key(settings)
         self._pool: ArqRedis | None = None
         self._opening = asyncio.Lock()
 
@@ -119,53 +138,70 @@ class ArqTurnQueue(TurnQueue):
             async with self._opening:
                 if self._pool is None:
                     try:
-                        self._pool = await create_pool(
-                            redis_settings(self.settings), default_queue_name=self.queue_name
-                        )
+                        pool = sentinel_pool(self.settings)
+                        if pool is None:
+                            pool = await create_pool(
+                                redis_settings(self.settings), default_queue_name=self.queue_name
+                            )
+                        else:
+                            await pool.ping()
+                        self._pool = pool
                     except (RedisError, OSError) as exc:
                         raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
         return self._pool
 
     async def enqueue(self, conversation_key: str, message_id: int, defer_s: float) -> None:
         """Enqueue the arq job of this message's turn."""
-        pool = await self._get_pool()
-        try:
-            await pool.enqueue_job(
-                TURN_FUNCTION,
-                conversation_key,
-                _job_id=job_id(self.settings, conversation_key, message_id),
-                _defer_by=defer_s if defer_s > 0 else None,
-            )
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+        await self._enqueue(
+            job_id(self.settings, conversation_key, message_id), conversation_key, defer_s
+        )
 
     async def schedule(self, conversation_key: str, defer_s: float, reason: str) -> None:
         """Enqueue a turn job under a fresh id (``…:{reason}:{random}``)."""
-        pool = await self._get_pool()
         ident = f"{reason}-{uuid.uuid4().hex[:12]}"
+        await self._enqueue(
+            job_id(self.settings, conversation_key, ident), conversation_key, defer_s
+        )
+
+    async def _enqueue(self, job: str, conversation_key: str, defer_s: float) -> None:
+        """The arq job, then its wake-up for one idle worker (none if the job already existed)."""
+        pool = await self._get_pool()
         try:
-            await pool.enqueue_job(
+            enqueued = await pool.enqueue_job(
                 TURN_FUNCTION,
                 conversation_key,
-                _job_id=job_id(self.settings, conversation_key, ident),
+                _job_id=job,
                 _defer_by=defer_s if defer_s > 0 else None,
             )
         except (RedisError, OSError) as exc:
             raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+        if enqueued is not None:
+            # arq's own rounding of the deferral, so the wake-up is never before the job's score
+            await self._wake(pool, now_ms() + (to_ms(defer_s) if defer_s > 0 else 0), job)
+
+    async def _wake(self, pool: ArqRedis, due_ms: int, job: str) -> None:
+        """The wake-up of a job just queued (one idle worker starts it at `due_ms`)."""
+        try:
+            await wake(pool, self.wake_key, due_ms, job)
+        except (RedisError, OSError) as exc:  # the job is queued: a worker's safety poll finds it
+            log.warning("job %s queued without its wake-up: %s", job, exc)
 
     async def later(self, function: str, conversation_key: str, step: str, at: float) -> bool:
         """Enqueue the arq job ``{prefix}{step}:{conversation}`` deferred until `at`."""
         pool = await self._get_pool()
+        job_id = f"{self.settings.redis_prefix}{step}:{conversation_key}"
         try:
             job = await pool.enqueue_job(
                 function,
                 conversation_key,
                 step,
-                _job_id=f"{self.settings.redis_prefix}{step}:{conversation_key}",
+                _job_id=job_id,
                 _defer_until=datetime.fromtimestamp(at, UTC),
             )
         except (RedisError, OSError) as exc:
             raise StoreUnavailableError(f"queue Redis is unreachable: {exc}") from exc
+        if job is not None:
+            await self._wake(pool, math.ceil(at * 1000), job_id)
         return job is not None
 
     async def drop_job(self, job_id: str) -> None:

@@ -31,8 +31,13 @@ from chatwootai.service.lifecycle import LIFECYCLE_FUNCTION, Lifecycle, lifecycl
 from chatwootai.service.metrics import Metrics
 from chatwootai.service.notices import NoticeDesk, rescan_notices
 from chatwootai.service.pipeline import Pipeline
-from chatwootai.service.polling import SkipRunningJobs
-from chatwootai.service.queue import TURN_FUNCTION, ArqTurnQueue, queue_name, redis_settings
+from chatwootai.service.queue import (
+    TURN_FUNCTION,
+    ArqTurnQueue,
+    queue_name,
+    redis_settings,
+    sentinel_pool,
+)
 from chatwootai.service.replies import PlannedReply, Replier, ReplyTarget
 from chatwootai.service.takeover import TurnScheduler, watch_leases
 from chatwootai.service.turn_media import TurnMedia
@@ -45,6 +50,7 @@ from chatwootai.service.turns import (
 )
 from chatwootai.service.typing_indicator import TypingIndicator
 from chatwootai.service.unservable import UNAVAILABLE, handover_plan
+from chatwootai.service.wakeup import WakeUpWorker, wake_key
 from chatwootai.settings import Settings
 from chatwootai.stopping import stop_task
 from chatwootai.store import keys
@@ -540,13 +546,14 @@ OUTAGE_BACKOFF_MAX_S = 1.0
 """Longest pause between two polls while Redis is unreachable (it never grows past this)."""
 
 
-class OutageTolerantWorker(SkipRunningJobs):
+class OutageTolerantWorker(WakeUpWorker):
     """An arq worker that waits out a Redis outage instead of exiting.
 
     arq's poll loop lets a connection error end the worker; here a failed poll is logged once,
     retried with a short capped backoff, and the worker carries on when Redis answers again.
-    Jobs are in Redis, so nothing the worker holds in memory is lost meanwhile. Its polls skip
-    the jobs known to be running (:mod:`chatwootai.service.polling`).
+    Jobs are in Redis, so nothing the worker holds in memory is lost meanwhile. Between polls it
+    waits for wake-ups (:mod:`chatwootai.service.wakeup`); its polls skip the jobs known to be
+    running (:mod:`chatwootai.service.polling`).
     """
 
     _outage_polls = 0
@@ -616,6 +623,9 @@ def build_worker(
         ],
         queue_name=queue_name(settings),
         redis_settings=redis_settings(settings),
+        redis_pool=sentinel_pool(settings),
+        wake_key=wake_key(settings),
+        safety_poll_s=settings.worker_poll_s,
         on_startup=startup,
         on_shutdown=shutdown,
         cron_jobs=knowledge_cron_jobs(),  # re-syncs due knowledge sources, one worker per tick
@@ -624,7 +634,6 @@ def build_worker(
         max_jobs=settings.worker_concurrency,
         job_timeout=settings.job_timeout_s,
         keep_result=0,
-        poll_delay=settings.worker_poll_s,
         max_tries=100_000,
         log_results=False,
     )

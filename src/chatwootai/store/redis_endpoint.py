@@ -8,13 +8,15 @@ server the same way. Settings are validated at the edge (:class:`~chatwootai.set
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.sentinel import Sentinel
 
 from chatwootai.settings import Settings
+
+R = TypeVar("R", bound=aioredis.Redis)
 
 HEALTH_CHECK_S = 30
 """A pooled connection idle this long is PINGed before use (a dead one is replaced)."""
@@ -68,22 +70,32 @@ class RedisEndpoint:
         user = f" user {self.username!r}" if self.username else ""
         return f"RedisEndpoint({where} db {self.db}{user}{' TLS' if self.tls else ''})"
 
-    def client(self, *, decode_responses: bool = True) -> aioredis.Redis:
-        """A redis.asyncio client (a connection pool; Sentinel-managed with sentinels)."""
+    def client(
+        self,
+        *,
+        decode_responses: bool = True,
+        redis_class: type[R] = aioredis.Redis,  # type: ignore[assignment]
+        blocking: bool = False,
+    ) -> R:
+        """A redis.asyncio client (a connection pool; Sentinel-managed with sentinels).
+
+        `redis_class` is the client's class (the queue's is arq's); `blocking` leaves out the
+        read timeout, for a client whose commands block (the queue's wake-ups, BRPOP).
+        """
         kwargs: dict[str, Any] = {
             "db": self.db,
             "username": self.username,
             "password": self.password,
             "decode_responses": decode_responses,
-            "socket_timeout": self.timeout_s,
+            "socket_timeout": None if blocking else self.timeout_s,
             "socket_connect_timeout": self.timeout_s,
             "health_check_interval": HEALTH_CHECK_S,
         }
         if self.tls is not None:
             kwargs.update(self.tls.client_kwargs())
         if self.sentinels:
-            # The sentinels are asked with the same timeouts, without TLS or password, as arq
-            # asks them (the queue and the store must agree on how they find the master).
+            # The sentinels are asked with the same timeouts, without TLS or password; the
+            # queue's client is made here too, so the queue and the store find the same master.
             sentinel_kwargs = {
                 "socket_timeout": self.timeout_s,
                 "socket_connect_timeout": self.timeout_s,
@@ -91,11 +103,11 @@ class RedisEndpoint:
             sentinel = Sentinel(  # type: ignore[no-untyped-call]
                 list(self.sentinels), sentinel_kwargs=sentinel_kwargs, **kwargs
             )
-            master: aioredis.Redis = sentinel.master_for(self.sentinel_master)
+            master: R = sentinel.master_for(self.sentinel_master, redis_class=redis_class)
             return master
         if self.unix_path:
-            return aioredis.Redis(unix_socket_path=self.unix_path, **_without_tls(kwargs))
-        return aioredis.Redis(host=self.host, port=self.port, **kwargs)
+            return redis_class(unix_socket_path=self.unix_path, **_without_tls(kwargs))
+        return redis_class(host=self.host, port=self.port, **kwargs)
 
 
 def _without_tls(kwargs: dict[str, Any]) -> dict[str, Any]:
