@@ -172,6 +172,21 @@ async def test_bot_until_open_keeps_answering_and_opens_when_the_team_is_back(
     assert await service.system.store.get(keys.conversation_lifecycle(key, OPENING)) is None
 
 
+async def test_the_opening_of_a_bot_assigned_conversation_takes_the_bot_off_it(
+    service: Service, fake: FakeChatwoot, domains: Path
+) -> None:
+    close_now(domains, "bela-pele-moema")
+    fake.add_conversation(account_id=1, display_id=506, inbox_id=12)
+    fake.assign_bot(1, 506)
+    key = "1:506"
+    assert await say(service, fake, 1, 506, "quero falar com um atendente") == "answered"
+    conversation = fake.conversations[(1, 506)]
+    assert conversation.assignee_type == "AgentBot"  # the bot keeps it until the team is back
+    await move_due_to_the_past(service, key, OPENING)
+    assert await lifecycle_job(ctx(service), key, OPENING) == "opened"
+    assert conversation.assignee is None and conversation.status == "open"
+
+
 async def test_an_opening_is_dropped_when_a_human_took_over_meanwhile(
     service: Service, fake: FakeChatwoot, domains: Path
 ) -> None:

@@ -126,11 +126,17 @@ async def hand_off(
 
 
 async def open_conversation(
-    client: ChatwootClient, account_id: int, conversation_id: int, *, team_id: int | None = None
+    client: ChatwootClient,
+    account_id: int,
+    conversation_id: int,
+    *,
+    team_id: int | None = None,
+    unassign_bot: bool = False,
 ) -> None:
-    """The last steps of a deferred handoff: the team (if any), then ``toggle_status open``.
+    """The last steps of a deferred handoff: the team (if any), the bot off as assignee (if it
+    is), then ``toggle_status open``.
 
-    A refused team assignment is logged and skipped; a failure to open is raised.
+    A refused team assignment or unassignment is logged and skipped; a failure to open is raised.
     """
     if team_id is not None:
         try:
@@ -139,4 +145,11 @@ async def open_conversation(
             raise
         except ChatwootError as exc:
             logger.warning("team of %s:%s not assigned: %s", account_id, conversation_id, exc)
+    if unassign_bot:
+        try:
+            await client.unassign(account_id, conversation_id)
+        except TRANSIENT:
+            raise
+        except ChatwootError as exc:
+            logger.warning("bot left assigned to %s:%s: %s", account_id, conversation_id, exc)
     await client.toggle_status(account_id, conversation_id, "open")

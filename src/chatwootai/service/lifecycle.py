@@ -93,17 +93,27 @@ class LaterQueue(Protocol):
         ...
 
 
-def human_holds(conversation: dict[str, Any]) -> bool:
-    """Whether Chatwoot's conversation (``GET``) is a human's: not pending, or a person (or
-    Captain) assigned, unless it is assigned to the Agent Bot and still active."""
+def _assignee_kind(conversation: dict[str, Any]) -> str | None:
     meta = conversation.get("meta")
     meta = meta if isinstance(meta, dict) else {}
     kind = meta.get("assignee_type")
     assignee = meta.get("assignee")
     if not kind and isinstance(assignee, dict):
         kind = assignee.get("type")  # "user", "agent_bot"... when meta gives only the assignee
+    return str(kind) if kind else None
+
+
+def bot_assigned(conversation: dict[str, Any]) -> bool:
+    """Whether Chatwoot's conversation (``GET``) is assigned to the Agent Bot."""
+    return _assignee_kind(conversation) in ("AgentBot", "agent_bot")
+
+
+def human_holds(conversation: dict[str, Any]) -> bool:
+    """Whether Chatwoot's conversation (``GET``) is a human's: not pending, or a person (or
+    Captain) assigned, unless it is assigned to the Agent Bot and still active."""
+    kind = _assignee_kind(conversation)
     status = conversation.get("status")
-    if kind in ("AgentBot", "agent_bot"):
+    if bot_assigned(conversation):
         return status in ("resolved", "snoozed")
     if kind:  # a person, or Captain
         return True
@@ -257,7 +267,11 @@ class Lifecycle:
                 return "closed meanwhile", None  # never reopened by the bot
             if shown is None or not human_holds(shown):
                 await open_conversation(
-                    client, target.account_id, target.display_id, team_id=team_id
+                    client,
+                    target.account_id,
+                    target.display_id,
+                    team_id=team_id,
+                    unassign_bot=shown is not None and bot_assigned(shown),
                 )
         except TRANSIENT as exc:
             log.warning("opening %s for the team failed, retrying: %s", key, exc)
