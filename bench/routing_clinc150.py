@@ -22,7 +22,8 @@ from pathlib import Path
 
 from chatwootai.routing.classifier import ClassifierParams, Prediction, TextClassifier
 
-DATA = Path("/work/shared/data/clinc150/data_full.json")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clinc150" / "data_full.json"
+"""The dataset beside the repository (``../shared/data/clinc150``); ``--data`` for another."""
 OOS = "oos"
 PUBLISHED = {  # Larson et al. 2019, Table 2, Full split, oos-train
     "FastText": (89.0, 9.7),
