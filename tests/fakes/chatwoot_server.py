@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import hashlib
 import json
 import socket
 import threading
@@ -45,8 +44,6 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.parser import BytesParser
-from email.policy import HTTP
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +55,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 
 from chatwootai.chatwoot.signature import sign
+from fakes.openai_server import parse_form  # one multipart parser for both fakes
 
 BOT_ENDPOINTS = frozenset(
     {
@@ -159,33 +157,6 @@ class Blob:
 
 BLOB_FAILURES = frozenset({"not_found", "stall", "unsized"})
 STALL_S = 60.0
-
-
-def parse_form(raw: bytes, content_type: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """The fields and files of a ``multipart/form-data`` body (standard library parser)."""
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = BytesParser(policy=HTTP).parsebytes(head + raw)
-    fields: dict[str, str] = {}
-    files: list[dict[str, Any]] = []
-    for part in message.iter_parts():
-        name = str(part.get_param("name", header="content-disposition") or "")
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        filename = part.get_filename()
-        if filename is None:
-            fields[name] = data.decode("utf-8", errors="replace")
-        else:
-            files.append(
-                {
-                    "field": name,
-                    "filename": filename,
-                    "content_type": part.get_content_type(),
-                    "size": len(data),
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "data": data,
-                }
-            )
-    return fields, files
 
 
 def _form_body(fields: dict[str, str], files: list[dict[str, Any]]) -> dict[str, Any]:

@@ -4,7 +4,6 @@ queue) and on the embedded store (in-process queue)."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -25,22 +24,10 @@ from chatwootai.settings import Settings  # noqa: E402
 from chatwootai.store.base import Store  # noqa: E402
 from chatwootai.store.embedded import EmbeddedStore  # noqa: E402
 from chatwootai.system import ChatwootAISystem  # noqa: E402
+from fakes import openai_server  # noqa: E402
 from fakes.chatwoot_server import FakeChatwoot  # noqa: E402
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
-
-
-def _load_openai_server() -> Any:
-    path = TESTS / "fakes" / "openai_server.py"
-    spec = importlib.util.spec_from_file_location("fakes_openai_server", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-openai_server = _load_openai_server()
 
 
 @pytest.fixture
